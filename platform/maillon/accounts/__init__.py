@@ -1,0 +1,1 @@
+"""Accounts: registration, e-mail verification, approval, login sessions, API tokens."""

@@ -1,0 +1,373 @@
+"""Registration, verification, approval, login sessions, password reset and API tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from maillon.accounts.models import ApiToken, EmailToken, Invitation, LoginSession
+from maillon.db import utcnow
+from maillon.errors import Conflict, Forbidden, ServiceError, ValidationFailed
+from maillon.members.models import Member
+from maillon.members.signals import member_changed
+from maillon.notifications.mail import queue_email
+from maillon.security import check_password, digest, hash_password, new_token
+from maillon.tenancy.models import Instance
+
+MIN_PASSWORD = 8
+VERIFY_TTL = timedelta(days=3)
+RESET_TTL = timedelta(hours=2)
+
+
+def normalise_email(email: str) -> str:
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise ValidationFailed({"email": str(exc)}) from None
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise ValidationFailed(
+            {"password": str(_l("Use at least %(n)d characters.", n=MIN_PASSWORD))})
+    if len(password) > 200:
+        raise ValidationFailed({"password": str(_l("Use at most 200 characters."))})
+
+
+def _hash(password: str) -> str:
+    return hash_password(password, current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def find_member_by_email(session: Session, instance: Instance, email: str) -> Member | None:
+    return session.scalar(select(Member).where(Member.instance_id == instance.id,
+                                               Member.email == email.strip().lower()))
+
+
+@dataclass
+class Registration:
+    """The outcome of a registration; ``member`` is None when the answer must not reveal that
+    the address was already registered."""
+
+    member: Member | None
+    status: str  # active | unverified | pending
+
+
+def register_member(session: Session, instance: Instance, *, email: str, password: str,
+                    name: str, locale: str | None = None,
+                    invitation_code: str | None = None) -> Registration:
+    """Create a member following the instance's registration policy."""
+    fields: dict[str, str] = {}
+    name = " ".join(name.split())
+    if not name:
+        fields["name"] = str(_l("Tell us your name."))
+    elif len(name) > 120:
+        fields["name"] = str(_l("Use at most 120 characters."))
+    try:
+        email = normalise_email(email)
+    except ValidationFailed as exc:
+        fields.update(exc.fields)
+    try:
+        check_password_strength(password)
+    except ValidationFailed as exc:
+        fields.update(exc.fields)
+    if fields:
+        raise ValidationFailed(fields)
+
+    policy = instance.setting("registration.policy")
+    domains = instance.setting("registration.email_domains")
+    if domains and email.rpartition("@")[2] not in domains:
+        raise ServiceError("email_domain_not_allowed",
+                           str(_l("Registration is limited to addresses at %(domains)s.",
+                                  domains=", ".join("@" + d for d in domains))),
+                           fields={"email": "domain not allowed"}, status=422)
+    invitation = None
+    if policy == "invite":
+        invitation = _find_invitation(session, instance, email, invitation_code)
+        if invitation is None:
+            raise Forbidden("registration_closed",
+                            str(_l("Joining this community needs an invitation.")))
+    verify = bool(instance.setting("registration.verify_email"))
+    reveal = bool(instance.config.get("registration.reveal_existing_email")) or not verify
+
+    existing = find_member_by_email(session, instance, email)
+    if existing is not None:
+        if reveal:
+            raise Conflict("email_taken", str(_l("This address is already registered.")),
+                           fields={"email": "taken"})
+        queue_email(session, instance, to=email, template="accounts/email/already_registered",
+                    locale=existing.locale, member=existing, reset_url=_url(
+                        instance, "accounts.forgot_password"))
+        session.commit()
+        return Registration(member=None, status="unverified")
+
+    if verify:
+        status = "unverified"
+    elif policy == "approval":
+        status = "pending"
+    else:
+        status = "active"
+    member = Member(instance_id=instance.id, email=email, name=name,
+                    password_hash=_hash(password), status=status, locale=locale)
+    session.add(member)
+    try:
+        session.flush()
+    except IntegrityError:  # a concurrent registration of the same address
+        session.rollback()
+        raise Conflict("email_taken", str(_l("This address is already registered.")),
+                       fields={"email": "taken"}) from None
+    if invitation is not None:
+        invitation.used_at = utcnow()
+    if verify:
+        _send_verification(session, instance, member)
+    if status == "active":
+        member_changed.send(session, member=member)
+    session.commit()
+    return Registration(member=member, status=status)
+
+
+def _url(instance: Instance, endpoint: str, **values: str) -> str:
+    """An absolute link for an e-mail, on the instance's first host."""
+    from maillon.tenancy.registry import get_registry
+
+    config = get_registry().configs[instance.slug]
+    scheme = current_app.config["SERVER_NAME_SCHEME"]
+    port = current_app.config["SERVER_PORT"]
+    host = config.hosts[-1] if len(config.hosts) > 1 else config.hosts[0]
+    netloc = f"{host}:{port}" if host.endswith(".localhost") and port not in (80, 443) else host
+    with current_app.test_request_context(base_url=f"{scheme}://{netloc}"):
+        return url_for(endpoint, _external=True, **values)
+
+
+def _issue_email_token(session: Session, member: Member, purpose: str, ttl: timedelta) -> str:
+    token = new_token()
+    session.add(EmailToken(instance_id=member.instance_id, member_id=member.id, purpose=purpose,
+                           token_hash=digest(token), expires_at=utcnow() + ttl))
+    return token
+
+
+def _send_verification(session: Session, instance: Instance, member: Member) -> None:
+    token = _issue_email_token(session, member, "verify", VERIFY_TTL)
+    queue_email(session, instance, to=member.email, template="accounts/email/verify",
+                locale=member.locale, member=member,
+                link=_url(instance, "accounts.verify_email", token=token))
+
+
+def resend_verification(session: Session, instance: Instance, email: str) -> None:
+    """Send a new link to an unverified member; silent for any other address."""
+    member = find_member_by_email(session, instance, email)
+    if member is not None and member.status == "unverified":
+        _send_verification(session, instance, member)
+        session.commit()
+
+
+def _use_email_token(session: Session, instance: Instance, token: str, purpose: str
+                     ) -> EmailToken:
+    row = session.scalar(select(EmailToken).where(
+        EmailToken.instance_id == instance.id, EmailToken.token_hash == digest(token),
+        EmailToken.purpose == purpose))
+    if row is None or row.used_at is not None or row.expires_at < utcnow():
+        raise ServiceError("invalid_token",
+                           str(_l("This link is not valid any more. Ask for a new one.")))
+    row.used_at = utcnow()
+    return row
+
+
+def verify_email(session: Session, instance: Instance, token: str) -> Member:
+    row = _use_email_token(session, instance, token, "verify")
+    member = get_member_for_update(session, instance, row.member_id)
+    member.email_verified_at = utcnow()
+    if member.status == "unverified":
+        member.status = "pending" if instance.setting("registration.policy") == "approval" \
+            else "active"
+    if member.status == "active":
+        member_changed.send(session, member=member)
+    session.commit()
+    return member
+
+
+def get_member_for_update(session: Session, instance: Instance, member_id: int) -> Member:
+    member = session.scalar(select(Member).where(Member.instance_id == instance.id,
+                                                 Member.id == member_id))
+    if member is None:
+        raise ServiceError("not_found", "No such member.", status=404)
+    return member
+
+
+def authenticate(session: Session, instance: Instance, email: str, password: str) -> Member:
+    """The member for these credentials; the same error, in the same time, for any miss."""
+    member = find_member_by_email(session, instance, email)
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    ok = check_password(member.password_hash if member else None, password, method)
+    if member is None or not ok or member.status == "deleted":
+        raise ServiceError("invalid_credentials",
+                           str(_l("Wrong e-mail address or password.")), status=401)
+    if member.status == "unverified":
+        raise Forbidden("email_not_verified", str(_l(
+            "Please confirm your address first: follow the link we sent you.")))
+    if member.status == "pending":
+        raise Forbidden("approval_pending", str(_l(
+            "Your registration is waiting for an administrator's approval.")))
+    if member.status == "suspended":
+        raise Forbidden("suspended", str(_l("This account is suspended.")))
+    return member
+
+
+def start_login_session(session: Session, member: Member, user_agent: str = "") -> str:
+    token = new_token()
+    days = int(current_app.config["SESSION_DAYS"])
+    session.add(LoginSession(instance_id=member.instance_id, member_id=member.id,
+                             token_hash=digest(token), expires_at=utcnow() + timedelta(days=days),
+                             user_agent=user_agent[:200]))
+    member.last_login_at = utcnow()
+    session.commit()
+    member._login_token = token  # type: ignore[attr-defined]
+    return token
+
+
+def load_login_session(session: Session, instance: Instance, token: str) -> Member | None:
+    """The member behind a live login session of this instance, or None."""
+    row = session.scalar(select(LoginSession).where(
+        LoginSession.instance_id == instance.id, LoginSession.token_hash == digest(token)))
+    now = utcnow()
+    if row is None or row.revoked_at is not None or row.expires_at < now:
+        return None
+    member = row.member
+    if member.status != "active":
+        return None
+    if now - row.last_seen_at > timedelta(minutes=5):
+        row.last_seen_at = now
+        row.expires_at = now + timedelta(days=int(current_app.config["SESSION_DAYS"]))
+        session.commit()
+    member._login_token = token  # type: ignore[attr-defined]
+    return member
+
+
+def end_login_session(session: Session, instance: Instance, token: str) -> None:
+    session.execute(update(LoginSession).where(
+        LoginSession.instance_id == instance.id, LoginSession.token_hash == digest(token),
+        LoginSession.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    session.commit()
+
+
+def end_all_sessions(session: Session, member: Member) -> None:
+    now = utcnow()
+    for model in (LoginSession, ApiToken):
+        session.execute(update(model).where(
+            model.instance_id == member.instance_id, model.member_id == member.id,
+            model.revoked_at.is_(None)).values(revoked_at=now))
+
+
+def request_password_reset(session: Session, instance: Instance, email: str) -> None:
+    """Mail a reset link if the address is a member's; say nothing either way."""
+    try:
+        email = normalise_email(email)
+    except ValidationFailed:
+        return
+    member = find_member_by_email(session, instance, email)
+    if member is None or member.status == "deleted":
+        return
+    token = _issue_email_token(session, member, "reset", RESET_TTL)
+    queue_email(session, instance, to=member.email, template="accounts/email/reset",
+                locale=member.locale, member=member,
+                link=_url(instance, "accounts.reset_password", token=token))
+    session.commit()
+
+
+def reset_password(session: Session, instance: Instance, token: str, password: str) -> Member:
+    check_password_strength(password)
+    row = _use_email_token(session, instance, token, "reset")
+    member = get_member_for_update(session, instance, row.member_id)
+    member.password_hash = _hash(password)
+    if member.status == "unverified":  # the link proves the address
+        member.email_verified_at = utcnow()
+        member.status = "pending" if instance.setting("registration.policy") == "approval" \
+            else "active"
+    end_all_sessions(session, member)
+    session.commit()
+    return member
+
+
+def issue_api_token(session: Session, member: Member) -> str:
+    token = new_token()
+    session.add(ApiToken(instance_id=member.instance_id, member_id=member.id,
+                         token_hash=digest(token)))
+    session.commit()
+    return token
+
+
+def find_member_by_api_token(session: Session, instance: Instance, token: str) -> Member | None:
+    row = session.scalar(select(ApiToken).where(
+        ApiToken.instance_id == instance.id, ApiToken.token_hash == digest(token),
+        ApiToken.revoked_at.is_(None)))
+    if row is None or row.member.status != "active":
+        return None
+    return row.member
+
+
+def revoke_api_token(session: Session, instance: Instance, token: str) -> None:
+    session.execute(update(ApiToken).where(
+        ApiToken.instance_id == instance.id, ApiToken.token_hash == digest(token),
+        ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    session.commit()
+
+
+def list_pending_members(session: Session, instance: Instance) -> list[Member]:
+    return list(session.scalars(select(Member).where(
+        Member.instance_id == instance.id, Member.status == "pending").order_by(Member.id)))
+
+
+def approve_member(session: Session, instance: Instance, admin: Member, member_id: int) -> Member:
+    if not admin.is_admin or admin.instance_id != instance.id:
+        raise Forbidden("forbidden", str(_l("Only administrators can do this.")))
+    member = get_member_for_update(session, instance, member_id)
+    if member.status == "pending":
+        member.status = "active"
+        member_changed.send(session, member=member)
+        queue_email(session, instance, to=member.email, template="accounts/email/approved",
+                    locale=member.locale, member=member,
+                    link=_url(instance, "accounts.login"))
+        session.commit()
+    return member
+
+
+def reject_member(session: Session, instance: Instance, admin: Member, member_id: int) -> None:
+    if not admin.is_admin or admin.instance_id != instance.id:
+        raise Forbidden("forbidden", str(_l("Only administrators can do this.")))
+    member = get_member_for_update(session, instance, member_id)
+    if member.status == "pending":
+        session.delete(member)
+        session.commit()
+
+
+def create_invitation(session: Session, instance: Instance, inviter: Member, email: str) -> str:
+    """Invite an address; returns the code (also mailed with a link)."""
+    email = normalise_email(email)
+    code = new_token()
+    invitation = session.scalar(select(Invitation).where(
+        Invitation.instance_id == instance.id, Invitation.email == email))
+    if invitation is None:
+        invitation = Invitation(instance_id=instance.id, email=email)
+        session.add(invitation)
+    invitation.code_hash = digest(code)
+    invitation.invited_by_id = inviter.id
+    invitation.used_at = None
+    queue_email(session, instance, to=email, template="accounts/email/invitation",
+                inviter=inviter, link=_url(instance, "accounts.register", invitation=code))
+    session.commit()
+    return code
+
+
+def _find_invitation(session: Session, instance: Instance, email: str, code: str | None
+                     ) -> Invitation | None:
+    if not code:
+        return None
+    return session.scalar(select(Invitation).where(
+        Invitation.instance_id == instance.id, Invitation.email == email,
+        Invitation.code_hash == digest(code), Invitation.used_at.is_(None)))

@@ -1,0 +1,190 @@
+"""Registration, verification, login and logout, password reset, approvals and invitations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from maillon.accounts import services
+from maillon.accounts.forms import (
+    EmailForm,
+    InviteForm,
+    LoginForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
+from maillon.db import db
+from maillon.errors import ServiceError
+from maillon.extensions import limiter
+from maillon.tenancy.rendering import render
+
+bp = Blueprint("accounts", __name__, template_folder="templates")
+
+
+def _login_limit() -> str:
+    return str(current_app.config["LOGIN_RATE_LIMIT"])
+
+
+def _login_email_key() -> str:
+    email = (request.form.get("email") or "").strip().lower()
+    return f"{g.instance.slug}:login:{email}"
+
+
+def _apply_field_errors(form: Any, exc: ServiceError) -> None:
+    for name, problem in exc.fields.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = [*field.errors, problem]
+    if not exc.fields or exc.code not in ("validation_failed",):
+        flash(exc.message, "error")
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register() -> Any:
+    if current_user.is_authenticated:
+        return redirect(url_for("tenancy.home"))
+    form = RegisterForm()
+    if request.method == "GET":
+        form.invitation.data = request.args.get("invitation", "")
+    if form.validate_on_submit():
+        try:
+            outcome = services.register_member(
+                db.session, g.instance, email=form.email.data or "",
+                password=form.password.data or "", name=form.name.data or "",
+                locale=session.get("locale"), invitation_code=form.invitation.data or None)
+        except ServiceError as exc:
+            _apply_field_errors(form, exc)
+        else:
+            if outcome.status == "active" and outcome.member is not None:
+                _log_in(outcome.member)
+                flash(_("Welcome! Tell the community who you are."), "success")
+                return redirect(url_for("members.edit_profile"))
+            return render("accounts/registered.html", status=outcome.status,
+                          email=form.email.data)
+    policy = g.instance.setting("registration.policy")
+    return render("accounts/register.html", form=form, policy=policy,
+                  domains=g.instance.setting("registration.email_domains"))
+
+
+@bp.get("/verify/<token>")
+def verify_email(token: str) -> Any:
+    try:
+        member = services.verify_email(db.session, g.instance, token)
+    except ServiceError as exc:
+        return render("accounts/message.html", title=_("Link not valid"),
+                      message=exc.message, resend=True), 400
+    if member.status == "pending":
+        return render("accounts/message.html", title=_("Address confirmed"),
+                      message=_("An administrator will review your registration soon."))
+    _log_in(member)
+    flash(_("Your address is confirmed. Welcome!"), "success")
+    return redirect(url_for("members.edit_profile"))
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+def resend_verification() -> Any:
+    form = EmailForm()
+    if form.validate_on_submit():
+        services.resend_verification(db.session, g.instance, form.email.data or "")
+        return render("accounts/message.html", title=_("Check your mailbox"), message=_(
+            "If this address waits for confirmation, a new link is on its way."))
+    return render("accounts/resend.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_login_email_key)
+def login() -> Any:
+    if current_user.is_authenticated:
+        return redirect(url_for("tenancy.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            member = services.authenticate(db.session, g.instance, form.email.data or "",
+                                           form.password.data or "")
+        except ServiceError as exc:
+            flash(exc.message, "error")
+            return render("accounts/login.html", form=form), exc.status
+        _log_in(member)
+        target = request.args.get("next", "")
+        if not target.startswith("/") or target.startswith("//") or "\\" in target:
+            target = url_for("tenancy.home")
+        return redirect(target)
+    return render("accounts/login.html", form=form)
+
+
+def _log_in(member: Any) -> None:
+    services.start_login_session(db.session, member, request.user_agent.string or "")
+    session.clear()
+    login_user(member)
+    if member.locale:
+        session["locale"] = member.locale
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    if current_user.is_authenticated:
+        services.end_login_session(db.session, g.instance, current_user.get_id())
+    logout_user()
+    session.clear()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("tenancy.home"))
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def forgot_password() -> Any:
+    form = EmailForm()
+    if form.validate_on_submit():
+        services.request_password_reset(db.session, g.instance, form.email.data or "")
+        return render("accounts/message.html", title=_("Check your mailbox"), message=_(
+            "If this address belongs to a member, a link to choose a new password is on its "
+            "way. It works for two hours."))
+    return render("accounts/forgot.html", form=form)
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> Any:
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(db.session, g.instance, token, form.password.data or "")
+        except ServiceError as exc:
+            _apply_field_errors(form, exc)
+        else:
+            logout_user()
+            session.clear()
+            flash(_("Your password is changed. Log in with the new one."), "success")
+            return redirect(url_for("accounts.login"))
+    return render("accounts/reset.html", form=form)
+
+
+@bp.route("/admin/approvals", methods=["GET", "POST"])
+@login_required
+def approvals() -> Any:
+    if not current_user.is_admin:
+        abort(403)
+    invite_form = InviteForm()
+    if request.method == "POST" and request.form.get("action") in ("approve", "reject"):
+        member_id = request.form.get("member_id", type=int) or 0
+        if request.form["action"] == "approve":
+            services.approve_member(db.session, g.instance, current_user, member_id)
+            flash(_("Member approved."), "success")
+        else:
+            services.reject_member(db.session, g.instance, current_user, member_id)
+            flash(_("Registration refused."), "info")
+        return redirect(url_for("accounts.approvals"))
+    if invite_form.validate_on_submit():
+        try:
+            services.create_invitation(db.session, g.instance, current_user,
+                                       invite_form.email.data or "")
+        except ServiceError as exc:
+            _apply_field_errors(invite_form, exc)
+        else:
+            flash(_("Invitation sent."), "success")
+            return redirect(url_for("accounts.approvals"))
+    pending = services.list_pending_members(db.session, g.instance)
+    return render("accounts/approvals.html", pending=pending, invite_form=invite_form)

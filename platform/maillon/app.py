@@ -1,0 +1,109 @@
+"""The app factory."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Request, g, request
+from flask.sessions import SecureCookieSessionInterface
+
+from maillon import i18n
+from maillon.config import load_process_config
+from maillon.db import db
+from maillon.extensions import csrf, limiter, login_manager
+from maillon.tenancy import resolution
+from maillon.tenancy.registry import InstanceRegistry
+
+log = logging.getLogger("maillon")
+
+
+class InstanceCookieSessions(SecureCookieSessionInterface):
+    """Under /i/<slug>/ the session cookie is scoped to that prefix, so instances served from
+    one development host never share a login. On their own hosts, cookies are per host."""
+
+    def get_cookie_path(self, app: Flask) -> str:
+        return request.script_root or "/"
+
+
+def _secret_key(var_dir: Path) -> str:
+    path = var_dir / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    config = load_process_config(test_config)
+    var_dir = Path(config["VAR_DIR"])
+    var_dir.mkdir(parents=True, exist_ok=True)
+    # Flask's own "instance folder" is our var/: in Maillon "instance" means a tenant.
+    app = Flask(__name__, instance_path=str(var_dir.resolve()))
+    app.config.update(config)
+    app.config.setdefault("MAX_CONTENT_LENGTH", int(config["MAX_PHOTO_BYTES"]) + 512 * 1024)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(var_dir)
+    if not app.config.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = f"sqlite:///{var_dir.resolve() / 'maillon.db'}"
+    app.config["RATELIMIT_STORAGE_URI"] = config["RATELIMIT_STORAGE_URI"]
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    app.session_interface = InstanceCookieSessions()
+
+    app.extensions["maillon.instances"] = InstanceRegistry(
+        Path(app.config["INSTANCES_DIR"]), Path(app.config["THEMES_DIR"]))
+
+    db.init_app(app)
+    resolution.init_app(app)  # before anything else that runs per request
+    i18n.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+    _register_blueprints(app)
+    _register_request_id(app)
+    from maillon import errorpages
+
+    errorpages.init_app(app)
+    from maillon.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    # Importing these registers job handlers and signal receivers too.
+    from maillon.accounts import auth
+    from maillon.accounts.views import bp as accounts_bp
+    from maillon.api import bp as api_bp
+    from maillon.dev.views import bp as dev_bp
+    from maillon.members.views import bp as members_bp
+    from maillon.tenancy.views import bp as tenancy_bp
+
+    auth.init_app(app)
+    app.register_blueprint(tenancy_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(members_bp)
+    app.register_blueprint(api_bp)
+    if app.config["DEV_OUTBOX"]:
+        app.register_blueprint(dev_bp)
+    csrf.exempt(api_bp)
+
+
+def _register_request_id(app: Flask) -> None:
+    @app.before_request
+    def _request_id() -> None:
+        g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex[:16]
+
+    @app.after_request
+    def _send_request_id(response: Any) -> Any:
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        return response
+
+
+__all__ = ["create_app", "Request"]

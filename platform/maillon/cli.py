@@ -1,0 +1,195 @@
+"""The ``maillon`` command: the same services the web pages call, from a terminal."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, shell_command, with_appcontext
+from sqlalchemy import func, select
+
+from maillon.db import db
+
+
+def _create_app() -> Flask:
+    from maillon.app import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
+             add_version_option=False)
+def main() -> None:
+    """Maillon: federated professional networking engine."""
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(shell_command)
+    for command in (db_group, instances_group, worker_command, demo_command, serve_command):
+        app.cli.add_command(command)
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+@with_appcontext
+def db_upgrade() -> None:
+    """Apply the Alembic migrations up to head."""
+    from maillon.migrate import upgrade
+
+    upgrade(current_app.config["DATABASE_URL"])
+    click.echo("database at head")
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True)
+@with_appcontext
+def db_revision(message: str) -> None:
+    """Autogenerate a migration from the models (for developers)."""
+    from maillon.migrate import revision
+
+    revision(current_app.config["DATABASE_URL"], message)
+
+
+@click.group("instances")
+def instances_group() -> None:
+    """The instances configured under instances/."""
+
+
+def sync() -> list[str]:
+    from maillon.tenancy.registry import get_registry
+    from maillon.tenancy.services import sync_instances
+
+    rows = sync_instances(db.session, list(get_registry().configs.values()))
+    return [r.slug for r in rows]
+
+
+@instances_group.command("sync")
+@with_appcontext
+def instances_sync() -> None:
+    """Create or update the instance rows from instances/*/instance.toml."""
+    click.echo("synced: " + ", ".join(sync()))
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Drain the queue, then exit.")
+@with_appcontext
+def worker_command(once: bool) -> None:
+    """Run the background jobs worker (production: one or more of these processes)."""
+    from maillon.jobs.worker import work
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    stop = threading.Event()
+    try:
+        ran = work(app, stop, once=once)
+    except KeyboardInterrupt:
+        stop.set()
+        ran = 0
+    click.echo(f"ran {ran} jobs")
+
+
+@click.command("demo")
+@click.option("--instance", "slugs", multiple=True, help="Only this instance (repeatable).")
+@click.option("--members", type=click.IntRange(1, 2_000_000), default=None,
+              help="Generate this many synthetic members (large communities for benchmarks).")
+@click.option("--seed", type=int, default=7)
+@with_appcontext
+def demo_command(slugs: tuple[str, ...], members: int | None, seed: int) -> None:
+    """Load the demo data (or a large synthetic community with --members)."""
+    from maillon.demo.services import load_demo
+    from maillon.tenancy.services import get_instance_by_slug
+
+    sync()
+    targets = slugs or tuple(current_app.extensions["maillon.instances"].configs)
+    for slug in targets:
+        instance = get_instance_by_slug(db.session, slug)
+        with click.progressbar(length=members or 1, label=f"{slug}") as bar:
+            created = load_demo(db.session, instance, members=members, seed=seed,
+                                progress=bar.update)
+        click.echo(f"{slug}: {created} members created")
+
+
+def prepare() -> None:
+    """Migrate, sync instances, and load the demo data into instances that have no members."""
+    from maillon.demo.services import load_demo
+    from maillon.members.models import Member
+    from maillon.migrate import upgrade
+
+    upgrade(current_app.config["DATABASE_URL"])
+    sync()
+    from maillon.tenancy.services import get_instance_by_slug
+
+    for slug in current_app.extensions["maillon.instances"].configs:
+        instance = get_instance_by_slug(db.session, slug)
+        has_members = db.session.scalar(
+            select(func.count(Member.id)).where(Member.instance_id == instance.id))
+        if not has_members:
+            click.echo(f"loading demo data into {slug} …")
+            load_demo(db.session, instance, seed=7)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", "5000")))
+@click.option("--prepare/--no-prepare", "do_prepare", default=True,
+              help="Migrate, sync instances and load demo data first.")
+def serve_command(host: str, port: int, do_prepare: bool) -> None:
+    """Development server: migrations, demo data, a jobs worker thread, an SMTP sink, the app."""
+    from pathlib import Path
+
+    from werkzeug.serving import run_simple
+
+    from maillon.app import create_app
+    from maillon.jobs.worker import start_worker_thread
+    from maillon.notifications.sink import start_sink
+
+    os.environ.setdefault("MAILLON_DEV_OUTBOX", "1")
+    app = create_app({"SERVER_PORT": port})
+    with app.app_context():
+        if do_prepare:
+            prepare()
+        logins = _demo_logins()
+    mail_port = int(app.config["MAIL_PORT"])
+    sink = None
+    if app.config["MAIL_HOST"] in ("127.0.0.1", "localhost"):
+        try:
+            sink = start_sink(Path(app.config["VAR_DIR"]) / "outbox", port=mail_port)
+        except OSError as exc:
+            click.echo(f"warning: no local SMTP sink on port {mail_port}: {exc}", err=True)
+    start_worker_thread(app)
+    _print_addresses(app, host, port, logins, sink is not None)
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+    finally:
+        if sink is not None:
+            sink.stop()
+
+
+def _demo_logins() -> dict[str, list[tuple[str, str]]]:
+    from maillon.demo.services import DEMO_PASSWORD, demo_logins
+
+    return {slug: [(email, role) for email, role in demo_logins(db.session, slug)]
+            for slug in current_app.extensions["maillon.instances"].configs} | {
+        "_password": [(DEMO_PASSWORD, "")]}
+
+
+def _print_addresses(app: Flask, host: str, port: int,
+                     logins: dict[str, list[tuple[str, str]]], sink: bool) -> None:
+    password = logins.pop("_password")[0][0]
+    out = sys.stdout
+    out.write("\nMaillon is running. Instances:\n")
+    for slug, config in app.extensions["maillon.instances"].configs.items():
+        out.write(f"  {config['name']} ({config['theme']} theme)\n")
+        out.write(f"    http://{slug}.localhost:{port}/   or   http://{host}:{port}/i/{slug}/\n")
+        for email, role in logins.get(slug, []):
+            out.write(f"    login: {email} / {password}  ({role})\n")
+    if sink:
+        out.write(f"\nMail is caught locally: http://{host}:{port}/dev/outbox\n")
+    out.write(f"Deployment index: http://{host}:{port}/\n\n")
+    out.flush()

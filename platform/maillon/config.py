@@ -1,0 +1,80 @@
+"""Process-level settings, declared once with type, default and description.
+
+Three levels of configuration exist (see docs/configuration.md): this module holds the process
+level (environment variables ``MAILLON_<NAME>`` or a Python/TOML file named by
+``MAILLON_CONFIG``); the instance level lives in ``instances/<slug>/instance.toml``
+(``maillon.tenancy.settings``); the editable level lives in the database.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    type: Callable[[str], Any]
+    default: Any
+    description: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("SECRET_KEY", str, None, "Signs sessions and tokens. Generated into var/secret_key "
+            "on first start when unset; set it explicitly when running several processes."),
+    Setting("DATABASE_URL", str, None, "SQLAlchemy URL. Default: SQLite at var/maillon.db. "
+            "Production: postgresql+psycopg://user@host/db."),
+    Setting("VAR_DIR", str, str(PROJECT_ROOT / "var"), "Data directory: SQLite file, search "
+            "indexes, graph files, uploaded photos, dev outbox."),
+    Setting("INSTANCES_DIR", str, str(PROJECT_ROOT / "instances"), "Where instance.toml files "
+            "live, one folder per instance."),
+    Setting("THEMES_DIR", str, str(PROJECT_ROOT / "themes"), "Where themes live."),
+    Setting("SERVER_PORT", int, 5000, "Port shown in printed addresses (make run uses PORT)."),
+    Setting("MAIL_HOST", str, "127.0.0.1", "SMTP server host."),
+    Setting("MAIL_PORT", int, 8025, "SMTP server port (make run starts a local sink on 8025)."),
+    Setting("MAIL_USERNAME", str, "", "SMTP user name (empty: no authentication)."),
+    Setting("MAIL_PASSWORD", str, "", "SMTP password."),
+    Setting("MAIL_STARTTLS", _bool, False, "Use STARTTLS with the SMTP server."),
+    Setting("MAIL_FROM", str, "noreply@maillon.localhost", "Default sender address; an instance "
+            "may set its own in instance.toml."),
+    Setting("DEV_OUTBOX", _bool, False, "Serve /dev/outbox listing the mail caught by the local "
+            "SMTP sink. Only for development."),
+    Setting("RATELIMIT_STORAGE_URI", str, "memory://", "Flask-Limiter storage; use "
+            "redis://host:6379 when several processes serve the same deployment."),
+    Setting("LOGIN_RATE_LIMIT", str, "10 per minute;50 per hour", "Login attempts per client "
+            "address and per e-mail address."),
+    Setting("PASSWORD_HASH_METHOD", str, "scrypt", "Werkzeug password hash method."),
+    Setting("MAX_PHOTO_BYTES", int, 5 * 1024 * 1024, "Largest accepted profile photo upload."),
+    Setting("SESSION_DAYS", int, 30, "How long a login session lives without activity."),
+    Setting("JOB_POLL_SECONDS", float, 0.5, "How often an idle worker looks for jobs."),
+    Setting("RUN_WORKER_THREAD", _bool, False, "Run a jobs worker thread inside the web process "
+            "(make run does; production runs `maillon worker` processes)."),
+    Setting("SERVER_NAME_SCHEME", str, "http", "Scheme used in links written into e-mails."),
+)
+
+
+def load_process_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Settings from defaults, then the MAILLON_CONFIG TOML file, then MAILLON_* variables."""
+    config: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+    file = os.environ.get("MAILLON_CONFIG")
+    if file:
+        with open(file, "rb") as fh:
+            config.update({k.upper(): v for k, v in tomllib.load(fh).items()})
+    for setting in SETTINGS:
+        raw = os.environ.get(f"MAILLON_{setting.name}")
+        if raw is not None:
+            config[setting.name] = setting.type(raw)
+    if overrides:
+        config.update(overrides)
+    return config

@@ -1,0 +1,1 @@
+"""Demo data: realistic communities for the demo instances, large synthetic ones for benches."""

@@ -1,0 +1,1 @@
+"""Development helpers: the outbox of mail caught by the local SMTP sink."""

@@ -1,0 +1,73 @@
+"""Error responses: JSON bodies under /api/, themed pages elsewhere; never a bare 500 for
+bad input, and server errors logged with the request id."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, g, jsonify, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+from maillon.errors import ServiceError
+
+log = logging.getLogger("maillon.errors")
+
+CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+         405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
+         415: "unsupported_media_type", 422: "validation_failed", 429: "rate_limited",
+         500: "server_error"}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, code: str, message: str, fields: dict[str, str] | None = None
+               ) -> Any:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    response = jsonify({"error": body})
+    response.status_code = status
+    return response
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Any:
+        status = exc.code or 500
+        if wants_json():
+            response = json_error(status, CODES.get(status, "error"),
+                                  exc.description or exc.name)
+            if status == 401:
+                response.headers["WWW-Authenticate"] = 'Bearer realm="maillon"'
+            return response
+        return _page(status, exc.name, exc.description), status
+
+    @app.errorhandler(ServiceError)
+    def _service_error(exc: ServiceError) -> Any:
+        if wants_json():
+            return json_error(exc.status, exc.code, exc.message, exc.fields)
+        return _page(exc.status, exc.code, exc.message), exc.status
+
+    @app.errorhandler(Exception)
+    def _server_error(exc: Exception) -> Any:
+        log.exception("server error, request id %s", g.get("request_id"))
+        if wants_json():
+            return json_error(500, "server_error",
+                              f"Server error (request id {g.get('request_id')}).")
+        return _page(500, _("Server error"),
+                     _("Something went wrong on our side (request id %(id)s).",
+                       id=g.get("request_id"))), 500
+
+
+def _page(status: int, title: str, message: str | None) -> str:
+    from maillon.tenancy.rendering import render
+
+    try:
+        return render("error.html", status=status, title=title, message=message or "")
+    except Exception:  # an error page must never fail
+        log.exception("error page failed")
+        return f"<!doctype html><title>{status}</title><h1>{status}</h1>"

@@ -1,0 +1,1 @@
+"""Introductions relayed along chains of trusted contacts."""

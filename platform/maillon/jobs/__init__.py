@@ -1,0 +1,1 @@
+"""Background jobs: a transactional outbox table drained by workers."""

@@ -1,0 +1,1 @@
+"""Members: profiles, privacy, contact policy."""

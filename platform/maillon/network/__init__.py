@@ -1,0 +1,1 @@
+"""Connections between members, their private trust ratings, and the compact graph."""

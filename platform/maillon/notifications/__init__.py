@@ -1,0 +1,1 @@
+"""Notifications: e-mail through the jobs outbox (in-app notifications come with the network)."""

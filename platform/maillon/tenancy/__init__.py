@@ -1,0 +1,1 @@
+"""Instances (tenants): their configuration, resolution per request, and theming."""

@@ -1,0 +1,72 @@
+"""Resolving the instance once per request, from the Host header or a /i/<slug>/ prefix.
+
+An unknown host or slug is a 404: resolution fails closed. The path prefix is moved into
+SCRIPT_NAME by a small WSGI middleware, so ``url_for`` keeps producing prefixed links.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask, abort, g, request
+
+from maillon.db import db
+from maillon.tenancy.registry import get_registry
+from maillon.tenancy.services import find_instance_by_slug
+
+PREFIX_RE = re.compile(r"^/i/([a-z0-9-]+)(/.*)?$")
+SLUG_ENVIRON_KEY = "maillon.instance_slug"
+# Endpoints that belong to the deployment, not to an instance.
+DEPLOYMENT_ENDPOINTS = {"static", "tenancy.deployment_index", "dev.outbox", "dev.outbox_message"}
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "[::1]"}
+
+
+class InstancePrefixMiddleware:
+    """Moves ``/i/<slug>`` from PATH_INFO to SCRIPT_NAME and remembers the slug."""
+
+    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
+                 ) -> Iterable[bytes]:
+        match = PREFIX_RE.match(environ.get("PATH_INFO", ""))
+        if match:
+            slug = match.group(1)
+            environ[SLUG_ENVIRON_KEY] = slug
+            environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "").rstrip("/") + f"/i/{slug}"
+            environ["PATH_INFO"] = match.group(2) or "/"
+        return self.wsgi_app(environ, start_response)
+
+
+def request_host() -> str:
+    host = request.host.lower()
+    if host.startswith("["):
+        return host.split("]")[0] + "]"
+    return host.rsplit(":", 1)[0]
+
+
+def resolve_instance() -> None:
+    """before_request: set g.instance and g.instance_config, or 404."""
+    g.instance = None
+    g.instance_config = None
+    registry = get_registry()
+    slug = request.environ.get(SLUG_ENVIRON_KEY) or registry.hosts.get(request_host())
+    if slug is None or slug not in registry.configs:
+        if SLUG_ENVIRON_KEY not in request.environ and (
+                request.endpoint in DEPLOYMENT_ENDPOINTS
+                or (request.endpoint == "tenancy.home" and request_host() in LOOPBACK_HOSTS)):
+            return
+        abort(404)
+    instance = find_instance_by_slug(db.session, slug)
+    if instance is None:  # configured but never synced: treat as unknown
+        abort(404)
+    g.instance = instance
+    g.instance_config = registry.configs[slug]
+    db.session.info["instance_id"] = instance.id
+
+
+def init_app(app: Flask) -> None:
+    app.wsgi_app = InstancePrefixMiddleware(app.wsgi_app)  # type: ignore[method-assign]
+    app.before_request(resolve_instance)

@@ -1,0 +1,99 @@
+"""The instance home page, theme CSS and static files, the language switcher, and the
+deployment index on loopback hosts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    make_response,
+    redirect,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_login import current_user
+
+from maillon.db import db
+from maillon.members.services import count_members
+from maillon.tenancy.registry import get_registry
+from maillon.tenancy.rendering import render
+from maillon.tenancy.resolution import LOOPBACK_HOSTS, request_host
+from maillon.tenancy.settings import LOCALES
+
+bp = Blueprint("tenancy", __name__, template_folder="templates")
+
+
+@bp.get("/")
+def home() -> Any:
+    if g.instance is None:
+        return deployment_index()
+    if current_user.is_authenticated:
+        return redirect(url_for("members.profile", member_id=current_user.id))
+    return render("tenancy/home.html", member_count=count_members(db.session, g.instance))
+
+
+def deployment_index() -> Any:
+    """On localhost, list the instances this deployment serves (development convenience)."""
+    if request_host() not in LOOPBACK_HOSTS:
+        abort(404)
+    registry = get_registry()
+    port = request.host.rpartition(":")[2] if ":" in request.host else ""
+    suffix = f":{port}" if port.isdigit() else ""
+    instances = [
+        {"slug": c.slug, "name": c["name"], "theme": c["theme"],
+         "host_url": f"http://{c.hosts[0]}{suffix}/",
+         "path_url": f"{request.host_url}i/{c.slug}/"}
+        for c in registry.configs.values()
+    ]
+    return render("tenancy/deployment.html", instances=instances)
+
+
+@bp.get("/theme.css")
+def theme_css() -> Any:
+    options = get_registry().options[g.instance.slug]
+    lines = [f"  --{name}: {value};" for name, value in sorted(options.items())]
+    response = make_response(":root {\n" + "\n".join(lines) + "\n}\n")
+    response.mimetype = "text/css"
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.get("/theme/<path:filename>")
+def theme_static(filename: str) -> Any:
+    """A static file from the instance's own folder, else its theme, else the ancestors."""
+    for folder in get_registry().static_dirs[g.instance.slug]:
+        if (Path(folder) / filename).is_file():
+            return send_from_directory(folder, filename, max_age=300)
+    abort(404)
+
+
+@bp.post("/language")
+def set_language() -> Any:
+    locale = request.form.get("locale", "")
+    if locale in LOCALES:
+        session["locale"] = locale
+        if current_user.is_authenticated:
+            from maillon.members.services import set_member_locale
+
+            set_member_locale(db.session, current_user, locale)
+    target = request.form.get("next", "")
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = url_for("tenancy.home")
+    return redirect(target)
+
+
+@bp.app_context_processor
+def _inject() -> dict[str, Any]:
+    instance = g.get("instance")
+    registry = current_app.extensions["maillon.instances"]
+    theme = registry.theme_info(instance.slug) if instance is not None else None
+    return {"instance": instance, "theme": theme, "locales": LOCALES,
+            "current_locale": str(get_locale() or "en")}

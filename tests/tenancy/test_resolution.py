@@ -1,0 +1,45 @@
+"""Resolving the instance from the Host header or the /i/<slug>/ prefix, failing closed."""
+
+
+def test_host_resolves_instance(client_for):
+    response = client_for("academia").get("/")
+    assert response.status_code == 200
+    assert "Academia" in response.get_data(as_text=True)
+
+
+def test_path_prefix_resolves_instance(app):
+    client = app.test_client()
+    response = client.get("/i/acme/", headers={"Host": "127.0.0.1:5000"})
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "Acme Network" in body
+    assert 'href="/i/acme/login"' in body  # links keep the prefix
+
+
+def test_unknown_host_is_404(app):
+    response = app.test_client().get("/", headers={"Host": "evil.example"})
+    assert response.status_code == 404
+
+
+def test_unknown_slug_is_404(app):
+    response = app.test_client().get("/i/nope/", headers={"Host": "127.0.0.1"})
+    assert response.status_code == 404
+
+
+def test_unknown_host_cannot_reach_instance_pages(app):
+    response = app.test_client().get("/login", headers={"Host": "127.0.0.1"})
+    assert response.status_code == 404
+
+
+def test_host_with_port_and_capitals(app):
+    response = app.test_client().get("/", headers={"Host": "ACME.localhost:8080"})
+    assert response.status_code == 200
+    assert "Acme Network" in response.get_data(as_text=True)
+
+
+def test_loopback_root_lists_instances(app):
+    response = app.test_client().get("/", headers={"Host": "127.0.0.1:5000"})
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    for slug in ("academia", "acme", "reseau"):
+        assert f"/i/{slug}/" in body
