@@ -25,14 +25,13 @@ LANGUAGES: tuple[str, ...] = ("fr", "en")
 # is dropped as a stop word.
 _WORD_RE = re.compile(r"[^\W_]+(?:[+#]+|(?:\.[^\W_]+)+)?")
 
-_STOP_WORDS: frozenset[str] = frozenset(
-    """
+_STOP_WORDS_TEXT = """
     a an and are as at be by for from in into is it of on or the to with
     au aux avec ce ces d dans de des du elle en est et il j l la le les leur m
     mes mon n ne nos notre ou par pas pour qu que qui s sa se ses son sur t ta
     un une vos votre y
-    """.split()
-)
+"""
+_STOP_WORDS: frozenset[str] = frozenset(_STOP_WORDS_TEXT.split())
 
 _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "ø": "o", "ł": "l", "đ": "d"})
 

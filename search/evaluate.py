@@ -83,8 +83,9 @@ class Evaluator:
         mask[ids] = True
         score[ids] = np.maximum(score[ids], values)
 
-    def _constant(self, field: str, terms: Iterable[str], mask: np.ndarray, score: np.ndarray,
-                  weight: float) -> None:
+    def _constant(
+        self, field: str, terms: Iterable[str], mask: np.ndarray, score: np.ndarray, weight: float
+    ) -> None:
         for term in terms:
             ids, _ = self.snap.postings(field, term)
             if len(ids):
@@ -102,7 +103,7 @@ class Evaluator:
         """Known terms within a small edit distance, only for words long enough to tell apart."""
         if len(text) < 4:
             return []
-        maxdist = 2 if len(text) >= 8 else 1
+        maxdist = 2 if len(text) >= 6 else 1
         found = self.snap.terms_within(field, text, maxdist, prefix=1)
         found.discard(text)
         ranked = sorted(found, key=lambda t: -self.snap.doc_frequency(field, t))
@@ -142,8 +143,9 @@ class Evaluator:
         self._bonus("skill", folded, score, mask, SKILL_BONUS)
         return mask, score
 
-    def _bonus(self, field: str, term: str, score: np.ndarray, mask: np.ndarray,
-               weight: float) -> None:
+    def _bonus(
+        self, field: str, term: str, score: np.ndarray, mask: np.ndarray, weight: float
+    ) -> None:
         ids, _ = self.snap.postings(field, term)
         if len(ids):
             ids = ids[mask[ids]]
@@ -173,15 +175,18 @@ def _filters(snap: Snapshot, q: SearchQuery) -> np.ndarray:
             key = analysis.facet_key(value)
 
             def build(facet: str = facet, key: str = key) -> np.ndarray:
-                parts = [seg.facet(facet).docs_for_key(key) + off
-                         for seg, off in zip(snap.segments, snap.offsets, strict=True)]
+                parts = [
+                    seg.facet(facet).docs_for_key(key) + off
+                    for seg, off in zip(snap.segments, snap.offsets, strict=True)
+                ]
                 return snap.mask_of(np.concatenate(parts) if parts else np.empty(0, np.int64))
 
             mask &= snap.cached_filter((facet, key), build)
     if q.open_to_opportunities is not None:
         flag = "1" if q.open_to_opportunities else "0"
-        mask &= snap.cached_filter(("open", flag),
-                                   lambda: snap.mask_of(snap.postings("open", flag)[0]))
+        mask &= snap.cached_filter(
+            ("open", flag), lambda: snap.mask_of(snap.postings("open", flag)[0])
+        )
     if q.allowed_ids is not None:
         mask &= snap.mask_of(snap.locate(q.allowed_ids))
     return mask
@@ -211,8 +216,9 @@ def _facets(snap: Snapshot, mask: np.ndarray) -> dict[str, list[tuple[FacetValue
     return result
 
 
-def _suggest(snap: Snapshot, text: str, unknown: list[str], candidates: list[Word],
-             total: int) -> str | None:
+def _suggest(
+    snap: Snapshot, text: str, unknown: list[str], candidates: list[Word], total: int
+) -> str | None:
     """Replace unknown (or, when little was found, rare) words by the closest frequent word."""
     if not unknown and total >= 3:
         return None
@@ -225,7 +231,7 @@ def _suggest(snap: Snapshot, text: str, unknown: list[str], candidates: list[Wor
             continue
         if len(plain) < 4:
             continue
-        maxdist = 2 if len(plain) >= 7 else 1
+        maxdist = 2 if len(plain) >= 6 else 1
         near = snap.terms_within("word", plain, maxdist, prefix=1) - {plain}
         best = max(near, key=lambda t: (snap.doc_frequency("word", t), t), default=None)
         if best is None or snap.doc_frequency("word", best) <= df:
@@ -234,7 +240,7 @@ def _suggest(snap: Snapshot, text: str, unknown: list[str], candidates: list[Wor
         at = lowered.find(word.text)
         if at < 0:
             continue
-        suggestion = suggestion[:at] + best + suggestion[at + len(word.text):]
+        suggestion = suggestion[:at] + best + suggestion[at + len(word.text) :]
         changed = True
     return suggestion if changed else None
 
@@ -261,15 +267,12 @@ def run(snap: Snapshot, parsed: ParsedQuery, q: SearchQuery) -> SearchResult:
     total = len(candidates)
     scores = score[candidates].astype(np.float64)
     if q.boosts:
-        boost_ids = list(q.boosts)
-        docnums = snap.locate(boost_ids)
-        if len(docnums):
-            factors = np.ones(snap.size, dtype=np.float64)
-            index = {d: n for n, d in enumerate(boost_ids)}
-            for docnum in docnums:
-                factors[docnum] = float(q.boosts[snap.doc_id(int(docnum))])
-            scores *= factors[candidates]
-            del index
+        factors = np.ones(snap.size, dtype=np.float64)
+        for doc_id, factor in q.boosts.items():
+            docnum = snap.lookup(doc_id)
+            if docnum is not None:
+                factors[docnum] = float(factor)
+        scores *= factors[candidates]
     if q.language in analysis.LANGUAGES:
         lang_ids, _ = snap.postings("lang", q.language)
         edge = np.ones(snap.size, dtype=np.float64)
@@ -278,10 +281,7 @@ def run(snap: Snapshot, parsed: ParsedQuery, q: SearchQuery) -> SearchResult:
     page = max(1, q.page)
     per_page = max(1, min(q.per_page, 200))
     wanted = page * per_page
-    if total > wanted:
-        top = np.argpartition(-scores, wanted - 1)[:wanted]
-    else:
-        top = np.arange(total)
+    top = np.argpartition(-scores, wanted - 1)[:wanted] if total > wanted else np.arange(total)
     order = top[np.lexsort((candidates[top], -scores[top]))][(page - 1) * per_page : wanted]
     hits = [Hit(snap.doc_id(int(candidates[i])), float(scores[i])) for i in order]
     facets = _facets(snap, mask) if q.facets else {}

@@ -259,9 +259,7 @@ class _Parser:
         parts = analysis.words(raw)
         if prefix and len(parts) == 1:
             if len(analysis.fold(parts[0])) < MIN_PREFIX:
-                raise QueryError(
-                    f"A prefix search needs at least {MIN_PREFIX} letters before “*”."
-                )
+                raise QueryError(f"A prefix search needs at least {MIN_PREFIX} letters before “*”.")
             self._count(1)
             return Word(parts[0], fieldname, prefix=True)
         return self._phrase(" ".join(parts), fieldname)

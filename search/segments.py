@@ -241,19 +241,18 @@ class Snapshot:
                 self._filters.popitem(last=False)
         return mask
 
+    def lookup(self, doc_id: str) -> int | None:
+        """Global document number of the live document with this external id."""
+        for seg, off in zip(self.segments, self.offsets, strict=True):
+            local = seg.id_index().get(doc_id)
+            if local is not None and self.live[local + off]:
+                return local + off
+        return None
+
     def locate(self, doc_ids: Iterable[str]) -> IdArray:
-        """Global document numbers of live documents with these external ids."""
-        found: list[int] = []
-        indexes = [(seg.id_index(), off) for seg, off in zip(self.segments, self.offsets,
-                                                              strict=True)]
-        live = self.live
-        for doc_id in doc_ids:
-            for index, off in indexes:
-                local = index.get(doc_id)
-                if local is not None and live[local + off]:
-                    found.append(local + off)
-                    break
-        return np.array(found, dtype=np.int64)
+        """Global document numbers of the live documents with these external ids."""
+        found = (self.lookup(doc_id) for doc_id in doc_ids)
+        return np.array([d for d in found if d is not None], dtype=np.int64)
 
     def segment_of(self, docnum: int) -> tuple[SegmentData, int]:
         for seg, off in zip(reversed(self.segments), reversed(self.offsets), strict=True):

@@ -104,8 +104,7 @@ def writer_lock(root: Path, timeout: float) -> Iterator[None]:
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise IndexBusy(
-                        f"search index {root} is locked by another writer "
-                        f"(waited {timeout:.1f}s)"
+                        f"search index {root} is locked by another writer (waited {timeout:.1f}s)"
                     ) from None
                 time.sleep(0.02)
         try:
