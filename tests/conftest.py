@@ -125,6 +125,7 @@ def app_config(tmp_path: Path, mail_sink: MailSink) -> dict[str, Any]:
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": True,
         "SERVER_PORT": 80,
+        "LOCAL_LINKS": True,
     }
 
 
@@ -156,7 +157,11 @@ def ctx(app: Flask) -> Iterator[Flask]:
 def instances(ctx: Flask) -> dict[str, Instance]:
     from sqlalchemy import select
 
-    return {i.slug: i for i in db.session.scalars(select(Instance))}
+    rows = {i.slug: i for i in db.session.scalars(select(Instance))}
+    # End the read transaction: on SQLite every transaction holds the write lock (IMMEDIATE),
+    # and factories write from their own session.
+    db.session.commit()
+    return rows
 
 
 @pytest.fixture

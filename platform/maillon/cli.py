@@ -150,6 +150,7 @@ def serve_command(host: str, port: int, do_prepare: bool) -> None:
     from maillon.notifications.sink import start_sink
 
     os.environ.setdefault("MAILLON_DEV_OUTBOX", "1")
+    os.environ.setdefault("MAILLON_LOCAL_LINKS", "1")
     app = create_app({"SERVER_PORT": port})
     with app.app_context():
         if do_prepare:

@@ -60,7 +60,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("JOB_POLL_SECONDS", float, 0.5, "How often an idle worker looks for jobs."),
     Setting("RUN_WORKER_THREAD", _bool, False, "Run a jobs worker thread inside the web process "
             "(make run does; production runs `maillon worker` processes)."),
-    Setting("SERVER_NAME_SCHEME", str, "http", "Scheme used in links written into e-mails."),
+    Setting("SERVER_NAME_SCHEME", str, "https", "Scheme used in links written into e-mails."),
+    Setting("LOCAL_LINKS", _bool, False, "Links in e-mails point at <slug>.localhost:SERVER_PORT "
+            "instead of the instance's first configured host (make run sets it)."),
 )
 
 

@@ -78,11 +78,19 @@ class TenantScoped:
         )
 
 
+def _app_context_id() -> int:
+    from flask.globals import app_ctx
+
+    return id(app_ctx._get_current_object())  # type: ignore[attr-defined]
+
+
 class Database:
     """Holds the engine and the scoped session of the current app."""
 
     def __init__(self) -> None:
-        self.session = scoped_session(self._make_session)
+        # One session per app context (not per thread): a nested context, as the CLI and
+        # tests create, gets its own session and its teardown leaves the outer one alone.
+        self.session = scoped_session(self._make_session, scopefunc=_app_context_id)
 
     @staticmethod
     def _make_session() -> Session:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
 
 from maillon.extensions import babel
@@ -12,6 +12,8 @@ LANGUAGE_NAMES = {"en": "English", "fr": "Français"}
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        return "en"  # services outside a request pick their language with force_locale
     if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
         return str(current_user.locale)
     chosen = session.get("locale")

@@ -138,9 +138,12 @@ def _url(instance: Instance, endpoint: str, **values: str) -> str:
 
     config = get_registry().configs[instance.slug]
     scheme = current_app.config["SERVER_NAME_SCHEME"]
-    port = current_app.config["SERVER_PORT"]
-    host = config.hosts[-1] if len(config.hosts) > 1 else config.hosts[0]
-    netloc = f"{host}:{port}" if host.endswith(".localhost") and port not in (80, 443) else host
+    port = int(current_app.config["SERVER_PORT"])
+    if current_app.config["LOCAL_LINKS"] or len(config.hosts) == 1:
+        scheme = "http"
+        netloc = config.hosts[0] if port == 80 else f"{config.hosts[0]}:{port}"
+    else:
+        netloc = config.hosts[1]  # the first host named in instance.toml
     with current_app.test_request_context(base_url=f"{scheme}://{netloc}"):
         return url_for(endpoint, _external=True, **values)
 
