@@ -1,6 +1,7 @@
 """Imports every domain's models so that Base.metadata is complete (Alembic, create_all)."""
 
 from maillon.accounts import models as accounts_models  # noqa: F401
+from maillon.api import models as api_models  # noqa: F401
 from maillon.db import Base
 from maillon.jobs import models as jobs_models  # noqa: F401
 from maillon.members import models as members_models  # noqa: F401
