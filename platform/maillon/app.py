@@ -82,6 +82,7 @@ def _register_blueprints(app: Flask) -> None:
     from maillon.accounts.views import bp as accounts_bp
     from maillon.api import bp as api_bp
     from maillon.dev.views import bp as dev_bp
+    from maillon.finder.views import bp as finder_bp
     from maillon.members.views import bp as members_bp
     from maillon.tenancy.views import bp as tenancy_bp
 
@@ -89,6 +90,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(tenancy_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(members_bp)
+    app.register_blueprint(finder_bp)
     app.register_blueprint(api_bp)
     if app.config["DEV_OUTBOX"]:
         app.register_blueprint(dev_bp)

@@ -28,7 +28,8 @@ def main() -> None:
 
 def register_cli(app: Flask) -> None:
     app.cli.add_command(shell_command)
-    for command in (db_group, instances_group, worker_command, demo_command, serve_command):
+    for command in (db_group, instances_group, worker_command, demo_command, serve_command,
+                    search_group):
         app.cli.add_command(command)
 
 
@@ -194,3 +195,43 @@ def _print_addresses(app: Flask, host: str, port: int,
         out.write(f"\nMail is caught locally: http://{host}:{port}/dev/outbox\n")
     out.write(f"Deployment index: http://{host}:{port}/\n\n")
     out.flush()
+
+
+@click.group("search")
+def search_group() -> None:
+    """The per-instance search indexes."""
+
+
+def _instances(slugs: tuple[str, ...]) -> list:  # type: ignore[type-arg]
+    from maillon.tenancy.services import get_instance_by_slug
+
+    sync()
+    names = slugs or tuple(current_app.extensions["maillon.instances"].configs)
+    return [get_instance_by_slug(db.session, s) for s in names]
+
+
+@search_group.command("reindex")
+@click.option("--instance", "slugs", multiple=True, help="Only this instance (repeatable).")
+@with_appcontext
+def search_reindex(slugs: tuple[str, ...]) -> None:
+    """Rebuild indexes from the database (built aside and swapped in: search keeps answering)."""
+    from maillon.finder.indexing import reindex, searchable_ids
+
+    for instance in _instances(slugs):
+        total = len(searchable_ids(db.session, instance))
+        with click.progressbar(length=total, label=instance.slug) as bar:
+            count = reindex(db.session, instance, progress=bar.update)
+        click.echo(f"{instance.slug}: {count} members indexed")
+
+
+@search_group.command("reconcile")
+@click.option("--instance", "slugs", multiple=True, help="Only this instance (repeatable).")
+@with_appcontext
+def search_reconcile(slugs: tuple[str, ...]) -> None:
+    """Compare index and database counts; index what is missing, drop what is extra."""
+    from maillon.finder.indexing import reconcile
+
+    for instance in _instances(slugs):
+        report = reconcile(db.session, instance)
+        click.echo(f"{instance.slug}: missing {len(report.missing)}, extra {len(report.extra)}, "
+                   f"stale {len(report.stale)}, repaired {report.repaired}")

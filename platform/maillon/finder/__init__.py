@@ -1,0 +1,1 @@
+"""Finding members: the engine side of the top-level ``search`` package (indexing, queries)."""

@@ -1,0 +1,158 @@
+"""Keeping each instance's search index in step with the database.
+
+A member change sends ``member_changed`` inside its transaction; the receiver here adds an
+``index_members`` job to the same transaction (the outbox). Only the jobs worker writes the
+index, and it folds every queued indexing job of the instance into one batch and one commit.
+``reindex`` rebuilds an index aside and swaps it in; ``reconcile`` compares the index with the
+database and repairs the difference.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+
+from maillon.db import utcnow
+from maillon.jobs.models import Job
+from maillon.jobs.services import enqueue, job_handler
+from maillon.members.models import Member
+from maillon.members.signals import member_changed
+from maillon.tenancy.models import Instance
+from search import ReconcileReport, SearchIndex, open_index
+
+KIND = "index_members"
+BATCH = 500
+_lock = threading.Lock()
+
+
+def index_root(app: Flask, slug: str) -> Path:
+    return Path(app.config["VAR_DIR"]) / "search" / slug
+
+
+def get_index(slug: str, app: Flask | None = None) -> SearchIndex:
+    """This process's long-lived index handle for an instance (searchers refresh cheaply)."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    cache: dict[str, SearchIndex] = app.extensions.setdefault("maillon.search", {})
+    index = cache.get(slug)
+    if index is None:
+        with _lock:
+            index = cache.get(slug)
+            if index is None:
+                index = open_index(index_root(app, slug))
+                cache[slug] = index
+    return index
+
+
+def is_searchable(member: Member) -> bool:
+    return member.status == "active" and bool(member.visibility.get("in_directory", True))
+
+
+def member_document(member: Member) -> dict[str, Any]:
+    """The plain document the search package indexes."""
+    experiences = " ".join(
+        f"{e.title} {e.organisation} {e.location} {e.description}" for e in member.experiences)
+    education = " ".join(f"{e.school} {e.degree} {e.field}" for e in member.education)
+    return {
+        "id": str(member.id),
+        "name": member.name,
+        "headline": member.headline,
+        "position": member.position,
+        "organisation": member.organisation,
+        "location": member.location,
+        "skills": list(member.skills or []),
+        "summary": member.summary,
+        "experiences": experiences,
+        "education": education,
+        "offers": member.offers,
+        "seeks": member.seeks,
+        "open_to_opportunities": bool(member.open_to_opportunities),
+        "language": member.locale or "",
+        "updated_at": member.updated_at.isoformat() if member.updated_at else "",
+    }
+
+
+@member_changed.connect
+def _queue_indexing(session: Session, member: Member, **_: Any) -> None:
+    enqueue(session, KIND, {"member_ids": [member.id]}, instance_id=member.instance_id,
+            dedupe_key=f"{KIND}:{member.instance_id}:{member.id}")
+
+
+def _load(session: Session, instance_id: int, ids: Iterable[int]) -> list[Member]:
+    return list(session.scalars(
+        select(Member).where(Member.instance_id == instance_id, Member.id.in_(list(ids)))
+        .options(selectinload(Member.experiences), selectinload(Member.education))))
+
+
+def apply_to_index(session: Session, index: SearchIndex, instance_id: int,
+                   member_ids: set[int]) -> None:
+    members = {m.id: m for m in _load(session, instance_id, member_ids)}
+    docs = [member_document(m) for m in members.values() if is_searchable(m)]
+    gone = [str(i) for i in member_ids if i not in members or not is_searchable(members[i])]
+    if docs:
+        index.upsert(docs)
+    if gone:
+        index.delete(gone)
+
+
+@job_handler(KIND)
+def _index_members(session: Session, job: Job) -> None:
+    """Index the job's members and those of every other queued indexing job of the instance."""
+    instance = session.get(Instance, job.instance_id)
+    if instance is None:
+        return
+    others = list(session.scalars(
+        select(Job).where(Job.kind == KIND, Job.instance_id == job.instance_id,
+                          Job.status == "queued", Job.id != job.id).limit(BATCH)))
+    member_ids = set(job.payload.get("member_ids", []))
+    for other in others:
+        member_ids.update(other.payload.get("member_ids", []))
+    if others:
+        session.execute(update(Job).where(Job.id.in_([o.id for o in others]))
+                        .values(status="done", finished_at=utcnow(), locked_by=f"batch:{job.id}"))
+    apply_to_index(session, get_index(instance.slug), instance.id, member_ids)
+    # The batch's jobs are marked done by the caller's commit, after the index committed:
+    # if this process dies in between, they run again (indexing is idempotent).
+
+
+def _iter_documents(session: Session, instance: Instance) -> Iterator[dict[str, Any]]:
+    last = 0
+    while True:
+        ids = list(session.scalars(
+            select(Member.id).where(Member.instance_id == instance.id, Member.id > last,
+                                    Member.status == "active")
+            .order_by(Member.id).limit(BATCH)))
+        if not ids:
+            return
+        for member in sorted(_load(session, instance.id, ids), key=lambda m: m.id):
+            if is_searchable(member):
+                yield member_document(member)
+        last = ids[-1]
+        session.expunge_all()
+
+
+def reindex(session: Session, instance: Instance,
+            progress: Callable[[int], None] | None = None) -> int:
+    """Rebuild the instance's index from the database, aside, then swap it in."""
+    return get_index(instance.slug).rebuild(_iter_documents(session, instance), progress)
+
+
+def searchable_ids(session: Session, instance: Instance) -> set[str]:
+    rows = session.execute(select(Member.id, Member.visibility).where(
+        Member.instance_id == instance.id, Member.status == "active"))
+    return {str(i) for i, vis in rows if (vis or {}).get("in_directory", True)}
+
+
+def reconcile(session: Session, instance: Instance) -> ReconcileReport:
+    """Compare index and database; index what is missing, drop what should not be there."""
+    expected = searchable_ids(session, instance)
+
+    def fetch(ids: set[str]) -> list[dict[str, Any]]:
+        return [member_document(m) for m in _load(session, instance.id, map(int, ids))]
+
+    return get_index(instance.slug).reconcile(expected, fetch)

@@ -1,0 +1,42 @@
+"""The search page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, g, request
+from flask_babel import get_locale
+from flask_login import current_user, login_required
+
+from maillon.db import db
+from maillon.errors import ServiceError
+from maillon.finder.services import search_members
+from maillon.tenancy.rendering import render
+
+bp = Blueprint("finder", __name__, template_folder="templates")
+
+
+def _bool_arg(name: str) -> bool | None:
+    value = request.args.get(name, "")
+    return True if value in ("1", "true", "yes") else None
+
+
+@bp.get("/search")
+@login_required
+def search() -> Any:
+    args = request.args
+    text = args.get("q", "")
+    filters = {"organisation": args.get("company") or args.get("organisation") or None,
+               "location": args.get("location") or None, "skill": args.get("skill") or None,
+               "open_to_opportunities": _bool_arg("open")}
+    page = args.get("page", 1, type=int) or 1
+    error = None
+    outcome = None
+    if text or any(filters.values()):
+        try:
+            outcome = search_members(db.session, g.instance, current_user, text=text,
+                                     page=page, language=str(get_locale()), **filters)
+        except ServiceError as exc:
+            error = exc.message
+    return render("finder/search.html", q=text, filters=filters, outcome=outcome, error=error,
+                  page=page, per_page=20), (422 if error else 200)
