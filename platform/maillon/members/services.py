@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import re
+import secrets
+import warnings
 from collections.abc import Mapping
-from typing import Any
+from datetime import date
+from io import BytesIO
+from pathlib import Path
+from typing import IO, Any
 
-from flask import has_request_context, url_for
+from flask import current_app, has_request_context, url_for
 from flask_babel import lazy_gettext as _l
+from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
@@ -371,3 +378,303 @@ def list_directory(session: Session, instance: Instance, viewer: Member | None, 
         select(Member).where(*where).order_by(func.lower(Member.name), Member.id)
         .limit(per_page).offset((page - 1) * per_page)))
     return total, members
+
+
+# --- experiences and education -------------------------------------------------------------
+
+def _clean_date(value: Any, field: str, errors: _Errors, *, required: bool) -> date | None:
+    """A date from a date or ISO text (YYYY-MM-DD or YYYY-MM: the first of the month)."""
+    if value in (None, ""):
+        if required:
+            errors.add(field, _l("This field is required."))
+        return None
+    if isinstance(value, date):
+        parsed = value
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            parsed = date.fromisoformat(text + "-01" if len(text) == 7 else text)
+        except ValueError:
+            errors.add(field, _l("Not a valid date (YYYY-MM-DD)."))
+            return None
+    else:
+        errors.add(field, _l("Not a valid date (YYYY-MM-DD)."))
+        return None
+    if not 1900 <= parsed.year <= utcnow().year + 10:
+        errors.add(field, _l("Not a plausible date."))
+        return None
+    return parsed
+
+
+def _clean_year(value: Any, field: str, errors: _Errors) -> int | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int):
+        errors.add(field, _l("Must be a year."))
+        return None
+    if not 1900 <= value <= utcnow().year + 10:
+        errors.add(field, _l("Not a plausible year."))
+        return None
+    return value
+
+
+EXPERIENCE_FIELDS = frozenset({"title", "organisation", "location", "start_date", "end_date",
+                               "description"})
+EDUCATION_FIELDS = frozenset({"school", "degree", "field", "start_year", "end_year"})
+
+
+def _validate_experience(current: Experience | None, data: Mapping[str, Any]) -> dict[str, Any]:
+    errors = _Errors()
+    clean: dict[str, Any] = {}
+    for key in data:
+        if key not in EXPERIENCE_FIELDS:
+            errors.add(key, _l("Unknown or read-only field."))
+    creating = current is None
+    if creating or "title" in data:
+        clean["title"] = _clean_line(data.get("title"), "title", 120, errors, required=True)
+    for key in ("organisation", "location"):
+        if creating or key in data:
+            clean[key] = _clean_line(data.get(key), key, 120, errors)
+    if creating or "description" in data:
+        clean["description"] = _clean_text(data.get("description"), "description", 2000, errors)
+    if creating or "start_date" in data:
+        clean["start_date"] = _clean_date(data.get("start_date"), "start_date", errors,
+                                          required=True)
+    if creating or "end_date" in data:
+        clean["end_date"] = _clean_date(data.get("end_date"), "end_date", errors,
+                                        required=False)
+    start = clean.get("start_date", current.start_date if current else None)
+    end = clean.get("end_date", current.end_date if current else None)
+    if not errors and start and end and end < start:
+        errors.add("end_date", _l("The end comes before the start."))
+    if errors:
+        raise ValidationFailed(dict(errors))
+    return clean
+
+
+def _validate_education(current: Education | None, data: Mapping[str, Any]) -> dict[str, Any]:
+    errors = _Errors()
+    clean: dict[str, Any] = {}
+    for key in data:
+        if key not in EDUCATION_FIELDS:
+            errors.add(key, _l("Unknown or read-only field."))
+    creating = current is None
+    if creating or "school" in data:
+        clean["school"] = _clean_line(data.get("school"), "school", 160, errors, required=True)
+    for key in ("degree", "field"):
+        if creating or key in data:
+            clean[key] = _clean_line(data.get(key), key, 160, errors)
+    for key in ("start_year", "end_year"):
+        if creating or key in data:
+            clean[key] = _clean_year(data.get(key), key, errors)
+    start = clean.get("start_year", current.start_year if current else None)
+    end = clean.get("end_year", current.end_year if current else None)
+    if not errors and start and end and end < start:
+        errors.add("end_year", _l("The end comes before the start."))
+    if errors:
+        raise ValidationFailed(dict(errors))
+    return clean
+
+
+def get_experience(session: Session, member: Member, experience_id: int) -> Experience:
+    """One of the member's own experiences; anyone else's (or another instance's) is 404."""
+    row = session.scalar(select(Experience).where(
+        Experience.id == experience_id, Experience.member_id == member.id,
+        Experience.instance_id == member.instance_id))
+    if row is None:
+        raise NotFound()
+    return row
+
+
+def get_education(session: Session, member: Member, education_id: int) -> Education:
+    """One of the member's own education rows; anyone else's (or another instance's) is 404."""
+    row = session.scalar(select(Education).where(
+        Education.id == education_id, Education.member_id == member.id,
+        Education.instance_id == member.instance_id))
+    if row is None:
+        raise NotFound()
+    return row
+
+
+def _count(session: Session, model: type[Experience] | type[Education], member: Member) -> int:
+    return int(session.scalar(select(func.count(model.id)).where(
+        model.member_id == member.id, model.instance_id == member.instance_id)) or 0)
+
+
+def add_experience(session: Session, member: Member, data: Mapping[str, Any]) -> Experience:
+    """Add a dated position to the member's profile."""
+    clean = _validate_experience(None, data)
+    if _count(session, Experience, member) >= MAX_EXPERIENCES:
+        raise ValidationFailed({"title": str(_l("At most %(n)d experiences.",
+                                                 n=MAX_EXPERIENCES))})
+    row = Experience(instance_id=member.instance_id, member_id=member.id, **clean)
+    session.add(row)
+    _touch(session, member)
+    return row
+
+
+def update_experience(session: Session, member: Member, experience_id: int,
+                      changes: Mapping[str, Any]) -> Experience:
+    """Change some fields of one of the member's experiences."""
+    row = get_experience(session, member, experience_id)
+    for key, value in _validate_experience(row, changes).items():
+        setattr(row, key, value)
+    _touch(session, member)
+    return row
+
+
+def delete_experience(session: Session, member: Member, experience_id: int) -> None:
+    """Remove one of the member's experiences."""
+    session.delete(get_experience(session, member, experience_id))
+    _touch(session, member)
+
+
+def add_education(session: Session, member: Member, data: Mapping[str, Any]) -> Education:
+    """Add a school or degree to the member's profile."""
+    clean = _validate_education(None, data)
+    if _count(session, Education, member) >= MAX_EDUCATION:
+        raise ValidationFailed({"school": str(_l("At most %(n)d entries.", n=MAX_EDUCATION))})
+    row = Education(instance_id=member.instance_id, member_id=member.id, **clean)
+    session.add(row)
+    _touch(session, member)
+    return row
+
+
+def update_education(session: Session, member: Member, education_id: int,
+                     changes: Mapping[str, Any]) -> Education:
+    """Change some fields of one of the member's education rows."""
+    row = get_education(session, member, education_id)
+    for key, value in _validate_education(row, changes).items():
+        setattr(row, key, value)
+    _touch(session, member)
+    return row
+
+
+def delete_education(session: Session, member: Member, education_id: int) -> None:
+    """Remove one of the member's education rows."""
+    session.delete(get_education(session, member, education_id))
+    _touch(session, member)
+
+
+def _touch(session: Session, member: Member) -> None:
+    """Commit a change to the profile's sub-rows; search indexes experiences too."""
+    member.updated_at = utcnow()
+    session.flush()
+    session.expire(member, ["experiences", "education"])
+    member_changed.send(session, member=member)
+    session.commit()
+
+
+# --- photo --------------------------------------------------------------------------------
+
+def photo_dir(var_dir: str | Path, instance: Instance) -> Path:
+    return Path(var_dir) / "media" / instance.slug / "photos"
+
+
+def _read_limited(stream: IO[bytes], limit: int) -> bytes:
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise ValidationFailed({"photo": str(_l(
+            "The photo is too large (at most %(mb).1f MB).", mb=limit / 1024 / 1024))})
+    return data
+
+
+def _decode_photo(data: bytes) -> Image.Image:
+    """The decoded image, if the bytes really are a JPEG, PNG or WebP of sane size."""
+    invalid = ValidationFailed({"photo": str(_l("This is not a JPEG, PNG or WebP image."))})
+    too_big = ValidationFailed({"photo": str(_l("The image has too many pixels."))})
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            probe = Image.open(BytesIO(data), formats=PHOTO_FORMATS)
+            if probe.width * probe.height > MAX_PHOTO_PIXELS:
+                raise too_big
+            probe.verify()  # checks the structure; the image must be reopened after it
+            image = Image.open(BytesIO(data), formats=PHOTO_FORMATS)
+            image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_big from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+        raise invalid from None
+    return image
+
+
+def _square_jpeg(image: Image.Image) -> bytes:
+    """Upright, square, PHOTO_SIZE px, re-encoded as JPEG without any metadata (no EXIF)."""
+    image = ImageOps.exif_transpose(image) or image
+    if image.mode in ("RGBA", "LA", "P", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        image = Image.new("RGB", rgba.size, (255, 255, 255))
+        image.paste(rgba, mask=rgba.getchannel("A"))
+    else:
+        image = image.convert("RGB")
+    image = ImageOps.fit(image, (PHOTO_SIZE, PHOTO_SIZE), Image.Resampling.LANCZOS,
+                         centering=(0.5, 0.5))
+    out = BytesIO()
+    image.save(out, "JPEG", quality=85, optimize=True)
+    return out.getvalue()
+
+
+def set_photo(session: Session, instance: Instance, member: Member, stream: IO[bytes],
+              var_dir: str | Path, *, max_bytes: int | None = None) -> str:
+    """Check, clean and store a profile photo; returns its file name. Errors name "photo"."""
+    if member.instance_id != instance.id:
+        raise NotFound()
+    limit = int(max_bytes if max_bytes is not None
+                else current_app.config.get("MAX_PHOTO_BYTES", 5 * 1024 * 1024))
+    data = _read_limited(stream, limit)
+    if not data:
+        raise ValidationFailed({"photo": str(_l("Choose an image file."))})
+    jpeg = _square_jpeg(_decode_photo(data))
+    folder = photo_dir(var_dir, instance)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{secrets.token_hex(16)}.jpg"
+    temporary = folder / f".{name}.part"
+    temporary.write_bytes(jpeg)
+    os.replace(temporary, folder / name)
+    previous = member.photo
+    try:
+        member.photo = name
+        member.updated_at = utcnow()
+        member_changed.send(session, member=member)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        (folder / name).unlink(missing_ok=True)
+        raise
+    _delete_photo_file(folder, previous)
+    return name
+
+
+def remove_photo(session: Session, instance: Instance, member: Member,
+                 var_dir: str | Path) -> None:
+    """Remove the member's photo (the initials avatar shows instead) and its file."""
+    if member.instance_id != instance.id:
+        raise NotFound()
+    previous = member.photo
+    if previous is None:
+        return
+    member.photo = None
+    member.updated_at = utcnow()
+    member_changed.send(session, member=member)
+    session.commit()
+    _delete_photo_file(photo_dir(var_dir, instance), previous)
+
+
+def _delete_photo_file(folder: Path, name: str | None) -> None:
+    if name and PHOTO_NAME.match(name):
+        (folder / name).unlink(missing_ok=True)
+
+
+def photo_path(session: Session, instance: Instance, viewer: Member | None, member_id: int,
+               name: str, var_dir: str | Path) -> Path:
+    """The file of a member's current photo, if the viewer may see that member; else 404."""
+    if not PHOTO_NAME.match(name):
+        raise NotFound()
+    member = access_member(session, instance, viewer, member_id)
+    path = photo_dir(var_dir, instance) / name
+    if member.photo != name or not path.is_file():
+        raise NotFound()
+    return path

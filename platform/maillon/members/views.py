@@ -1,38 +1,214 @@
-"""Profile pages (bootstrap version: the members helper completes editing and photos)."""
+"""Profile pages: viewing, editing (fields, experiences, education, photo), the directory."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, g
+from flask import Blueprint, current_app, flash, g, redirect, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from maillon.db import db
-from maillon.members.services import access_member
+from maillon.errors import ServiceError
+from maillon.members import services
+from maillon.members.forms import (
+    ConfirmForm,
+    EducationForm,
+    ExperienceForm,
+    PhotoForm,
+    ProfileForm,
+)
+from maillon.members.models import Member
 from maillon.tenancy.rendering import render
 
 bp = Blueprint("members", __name__, template_folder="templates")
+
+PER_PAGE = 24
+PHOTO_MAX_AGE = 365 * 24 * 3600  # photo file names are random: a new photo is a new URL
+
+
+def _me() -> Member:
+    """The logged-in member, loaded in this request's session so services can change it."""
+    return services.get_member(db.session, g.instance, current_user.id)
+
+
+def _apply_errors(form: FlaskForm, exc: ServiceError,
+                  aliases: dict[str, str] | None = None) -> None:
+    """Show a service's field problems next to the fields; anything else as a message."""
+    unplaced: list[str] = []
+    for name, problem in exc.fields.items():
+        field = getattr(form, (aliases or {}).get(name, name), None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, problem]
+        else:
+            unplaced.append(problem)
+    if unplaced or not exc.fields:
+        flash(" ".join(unplaced) or exc.message, "error")
 
 
 @bp.get("/members/<int:member_id>")
 @login_required
 def profile(member_id: int) -> Any:
-    member = access_member(db.session, g.instance, current_user, member_id)
-    return render("members/profile.html", member=member)
+    member = services.access_member(db.session, g.instance, current_user, member_id)
+    return render("members/profile.html", member=member,
+                  is_self=member.id == current_user.id)
 
 
 @bp.get("/members")
 @login_required
 def directory() -> Any:
-    return render("members/directory.html", members=[])
+    page = request.args.get("page", 1, type=int) or 1
+    total, members = services.list_directory(db.session, g.instance, current_user,
+                                             page=page, per_page=PER_PAGE)
+    pages = max(1, -(-total // PER_PAGE))
+    return render("members/directory.html", members=members, total=total,
+                  page=max(1, min(page, pages)), pages=pages)
 
 
 @bp.route("/profile/edit", methods=["GET", "POST"])
 @login_required
 def edit_profile() -> Any:
-    return render("members/profile.html", member=current_user)
+    member = _me()
+    form = ProfileForm()
+    status = 200
+    if request.method == "GET":
+        form.fill_from(member)
+    elif form.validate_on_submit():
+        try:
+            services.update_profile(db.session, member, form.changes())
+        except ServiceError as exc:
+            db.session.rollback()
+            _apply_errors(form, exc, ProfileForm.FIELD_FOR_ERROR)
+            status = 422
+        else:
+            flash(_("Your profile is saved."), "success")
+            return redirect(url_for("members.profile", member_id=member.id))
+    else:
+        status = 422
+    return render("members/edit.html", member=member, form=form, photo_form=PhotoForm(),
+                  confirm_form=ConfirmForm()), status
+
+
+@bp.post("/profile/photo")
+@login_required
+def upload_photo() -> Any:
+    member = _me()
+    try:
+        form = PhotoForm()
+        valid = form.validate_on_submit()
+    except RequestEntityTooLarge:
+        form, valid = PhotoForm(formdata=None), False
+        form.photo.errors = [_("The photo is too large.")]
+    if valid:
+        try:
+            services.set_photo(db.session, g.instance, member, form.photo.data.stream,
+                               current_app.config["VAR_DIR"])
+        except ServiceError as exc:
+            db.session.rollback()
+            _apply_errors(form, exc)
+        else:
+            flash(_("Your photo is updated."), "success")
+            return redirect(url_for("members.edit_profile"))
+    profile_form = ProfileForm(formdata=None)
+    profile_form.fill_from(member)
+    return render("members/edit.html", member=member, form=profile_form, photo_form=form,
+                  confirm_form=ConfirmForm()), 422
+
+
+@bp.post("/profile/photo/delete")
+@login_required
+def delete_photo() -> Any:
+    member = _me()
+    if ConfirmForm().validate_on_submit():
+        services.remove_photo(db.session, g.instance, member, current_app.config["VAR_DIR"])
+        flash(_("Your photo is removed."), "success")
+    return redirect(url_for("members.edit_profile"))
+
+
+def _item_page(kind: str, form: FlaskForm, save: Any, title: str) -> Any:
+    """Shared flow of the experience and education sub-pages."""
+    if form.validate_on_submit():
+        try:
+            save(form.changes())  # type: ignore[attr-defined]
+        except ServiceError as exc:
+            db.session.rollback()
+            _apply_errors(form, exc)
+        else:
+            flash(_("Your profile is saved."), "success")
+            return redirect(url_for("members.edit_profile") + f"#{kind}")
+    status = 422 if request.method == "POST" else 200
+    return render(f"members/{kind}_form.html", form=form, title=title), status
+
+
+@bp.route("/profile/experiences/new", methods=["GET", "POST"])
+@login_required
+def add_experience() -> Any:
+    member = _me()
+    return _item_page("experience", ExperienceForm(),
+                      lambda data: services.add_experience(db.session, member, data),
+                      _("Add an experience"))
+
+
+@bp.route("/profile/experiences/<int:item_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_experience(item_id: int) -> Any:
+    member = _me()
+    row = services.get_experience(db.session, member, item_id)
+    return _item_page("experience", ExperienceForm(obj=row),
+                      lambda data: services.update_experience(db.session, member, item_id,
+                                                              data),
+                      _("Edit an experience"))
+
+
+@bp.post("/profile/experiences/<int:item_id>/delete")
+@login_required
+def delete_experience(item_id: int) -> Any:
+    member = _me()
+    if ConfirmForm().validate_on_submit():
+        services.delete_experience(db.session, member, item_id)
+        flash(_("The experience is removed."), "success")
+    return redirect(url_for("members.edit_profile") + "#experience")
+
+
+@bp.route("/profile/education/new", methods=["GET", "POST"])
+@login_required
+def add_education() -> Any:
+    member = _me()
+    return _item_page("education", EducationForm(),
+                      lambda data: services.add_education(db.session, member, data),
+                      _("Add education"))
+
+
+@bp.route("/profile/education/<int:item_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_education(item_id: int) -> Any:
+    member = _me()
+    row = services.get_education(db.session, member, item_id)
+    return _item_page("education", EducationForm(obj=row),
+                      lambda data: services.update_education(db.session, member, item_id,
+                                                             data),
+                      _("Edit education"))
+
+
+@bp.post("/profile/education/<int:item_id>/delete")
+@login_required
+def delete_education(item_id: int) -> Any:
+    member = _me()
+    if ConfirmForm().validate_on_submit():
+        services.delete_education(db.session, member, item_id)
+        flash(_("The entry is removed."), "success")
+    return redirect(url_for("members.edit_profile") + "#education")
 
 
 @bp.get("/members/<int:member_id>/photo/<name>")
 def photo(member_id: int, name: str) -> Any:
-    abort(404)
+    viewer = current_user if current_user.is_authenticated else None
+    path = services.photo_path(db.session, g.instance, viewer, member_id, name,
+                               current_app.config["VAR_DIR"])
+    response = send_file(path, mimetype="image/jpeg", max_age=PHOTO_MAX_AGE, conditional=True)
+    response.cache_control.private = True
+    response.cache_control.immutable = True
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
