@@ -324,12 +324,16 @@ def _grow(
     fr = side.frontier
     owner, nbr, code = graph.expand(fr)
     cand = side.dist[fr][owner] + side.cost[code]
+    if best < math.inf:  # the bound is the strongest filter: apply it first
+        keep = np.flatnonzero(cand + _lower_bound(other, nbr, cheapest, last) < best)
+        nbr, cand, owner = nbr[keep], cand[keep], owner[keep]
+    elif last:
+        keep = np.flatnonzero(other.dist[nbr] < math.inf)
+        nbr, cand, owner = nbr[keep], cand[keep], owner[keep]
     keep = cand < side.dist[nbr]  # also rejects the origin (distance 0)
     if side.hops == 0 and forbid_direct:
         keep &= nbr != side.end
     keep &= ~ws.blocked[nbr]
-    nbr, cand, owner = nbr[keep], cand[keep], owner[keep]
-    keep = cand + _lower_bound(other, nbr, cheapest, last) < best
     nbr, cand, owner = nbr[keep], cand[keep], owner[keep]
     np.minimum.at(side.dist, nbr, cand)
     won = cand == side.dist[nbr]
