@@ -280,3 +280,14 @@ def test_invalid_arguments_are_rejected(kwargs: dict, message: str) -> None:
 def test_source_equal_to_target_is_rejected() -> None:
     with pytest.raises(ValueError, match="differ"):
         best_chains(line_graph(), 1, 1, 3, 0.8)
+
+
+def test_members_who_joined_since_the_fold_are_reachable() -> None:
+    graph = line_graph()
+    graph.apply([Change(1, "add", 9, 8, 5, 5), Change(2, "add", 9, 1, 4, 4)])
+
+    chains = best_chains(graph, 2, 9, 3, 0.8, k=2)
+
+    assert [c.nodes for c in chains] == [(2, 1, 9)]
+    assert chains[0].probability == pytest.approx(0.95 * 0.8375 * 0.8)
+    assert best_chains(graph.fold(), 2, 9, 3, 0.8, k=2) == chains
