@@ -218,3 +218,4 @@ def test_page_renders_in_the_members_language(create_member: Callable[..., Membe
     assert 'lang="fr"' in html
     html = login(english, "acme").get(f"/members/{french.id}").get_data(as_text=True)
     assert 'lang="en"' in html
+
