@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from maillon.config import SETTINGS
 from maillon.tenancy.settings import KEYS, InstanceKey
 
