@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+
 from maillon.accounts.services import issue_api_token
 from maillon.db import db
 from maillon.members.models import Member

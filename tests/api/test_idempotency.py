@@ -5,14 +5,14 @@ import threading
 import time
 from datetime import timedelta
 
+from sqlalchemy import func, select
+
 from maillon.api import idempotency
 from maillon.api import members as api_members
 from maillon.api.models import IdempotencyKey
 from maillon.db import db, utcnow
 from maillon.members.models import Member
 from maillon.tenancy.models import Instance
-from sqlalchemy import func, select
-
 from tests.api.conftest import error_of
 
 BODY = {"email": "once@example.org", "password": "a long password", "name": "Once"}

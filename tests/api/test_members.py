@@ -1,10 +1,10 @@
 """POST /members per registration policy, GET and PATCH /me, GET /members/{id}."""
 
 import pytest
-from maillon.db import db
-from maillon.members.models import Member
 from sqlalchemy import func, select
 
+from maillon.db import db
+from maillon.members.models import Member
 from tests.api.conftest import bearer, error_of
 
 
@@ -137,6 +137,8 @@ def test_patch_me_changes_given_fields_and_keeps_other_policy_keys(api, app, cre
     ({"open_to_opportunities": "yes"}, "open_to_opportunities"),
     ({"skills": "Python"}, "skills"),
     ({"name": None}, "name"),
+    ({"contact_policy": {"max_hops": None}}, "contact_policy.max_hops"),
+    ({"contact_policy": None}, "contact_policy"),
     ({"name": ""}, "name"),
     ({"locale": "de"}, "locale"),
     ({"favourite_colour": "blue"}, "favourite_colour"),
@@ -156,6 +158,15 @@ def test_patch_me_invalid_value_is_422_and_writes_nothing(api, app, create_membe
     assert stored.name == "Before"
     assert stored.headline == ""
     assert stored.email == member.email
+
+
+def test_patch_me_locale_null_means_the_instance_default(api, app, create_member, token_for):
+    member = create_member("reseau", locale="en")
+    response = api("reseau").patch("/api/v1/me", headers=bearer(token_for(member)),
+                                   json={"locale": None})
+    assert response.status_code == 200
+    assert response.get_json()["locale"] is None
+    assert _member(app, member.id).locale is None
 
 
 def test_patch_me_needs_a_token(api):
