@@ -4,7 +4,8 @@ import sys
 from pathlib import Path
 
 # platform/ is a source root (never a package): make it importable without an install.
-sys.path.insert(0, str(Path(__file__).resolve().parent / "platform"))
+ROOT = Path(__file__).resolve().parent
+sys.path[:0] = [str(ROOT / "platform"), str(ROOT)]
 
 from maillon import create_app  # noqa: E402
 

@@ -1,7 +1,7 @@
 """Process-level settings, declared once with type, default and description.
 
 Three levels of configuration exist (see docs/configuration.md): this module holds the process
-level (environment variables ``MAILLON_<NAME>`` or a Python/TOML file named by
+level (environment variables ``MAILLON_<NAME>`` or a TOML file named by
 ``MAILLON_CONFIG``); the instance level lives in ``instances/<slug>/instance.toml``
 (``maillon.tenancy.settings``); the editable level lives in the database.
 """
@@ -58,8 +58,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_PHOTO_BYTES", int, 5 * 1024 * 1024, "Largest accepted profile photo upload."),
     Setting("SESSION_DAYS", int, 30, "How long a login session lives without activity."),
     Setting("JOB_POLL_SECONDS", float, 0.5, "How often an idle worker looks for jobs."),
-    Setting("RUN_WORKER_THREAD", _bool, False, "Run a jobs worker thread inside the web process "
-            "(make run does; production runs `maillon worker` processes)."),
     Setting("SERVER_NAME_SCHEME", str, "https", "Scheme used in links written into e-mails."),
     Setting("LOCAL_LINKS", _bool, False, "Links in e-mails point at <slug>.localhost:SERVER_PORT "
             "instead of the instance's first configured host (make run sets it)."),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import smtplib
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr, make_msgid, parseaddr
 from typing import Any
 
 from flask import current_app
@@ -23,10 +23,11 @@ def queue_email(session: Session, instance: Instance, *, to: str, template: str,
     with force_locale(locale or instance.setting("locale")):
         text = render_for(instance.slug, f"{template}.txt", instance=instance, **context)
     subject, _, body = text.strip().partition("\n")
-    sender = instance.config.get("mail_from") or current_app.config["MAIL_FROM"]
+    configured = instance.config.get("mail_from") or current_app.config["MAIL_FROM"]
+    display, sender = parseaddr(configured)
     enqueue(session, "send_email", {
         "to": to,
-        "from": formataddr((instance.name, sender)),
+        "from": formataddr((display or instance.name, sender)),
         "subject": subject.strip(),
         "body": body.strip() + "\n",
         "message_id": make_msgid(domain=sender.rpartition("@")[2] or "maillon.localhost"),
