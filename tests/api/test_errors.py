@@ -79,3 +79,18 @@ def test_path_prefix_addresses_an_instance(app, create_member, token_for):
     assert response.get_json()["id"] == member.id
     response = client.get("/i/reseau/api/v1/me", headers=bearer(token_for(member)))
     assert response.status_code == 401
+
+
+def test_huge_id_is_404_not_500(api, create_member, token_for):
+    member = create_member("reseau")
+    response = api("reseau").get("/api/v1/members/99999999999999999999999",
+                                 headers=bearer(token_for(member)))
+    assert response.status_code == 404
+    assert error_of(response)["code"] == "not_found"
+
+
+def test_deeply_nested_body_is_400_not_500(api):
+    response = api("reseau").post("/api/v1/members", data="[" * 100_000 + "]" * 100_000,
+                                  content_type="application/json")
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "invalid_json"

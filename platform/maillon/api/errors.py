@@ -33,16 +33,26 @@ def exception_reply(exc: Exception) -> tuple[dict[str, Any], int] | None:
     return None
 
 
+class NotJson(Exception):
+    """The bytes are not JSON (including nesting too deep to decode)."""
+
+
+def load_json(raw: bytes) -> Any:
+    """Decode a request body; NotJson for anything that is not a JSON document."""
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise NotJson() from None
+
+
 def read_json_object() -> dict[str, Any]:
     """The request body as a JSON object, or a 400 ``invalid_json``."""
-    raw = request.get_data(cache=True)
     try:
-        data = json.loads(raw) if raw.strip() else None
-    except (ValueError, UnicodeDecodeError):
+        data = load_json(request.get_data(cache=True))
+    except NotJson:
         data = None
-    else:
-        if isinstance(data, dict):
-            return data
+    if isinstance(data, dict):
+        return data
     raise ServiceError("invalid_json", _("The request body must be a JSON object."), status=400)
 
 

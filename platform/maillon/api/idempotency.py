@@ -22,7 +22,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from maillon.api.errors import exception_reply
+from maillon.api.errors import NotJson, exception_reply, load_json
 from maillon.api.models import IdempotencyKey
 from maillon.db import db, utcnow
 from maillon.errors import Conflict, ServiceError
@@ -88,8 +88,8 @@ def request_fingerprint() -> str:
     """HMAC of method, path and canonical JSON body (key order and spacing do not matter)."""
     raw = request.get_data(cache=True)
     try:
-        canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
-    except (ValueError, UnicodeDecodeError):
+        canonical = json.dumps(load_json(raw), sort_keys=True, separators=(",", ":")).encode()
+    except NotJson:
         canonical = raw
     message = f"{request.method} {request.path}\n".encode() + canonical
     secret = str(current_app.config["SECRET_KEY"]).encode()

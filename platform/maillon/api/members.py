@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from flask import g
 from flask_babel import gettext as _
@@ -17,6 +17,7 @@ from maillon.api.schemas import (
     Direct,
     Locale,
     OwnProfile,
+    Patch,
     Profile,
     Purpose,
     Relaying,
@@ -39,34 +40,36 @@ class RegistrationPending(BaseModel):
     message: str
 
 
-class ContactPolicyPatch(Body):
-    direct: Direct = Field(None)
-    introductions: bool = Field(None)
-    purposes: list[Purpose] = Field(None)
-    max_hops: int = Field(None, ge=1, le=6)
+class ContactPolicyPatch(Patch):
+    direct: Direct | None = None
+    introductions: bool | None = None
+    purposes: list[Purpose] | None = None
+    max_hops: int | None = Field(None, ge=1, le=6)
 
 
-class VisibilityPatch(Body):
-    in_directory: bool = Field(None)
-    contacts_visible_to: ContactsVisibleTo = Field(None)
+class VisibilityPatch(Patch):
+    in_directory: bool | None = None
+    contacts_visible_to: ContactsVisibleTo | None = None
 
 
-class ProfilePatch(Body):
-    """Any subset of the editable fields; null is refused except for locale."""
+class ProfilePatch(Patch):
+    """Any subset of the editable fields."""
 
-    name: str = Field(None, min_length=1, max_length=120)
-    headline: str = Field(None, max_length=200)
-    company: str = Field(None, max_length=120, description="Stored as the organisation.")
-    location: str = Field(None, max_length=120)
-    skills: list[str] = Field(None, max_length=50)
-    summary: str = Field(None, max_length=5000)
-    offers: str = Field(None, max_length=2000)
-    seeks: str = Field(None, max_length=2000)
-    open_to_opportunities: bool = Field(None)
-    contact_policy: ContactPolicyPatch = Field(
+    nullable: ClassVar[frozenset[str]] = frozenset({"locale"})
+
+    name: str | None = Field(None, min_length=1, max_length=120)
+    headline: str | None = Field(None, max_length=200)
+    company: str | None = Field(None, max_length=120, description="Stored as the organisation.")
+    location: str | None = Field(None, max_length=120)
+    skills: list[str] | None = Field(None, max_length=50)
+    summary: str | None = Field(None, max_length=5000)
+    offers: str | None = Field(None, max_length=2000)
+    seeks: str | None = Field(None, max_length=2000)
+    open_to_opportunities: bool | None = None
+    contact_policy: ContactPolicyPatch | None = Field(
         None, description="Only the keys given change; the others keep their values.")
-    relaying: Relaying = Field(None)
-    visibility: VisibilityPatch = Field(
+    relaying: Relaying | None = None
+    visibility: VisibilityPatch | None = Field(
         None, description="Only the keys given change; the others keep their values.")
     locale: Locale | None = Field(None, description="null: the instance's default language.")
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Response, g, jsonify
 from pydantic import BaseModel
+from werkzeug.exceptions import NotFound
 
 from maillon.api import bp
 from maillon.api.auth import authenticate_request, unauthorized
@@ -24,6 +25,7 @@ from maillon.api.idempotency import idempotent as idempotent_view
 # A response: its description, optionally with the pydantic model of its JSON body.
 ResponseDoc = str | tuple[str, type[BaseModel] | None]
 _PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
+MAX_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,8 @@ def operation(method: str, rule: str, *, summary: str, responses: Mapping[int, R
 
         @wraps(view)
         def handler(**kwargs: Any) -> Response:
+            if any(op.params[name] == "int" and kwargs[name] > MAX_ID for name in op.params):
+                raise NotFound()  # no such row, and the database could not even hold the id
             if op.auth:
                 member = authenticate_request()
                 if member is None:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from maillon.members.models import CONTACTS_VISIBLE_CHOICES, DIRECT_CHOICES, PURPOSES
+from maillon.members.models import (
+    CONTACTS_VISIBLE_CHOICES,
+    DIRECT_CHOICES,
+    PURPOSES,
+    RELAYING_CHOICES,
+)
 from maillon.tenancy.settings import LOCALES
 
 Direct = Literal["anyone", "network", "nobody"]
@@ -17,6 +22,7 @@ Locale = Literal["en", "fr"]
 assert set(Direct.__args__) == set(DIRECT_CHOICES)  # type: ignore[attr-defined]
 assert set(Purpose.__args__) == set(PURPOSES)  # type: ignore[attr-defined]
 assert set(ContactsVisibleTo.__args__) == set(CONTACTS_VISIBLE_CHOICES)  # type: ignore[attr-defined]
+assert set(Relaying.__args__) == set(RELAYING_CHOICES)  # type: ignore[attr-defined]
 assert set(Locale.__args__) == set(LOCALES)  # type: ignore[attr-defined]
 
 
@@ -31,6 +37,36 @@ class Body(BaseModel):
     """Request bodies refuse unknown fields, so a typo is a 422 instead of a silent no-op."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra=_drop_null_defaults)
+
+
+def _patch_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """Document PATCH fields as they are checked: no default, null only where allowed."""
+    _drop_null_defaults(schema)
+    nullable = getattr(model, "nullable", frozenset())
+    for name, prop in schema.get("properties", {}).items():
+        branches = prop.get("anyOf", [])
+        if name not in nullable and {"type": "null"} in branches:
+            rest = [b for b in branches if b != {"type": "null"}]
+            del prop["anyOf"]
+            prop.update(rest[0] if len(rest) == 1 else {"anyOf": rest})
+
+
+class Patch(Body):
+    """A partial change: a field left out is unchanged; null only for the ``nullable`` ones.
+
+    Fields are typed ``X | None = None`` so that "absent" has a value; the validator below
+    refuses an explicit null where it means nothing.
+    """
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_patch_schema)
+    nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _refuse_null(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name not in cls.nullable:
+            raise ValueError("may not be null; leave the field out to keep its value")
+        return value
 
 
 class ErrorDetail(BaseModel):

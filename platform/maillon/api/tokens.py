@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import current_app, g, request
 from pydantic import BaseModel, Field
 
 from maillon.accounts.services import authenticate, issue_api_token, revoke_api_token
+from maillon.api.errors import NotJson, load_json
 from maillon.api.idempotency import Reply
 from maillon.api.registry import operation
 from maillon.api.schemas import Body, OwnProfile
@@ -35,8 +34,8 @@ def _login_limit() -> str:
 def _login_email_key() -> str:
     """Rate-limit key per instance and e-mail address, whatever the client address."""
     try:
-        data = json.loads(request.get_data(cache=True) or b"null")
-    except (ValueError, UnicodeDecodeError):
+        data = load_json(request.get_data(cache=True))
+    except NotJson:
         data = None
     email = data.get("email") if isinstance(data, dict) else None
     email = email.strip().lower() if isinstance(email, str) else ""
