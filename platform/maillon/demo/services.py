@@ -1,24 +1,165 @@
-"""Loading demo members (bootstrap version; the demo helper fills in realistic data)."""
+"""Loading demo communities: realistic members for the demo instances, large ones for benches.
+
+Two modes. The normal demo (``members`` omitted or small) creates members through the ORM and
+sends ``member_changed`` for each, so search indexing and other listeners see them as if they
+had registered; it is idempotent (members already there are skipped). Bulk mode (a large
+``members``) inserts with Core in batches, reports progress per batch, and sends no per-member
+signal: run ``maillon search reindex`` afterwards.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import random
+from collections.abc import Callable, Iterator
+from functools import lru_cache
 
-from sqlalchemy import select
+from flask import current_app, has_app_context
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from maillon.members.models import Member
+from maillon.db import utcnow
+from maillon.demo.catalogue import community_for
+from maillon.demo.profiles import MemberSpec, ProfileGenerator
+from maillon.members.models import Education, Experience, Member
+from maillon.members.signals import member_changed
+from maillon.security import hash_password
 from maillon.tenancy.models import Instance
 
-DEMO_PASSWORD = "maillon-demo"
+DEMO_PASSWORD = "maillon-demo"  # noqa: S105 - public on purpose: printed by `maillon serve`
+BULK_THRESHOLD = 2_000  # above this many members, bulk mode unless told otherwise
+BATCH_SIZE = 2_000
+
+
+@lru_cache(maxsize=4)
+def demo_password_hash(method: str) -> str:
+    """The demo password hashed ONCE per process and shared by every demo member.
+
+    scrypt costs tens of milliseconds per hash: hashing per member would take minutes for a
+    normal demo and hours for a benchmark community. Sharing one salted hash is harmless for a
+    password that is public anyway.
+    """
+    return hash_password(DEMO_PASSWORD, method)
+
+
+def _hash_method() -> str:
+    return str(current_app.config["PASSWORD_HASH_METHOD"]) if has_app_context() else "scrypt"
 
 
 def load_demo(session: Session, instance: Instance, *, members: int | None = None,
-              seed: int = 7, progress: Callable[[int], None] | None = None) -> int:
-    return 0
+              seed: int = 7, progress: Callable[[int], None] | None = None,
+              bulk: bool | None = None) -> int:
+    """Fill an instance with its demo community; returns how many members were created.
+
+    ``members`` counts everyone created, staff and personas first (the instance's own size
+    when omitted). ``bulk`` defaults to True above BULK_THRESHOLD members.
+    """
+    community = community_for(instance.slug, instance.setting("registration.email_domains"))
+    total = community.size if members is None else members
+    if bulk is None:
+        bulk = total > BULK_THRESHOLD
+    rng = random.Random(f"{seed}:{instance.slug}")
+    password_hash = demo_password_hash(_hash_method())
+    existing = set(session.scalars(select(Member.email).where(
+        Member.instance_id == instance.id)))
+    if bulk:
+        generator = ProfileGenerator(community, rng, utcnow(), taken_emails=existing)
+        created = _insert_bulk(session, instance, _bulk_specs(generator, existing, total),
+                               password_hash, progress)
+    else:
+        generator = ProfileGenerator(community, rng, utcnow())
+        specs = generator.personas()[:total]
+        specs += [generator.member() for _ in range(total - len(specs))]
+        # The same seed makes the same people: a second load adds nobody.
+        created = _insert_orm(session, instance, [s for s in specs if s.email not in existing],
+                              password_hash)
+        if progress is not None:
+            progress(created)
+    # Connections between demo members come with the network domain (demo/network.py, to be
+    # written): it will be called here, after the members exist, with the same seed.
+    return created
+
+
+def _bulk_specs(generator: ProfileGenerator, existing: set[str],
+                total: int) -> Iterator[MemberSpec]:
+    count = 0
+    for spec in generator.personas():
+        if count < total and spec.email not in existing:
+            count += 1
+            yield spec
+    for _ in range(total - count):
+        yield generator.member()
+
+
+def _insert_orm(session: Session, instance: Instance, specs: list[MemberSpec],
+                password_hash: str) -> int:
+    members = []
+    for spec in specs:
+        member = Member(instance_id=instance.id, password_hash=password_hash, **spec.values)
+        member.experiences = [Experience(instance_id=instance.id, **vars(e))
+                              for e in spec.experiences]
+        member.education = [Education(instance_id=instance.id, **vars(e))
+                            for e in spec.education]
+        members.append(member)
+    session.add_all(members)
+    session.flush()
+    for member in members:
+        member_changed.send(session, member=member)
+    session.commit()
+    return len(members)
+
+
+def _insert_bulk(session: Session, instance: Instance, specs: Iterator[MemberSpec],
+                 password_hash: str, progress: Callable[[int], None] | None) -> int:
+    """Core inserts, BATCH_SIZE members per transaction; no per-member signals."""
+    tables = Member.metadata.tables
+    members, experiences, education = (tables[Member.__tablename__],
+                                       tables[Experience.__tablename__],
+                                       tables[Education.__tablename__])
+    created = 0
+    batch: list[MemberSpec] = []
+
+    def flush() -> None:
+        rows = [{"instance_id": instance.id, "password_hash": password_hash, "photo": None,
+                 "suspended_until": None, "suspension_reason": None, "last_login_at": None,
+                 **spec.values} for spec in batch]
+        session.execute(insert(members), rows)
+        # Ids by address, in one query: RETURNING with ordered results falls back to one
+        # statement per row on SQLite, which is several times slower.
+        emails = [spec.email for spec in batch]
+        by_email = dict(session.execute(select(members.c.email, members.c.id).where(
+            members.c.instance_id == instance.id, members.c.email.in_(emails))).all())
+        ids = [by_email[email] for email in emails]
+        exp_rows = [{"instance_id": instance.id, "member_id": member_id, **vars(e)}
+                    for member_id, spec in zip(ids, batch, strict=True)
+                    for e in spec.experiences]
+        edu_rows = [{"instance_id": instance.id, "member_id": member_id, **vars(e)}
+                    for member_id, spec in zip(ids, batch, strict=True)
+                    for e in spec.education]
+        session.execute(insert(experiences), exp_rows)
+        session.execute(insert(education), edu_rows)
+        session.commit()
+        if progress is not None:
+            progress(len(batch))
+
+    for spec in specs:
+        batch.append(spec)
+        if len(batch) == BATCH_SIZE:
+            flush()
+            created += len(batch)
+            batch = []
+    if batch:
+        flush()
+        created += len(batch)
+    return created
 
 
 def demo_logins(session: Session, slug: str) -> list[tuple[str, str]]:
-    rows = session.execute(select(Member.email, Member.role).join(Instance).where(
-        Instance.slug == slug, Member.role == "admin").limit(2))
-    return [(e, r) for e, r in rows]
+    """The well-known demo accounts of an instance (staff, then personas) that exist."""
+    instance = session.scalar(select(Instance).where(Instance.slug == slug))
+    if instance is None:
+        return []
+    community = community_for(slug, instance.setting("registration.email_domains"))
+    emails = [p.email for p in community.personas]
+    roles = dict(session.execute(select(Member.email, Member.role).where(
+        Member.instance_id == instance.id, Member.email.in_(emails))).all())
+    return [(email, roles[email]) for email in emails if email in roles]
