@@ -20,9 +20,10 @@ from whoosh.index import TOC, FileIndex
 from whoosh.reading import SegmentReader
 
 from search import evaluate, storage
+from search.bulk import BulkSegmentWriter
 from search.interface import Document, ReconcileReport, SearchQuery, SearchResult
 from search.query import parse
-from search.schema import build_schema, document_fields
+from search.schema import SearchCodec, build_schema, document_fields
 from search.segments import SegmentData, Snapshot
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,9 @@ log = logging.getLogger(__name__)
 INDEX_NAME = "MAIN"
 # A directory mtime this recent may still change within the same clock tick: check for real.
 _RACY_SECONDS = 2.0
+# A rebuild commits one segment per this many documents, bounding the writer's memory
+# (about 8 bytes per posting in search.bulk.TermPool, ~230 postings per profile).
+BULK_SEGMENT_DOCS = 50_000
 
 
 class WhooshIndex:
@@ -197,6 +201,9 @@ class WhooshIndex:
             seg, local = snap.segment_of(int(docnums[0]))
             return seg.stored(local)
 
+    def _bulk_writer(self, ix: FileIndex) -> Any:
+        return BulkSegmentWriter(ix, codec=SearchCodec())
+
     # -- writing ----------------------------------------------------------------------------
 
     def _writer_ix(self) -> FileIndex:
@@ -212,7 +219,7 @@ class WhooshIndex:
         if not batch:
             return 0
         with storage.writer_lock(self.root, self.lock_timeout):
-            writer = self._writer_ix().writer()
+            writer = self._writer_ix().writer(codec=SearchCodec())
             try:
                 for fields in batch.values():
                     writer.update_document(**fields)
@@ -228,7 +235,7 @@ class WhooshIndex:
         if not wanted:
             return 0
         with storage.writer_lock(self.root, self.lock_timeout):
-            writer = self._writer_ix().writer()
+            writer = self._writer_ix().writer(codec=SearchCodec())
             try:
                 deleted = sum(writer.delete_by_term("id", doc_id) or 0 for doc_id in wanted)
             except BaseException:
@@ -248,27 +255,31 @@ class WhooshIndex:
             build.mkdir()
             try:
                 ix = FileStorage(str(build)).create_index(self.schema, indexname=INDEX_NAME)
-                options: dict[str, Any] = {"limitmb": 256}
-                if self.procs > 1:
-                    options.update(procs=self.procs, multisegment=True)
-                writer = ix.writer(**options)
                 count = 0
                 seen: set[str] = set()
+                writer = None
                 try:
                     for doc in docs:
                         fields = document_fields(doc)
+                        if writer is None:
+                            writer = self._bulk_writer(ix)
                         if fields["id"] in seen:
                             writer.update_document(**fields)
                         else:
                             writer.add_document(**fields)
                             seen.add(fields["id"])
                         count += 1
+                        if count % BULK_SEGMENT_DOCS == 0:
+                            writer.commit(merge=False)
+                            writer = None
                         if progress is not None and count % 1000 == 0:
                             progress(count)
                 except BaseException:
-                    writer.cancel()
+                    if writer is not None:
+                        writer.cancel()
                     raise
-                writer.commit()
+                if writer is not None:
+                    writer.commit(merge=False)
                 ix.close()
             except BaseException:
                 import shutil
