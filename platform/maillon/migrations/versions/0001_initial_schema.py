@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: f3a3e875f72a
+Revision ID: c90dcdd8130c
 Revises: 
-Create Date: 2026-11-22 14:20:18.995086
+Create Date: 2026-11-22 14:31:49.115465
 """
 
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import maillon.db
 
 
-revision = 'f3a3e875f72a'
+revision = 'c90dcdd8130c'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -157,6 +157,27 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_experiences_instance_id'), ['instance_id'], unique=False)
         batch_op.create_index('ix_experiences_member', ['member_id'], unique=False)
 
+    op.create_table('idempotency_keys',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('scope', sa.String(length=40), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=True),
+    sa.Column('key', sa.String(length=255), nullable=False),
+    sa.Column('fingerprint', sa.String(length=64), nullable=False),
+    sa.Column('state', sa.String(length=8), nullable=False),
+    sa.Column('response_status', sa.Integer(), nullable=True),
+    sa.Column('response_body', sa.JSON(), nullable=True),
+    sa.Column('created_at', maillon.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('completed_at', maillon.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('instance_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['instance_id'], ['instances.id'], name=op.f('fk_idempotency_keys_instance_id_instances'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_idempotency_keys_member_id_members'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotency_keys')),
+    sa.UniqueConstraint('instance_id', 'scope', 'key', name=op.f('uq_idempotency_keys_instance_id_scope_key'))
+    )
+    with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_idempotency_keys_instance_id'), ['instance_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_idempotency_keys_member_id'), ['member_id'], unique=False)
+
     op.create_table('invitations',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
@@ -207,6 +228,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_invitations_instance_id'))
 
     op.drop_table('invitations')
+    with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_idempotency_keys_member_id'))
+        batch_op.drop_index(batch_op.f('ix_idempotency_keys_instance_id'))
+
+    op.drop_table('idempotency_keys')
     with op.batch_alter_table('experiences', schema=None) as batch_op:
         batch_op.drop_index('ix_experiences_member')
         batch_op.drop_index(batch_op.f('ix_experiences_instance_id'))

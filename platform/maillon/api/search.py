@@ -1,0 +1,69 @@
+"""GET /search: members of the instance matching a query, with facets and suggestions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, request
+from pydantic import BaseModel, Field, ValidationError
+
+from maillon.api.errors import pydantic_fields
+from maillon.api.idempotency import Reply
+from maillon.api.registry import operation
+from maillon.api.schemas import Profile
+from maillon.db import db
+from maillon.errors import ValidationFailed
+from maillon.finder.services import search_members
+from maillon.members.models import Member
+from maillon.members.services import profile_dict
+
+
+class SearchArgs(BaseModel):
+    q: str = Field("", max_length=500)
+    company: str | None = Field(None, max_length=120)
+    location: str | None = Field(None, max_length=120)
+    skill: str | None = Field(None, max_length=60)
+    degree: int | None = Field(None, ge=1, le=3)
+    open: bool | None = None
+    page: int = Field(1, ge=1, le=10_000)
+    per_page: int = Field(20, ge=1, le=100)
+
+
+class SearchHit(Profile):
+    degree: int | None = Field(description="1, 2, 3, or null (filled by the network domain).")
+    score: float
+
+
+class SearchAnswer(BaseModel):
+    total: int
+    results: list[SearchHit]
+    facets: dict[str, list[tuple[Any, int]]]
+    suggestion: str | None = None
+
+
+@operation("GET", "/search", summary="Search the instance's members", tag="search",
+           description="Query parameters: q (free text: words, \"phrases\", prefix*, "
+           "company:/skill:/location:/name: fields), company, location, skill, degree (1-3), "
+           "open (true: open to opportunities), page, per_page (max 100). Members hidden "
+           "from the directory, suspended or of another instance never appear.",
+           responses={200: ("Matching members, best first", SearchAnswer),
+                      422: "validation_failed, invalid_query, query_too_long"})
+def search(member: Member) -> Reply:
+    try:
+        args = SearchArgs.model_validate({k: v for k, v in request.args.items()})
+    except ValidationError as exc:
+        raise ValidationFailed(pydantic_fields(exc)) from None
+    if args.degree is not None:
+        # Degrees come with the network domain; until then nobody is known to be within one.
+        return {"total": 0, "results": [], "facets": {}, "suggestion": None}, 200
+    outcome = search_members(db.session, g.instance, member, text=args.q,
+                             organisation=args.company, location=args.location,
+                             skill=args.skill, open_to_opportunities=args.open,
+                             page=args.page, per_page=args.per_page,
+                             language=member.locale or g.instance.setting("locale"))
+    results = [{**profile_dict(hit.member, member), "degree": hit.degree, "score": hit.score}
+               for hit in outcome.hits]
+    facets = {name: [[value, count] for value, count in values]
+              for name, values in outcome.facets.items()}
+    return {"total": outcome.total, "results": results, "facets": facets,
+            "suggestion": outcome.suggestion}, 200

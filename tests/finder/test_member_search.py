@@ -1,0 +1,109 @@
+"""Searching members: outbox indexing, visibility, isolation, reconciliation, bad queries."""
+
+import pytest
+
+from maillon.db import db
+from maillon.errors import ServiceError
+from maillon.finder import indexing
+from maillon.finder.services import search_members
+from maillon.members.models import Member
+
+
+def _names(outcome):
+    return [h.member.name for h in outcome.hits]
+
+
+def test_profile_change_is_indexed_through_the_outbox(ctx, instances, create_member, run_jobs):
+    create_member("academia", name="Zoé Lefèvre", headline="Ingénieure en apprentissage",
+                  organisation="Laboratoire Lumière", location="Lyon", skills=["Python"])
+    assert search_members(db.session, instances["academia"], None, text="zoé").total == 0
+    run_jobs()
+    outcome = search_members(db.session, instances["academia"], None, text="zoe lyon")
+    assert _names(outcome) == ["Zoé Lefèvre"]
+
+
+def test_search_never_shows_another_instance(ctx, instances, create_member, run_jobs):
+    create_member("acme", name="Quentin Zyxwvut", headline="Unique word plumbago")
+    create_member("academia", name="Anne Common", headline="Researcher")
+    run_jobs()
+    assert search_members(db.session, instances["academia"], None, text="plumbago").total == 0
+    assert search_members(db.session, instances["academia"], None, text="zyxwvut").total == 0
+    assert _names(search_members(db.session, instances["acme"], None, text="plumbago")) == [
+        "Quentin Zyxwvut"]
+
+
+def test_hidden_and_suspended_members_never_appear(ctx, instances, create_member, run_jobs):
+    create_member("reseau", name="Visible Vanille", headline="vanille")
+    create_member("reseau", name="Hidden Vanille", headline="vanille",
+                  visibility={"in_directory": False, "contacts_visible_to": "connections"})
+    suspended = create_member("reseau", name="Suspended Vanille", headline="vanille")
+    run_jobs()
+    assert sorted(_names(search_members(db.session, instances["reseau"], None,
+                                        text="vanille"))) == ["Suspended Vanille",
+                                                              "Visible Vanille"]
+    member = db.session.get(Member, suspended.id)
+    member.status = "suspended"
+    from maillon.members.signals import member_changed
+
+    member_changed.send(db.session, member=member)
+    db.session.commit()
+    run_jobs()
+    assert sorted(_names(search_members(db.session, instances["reseau"], None,
+                                        text="vanille"))) == ["Visible Vanille"]
+
+
+def test_malformed_query_gets_a_clear_error_or_a_lenient_answer(ctx, instances, create_member,
+                                                                 run_jobs):
+    create_member("reseau", name="Paul Quote", headline="machine learning")
+    run_jobs()
+    for query in ['"machine', "(python", "skill:", "a" * 501, "***", "name:(", "AND OR NOT"]:
+        try:
+            outcome = search_members(db.session, instances["reseau"], None, text=query)
+        except ServiceError as exc:
+            assert exc.code in ("invalid_query", "query_too_long")
+            assert exc.message
+        else:
+            assert outcome.total >= 0
+
+
+def test_reconcile_reports_and_repairs(ctx, instances, create_member, run_jobs):
+    a = create_member("reseau", name="Alice Reconcile")
+    create_member("reseau", name="Bob Reconcile")
+    run_jobs()
+    index = indexing.get_index("reseau")
+    index.delete([str(a.id)])
+    index.upsert([{"id": "999999", "name": "Ghost Reconcile"}])
+    report = indexing.reconcile(db.session, instances["reseau"])
+    assert report.missing == {str(a.id)}
+    assert report.extra == {"999999"}
+    index.refresh()
+    assert index.count() == 2
+    assert indexing.reconcile(db.session, instances["reseau"]).clean
+
+
+def test_reindex_rebuilds_from_the_database(ctx, instances, create_member):
+    for n in range(5):
+        create_member("acme", name=f"Person {n}", headline="Engineer")
+    assert indexing.reindex(db.session, instances["acme"]) == 5
+    outcome = search_members(db.session, instances["acme"], None, text="engineer")
+    assert outcome.total == 5
+
+
+def test_search_page(login, create_member, run_jobs):
+    viewer = create_member("reseau", name="Viewer")
+    create_member("reseau", name="Marie Curie", headline="Physicienne", location="Paris",
+                  skills=["Radioactivité"])
+    run_jobs()
+    client = login(viewer, "reseau")
+    page = client.get("/search?q=curie")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert "Marie Curie" in body
+    assert "Paris" in body
+
+
+@pytest.mark.parametrize("query", ['"unclosed', "skill:", "x" * 600])
+def test_search_page_never_500s(login, create_member, query):
+    viewer = create_member("reseau")
+    response = login(viewer, "reseau").get("/search", query_string={"q": query})
+    assert response.status_code in (200, 422)
