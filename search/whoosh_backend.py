@@ -7,10 +7,12 @@ snapshot; ``refresh()`` is two ``stat`` calls when nothing changed.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
 import time
+import warnings
 from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -72,10 +74,17 @@ class WhooshIndex:
                 problem = "the CURRENT pointer is missing or unreadable"
             self._create_fresh(problem)
             return
-        try:
-            self._switch_to(name)
-        except Exception as exc:  # any failure to read means the index is unusable
-            self._create_fresh(f"generation {name} could not be opened: {exc!r}")
+        # Whoosh leaves the TOC file open when it fails to parse it: let it be closed here,
+        # quietly, rather than warn later in some unrelated place.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            try:
+                self._switch_to(name)
+            except Exception as exc:  # any failure to read means the index is unusable
+                problem = f"generation {name} could not be opened: {exc!r}"
+            gc.collect()
+        if problem:
+            self._create_fresh(problem)
 
     def _create_fresh(self, problem: str | None) -> None:
         """Start an empty generation; an unreadable one is kept aside as broken-* for study."""
