@@ -83,7 +83,7 @@ def test_exif_is_stripped_and_orientation_applied(
 
 def test_text_file_named_jpg_is_refused(app: Any, create_member: Callable[..., Member],
                                         login: Login) -> None:
-    member = create_member("reseau")
+    member = create_member("reseau", locale="en")
     client = login(member)
     response = client.post("/profile/photo", content_type="multipart/form-data", data={
         "photo": (BytesIO(b"<?php echo 'not an image'; ?>" * 10), "photo.jpg")})
@@ -116,7 +116,7 @@ def test_oversize_upload_is_refused(ctx: Any, create_member: Callable[..., Membe
 def test_oversize_upload_page_shows_an_error(app: Any, create_member: Callable[..., Member],
                                              login: Login) -> None:
     app.config["MAX_PHOTO_BYTES"] = 1000
-    member = create_member("reseau")
+    member = create_member("reseau", locale="en")
     response = login(member).post("/profile/photo", content_type="multipart/form-data", data={
         "photo": (BytesIO(_image("PNG", (900, 900)) + b"\0" * 5000), "big.png")})
     assert response.status_code == 422

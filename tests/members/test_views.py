@@ -148,7 +148,7 @@ def test_edit_profile_shows_field_errors_and_saves_nothing(
 
 def test_experience_and_education_sub_pages(app: Any, create_member: Callable[..., Member],
                                             login: Login) -> None:
-    ada = create_member("reseau")
+    ada = create_member("reseau", locale="en")
     client = login(ada)
     assert client.get("/profile/experiences/new").status_code == 200
     response = client.post("/profile/experiences/new", data={
