@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 %.mo: %.po $(STAMP)
-	$(VENV)/bin/pybabel compile -q -i $< -o $@
+	$(VENV)/bin/pybabel -q compile -i $< -o $@
 
 run: install
 	PORT=$(PORT) $(VENV)/bin/maillon serve --port $(PORT)
@@ -35,8 +35,8 @@ typecheck: install
 
 # Refresh the message catalogues from the code and templates (then translate the .po files).
 extract: install
-	$(VENV)/bin/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o $(TRANSLATIONS)/messages.pot .
-	$(VENV)/bin/pybabel update -q -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o $(TRANSLATIONS)/messages.pot .
+	$(VENV)/bin/pybabel -q update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
 
 bench-search: install
 	$(PY) bench/search/run.py

@@ -234,3 +234,22 @@ def run_jobs(app: Flask) -> Callable[[], int]:
         return work(app, threading.Event(), once=True)
 
     return run
+
+
+# --- Translations (i18n): compile the .mo catalogues that `make` compiles, for bare `pytest`. ---
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations() -> None:
+    """French pages need the .mo (git-ignored); without this they depend on a prior `make`."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in (ROOT / "platform" / "maillon" / "translations").glob("*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as f:
+            catalog = read_po(f)
+        partial = mo.with_name(f"{mo.name}.{os.getpid()}.tmp")
+        with partial.open("wb") as f:
+            write_mo(f, catalog)
+        partial.replace(mo)  # atomic: parallel test runs never read half a file
