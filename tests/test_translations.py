@@ -14,6 +14,7 @@ from babel.messages.pofile import read_po
 from sqlalchemy import select
 
 from maillon.db import db
+from maillon.errors import Forbidden
 from maillon.members.models import Member
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -156,3 +157,24 @@ def test_mail_in_the_instance_language(client_for, mail, run_jobs, slug, subject
         assert "Le lien est valable trois jours." in body
     else:
         assert "Hello Claire," in body
+
+
+def test_not_found_page_in_the_page_language(client_for) -> None:
+    french = client_for("academia").get("/no-such-page")
+    assert french.status_code == 404
+    assert "Page introuvable" in french.get_data(as_text=True)
+    english = client_for("acme").get("/no-such-page").get_data(as_text=True)
+    assert "Page not found" in english
+    assert "Page introuvable" not in english
+
+
+def test_refused_action_page_has_a_translated_heading(app, client_for) -> None:
+    @app.get("/test-refused")
+    def refused() -> str:
+        raise Forbidden("approval_pending", "Refusé pour le test.")
+
+    response = client_for("academia").get("/test-refused")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 403
+    assert "Accès refusé" in page
+    assert "approval_pending" not in page  # the stable code is for the API

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, g, jsonify, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from maillon.errors import ServiceError
@@ -18,6 +19,16 @@ CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_fo
          405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
          415: "unsupported_media_type", 422: "validation_failed", 429: "rate_limited",
          500: "server_error"}
+
+# Page texts in the visitor's language for Werkzeug's stock errors (its own texts are English).
+PAGE_TEXTS = {
+    400: (_l("Bad request"), _l("The request could not be understood. Please try again.")),
+    403: (_l("Access denied"), _l("You are not allowed to see this page.")),
+    404: (_l("Page not found"), _l("This page does not exist, or not any more.")),
+    405: (_l("Not allowed"), _l("This page cannot be used this way.")),
+    413: (_l("Too large"), _l("What you sent is too large.")),
+    429: (_l("Too many requests"), _l("Please wait a moment before trying again.")),
+}
 
 
 def wants_json() -> bool:
@@ -44,13 +55,18 @@ def init_app(app: Flask) -> None:
             if status == 401:
                 response.headers["WWW-Authenticate"] = 'Bearer realm="maillon"'
             return response
-        return _page(status, exc.name, exc.description), status
+        title, message = exc.name, exc.description
+        if status in PAGE_TEXTS and message == type(exc).description:  # not a custom text
+            title, message = (str(text) for text in PAGE_TEXTS[status])
+        return _page(status, title, message), status
 
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError) -> Any:
         if wants_json():
             return json_error(exc.status, exc.code, exc.message, exc.fields)
-        return _page(exc.status, exc.code, exc.message), exc.status
+        # The stable code is for API clients; people get a heading in their language.
+        title = PAGE_TEXTS[exc.status][0] if exc.status in PAGE_TEXTS else _l("Not possible")
+        return _page(exc.status, str(title), exc.message), exc.status
 
     @app.errorhandler(Exception)
     def _server_error(exc: Exception) -> Any:
