@@ -195,24 +195,11 @@ def _filters(snap: Snapshot, q: SearchQuery) -> np.ndarray:
 def _facets(snap: Snapshot, mask: np.ndarray) -> dict[str, list[tuple[FacetValue, int]]]:
     result: dict[str, list[tuple[FacetValue, int]]] = {}
     for name, field in FACET_FIELDS.items():
-        totals: dict[str, int] = {}
-        shown: dict[str, tuple[int, str]] = {}
-        for seg, off in zip(snap.segments, snap.offsets, strict=True):
-            table = seg.facet(field)
-            if not table.terms:
-                continue
-            counts = table.counts(mask[off : off + seg.size])
-            for index in np.flatnonzero(counts):
-                term, count = table.terms[index], int(counts[index])
-                key = table.keys[index] if field != "open" else term
-                totals[key] = totals.get(key, 0) + count
-                if count > shown.get(key, (0, ""))[0]:
-                    shown[key] = (count, term)
-        ranked = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_LIMIT]
+        counts = snap.facet(field).counts(mask, FACET_LIMIT)
         if field == "open":
-            result[name] = [(key == "1", count) for key, count in ranked]
+            result[name] = [(value == "1", count) for value, count in counts]
         else:
-            result[name] = [(shown[key][1], count) for key, count in ranked]
+            result[name] = list(counts)
     return result
 
 

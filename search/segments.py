@@ -29,22 +29,79 @@ _POSTINGS_CACHE_ENTRIES = 4096
 
 
 class FacetTable:
-    """One facet field of one segment: its terms and a (doc, term index) incidence list."""
+    """One facet field of one segment: its terms and each document's term indexes.
 
-    def __init__(self, terms: list[str], docs: IdArray, vals: IdArray) -> None:
+    Stored by document (CSR), so counting a result mask reads memory in order: a dense
+    value-per-document array when each document has at most one value (organisation,
+    location), a repeated mask over (document, value) pairs otherwise (skills).
+    """
+
+    def __init__(self, terms: list[str], docs: IdArray, vals: IdArray, size: int) -> None:
         self.terms = terms
-        self.docs = docs
-        self.vals = vals
         self.keys = [analysis.facet_key(t) for t in terms]
+        self.doc_counts = np.bincount(vals, minlength=len(terms))
+        order = np.argsort(docs, kind="stable")
+        self.docs = docs[order]
+        self.vals = vals[order]
+        per_doc = np.bincount(self.docs, minlength=size)
+        self.single: np.ndarray | None = None
+        if not len(per_doc) or per_doc.max() <= 1:
+            self.single = np.full(size, -1, dtype=np.int64)
+            self.single[self.docs] = self.vals
+        self.per_doc = per_doc
 
     def counts(self, mask: np.ndarray) -> np.ndarray:
-        return np.bincount(self.vals[mask[self.docs]], minlength=len(self.terms))
+        if self.single is not None:
+            values = self.single[mask]
+            return np.bincount(values[values >= 0], minlength=len(self.terms))
+        return np.bincount(self.vals[np.repeat(mask, self.per_doc)], minlength=len(self.terms))
 
     def docs_for_key(self, key: str) -> IdArray:
         wanted = [i for i, k in enumerate(self.keys) if k == key]
         if not wanted:
             return np.empty(0, dtype=np.int64)
         return self.docs[np.isin(self.vals, wanted)]
+
+
+class FacetIndex:
+    """A facet field across a snapshot's segments: values merged by their facet key.
+
+    Built once per snapshot (a dictionary pass over the distinct values, not the documents);
+    counting a result set is then one gather and one ``bincount`` per segment.  A value is
+    displayed in its most frequent spelling ("Python" rather than "python").
+    """
+
+    def __init__(self, snap: Snapshot, field: str) -> None:
+        registry: dict[str, int] = {}
+        self.display: list[str] = []
+        best: list[int] = []
+        self.tables: list[tuple[FacetTable, int, int, IdArray]] = []
+        for seg, off in zip(snap.segments, snap.offsets, strict=True):
+            table = seg.facet(field)
+            key_ids = np.empty(len(table.terms), dtype=np.int64)
+            for i, term in enumerate(table.terms):
+                key = term if field == "open" else table.keys[i]
+                kid = registry.setdefault(key, len(registry))
+                if kid == len(self.display):
+                    self.display.append(term)
+                    best.append(0)
+                if table.doc_counts[i] > best[kid]:
+                    best[kid], self.display[kid] = int(table.doc_counts[i]), term
+                key_ids[i] = kid
+            self.tables.append((table, off, seg.size, key_ids))
+        self.keys = list(registry)
+
+    def counts(self, mask: np.ndarray, limit: int) -> list[tuple[str, int]]:
+        total = np.zeros(len(self.keys), dtype=np.float64)
+        for table, off, size, key_ids in self.tables:
+            if len(key_ids):
+                counts = table.counts(mask[off : off + size])
+                total += np.bincount(key_ids, weights=counts, minlength=len(self.keys))
+        found = np.flatnonzero(total)
+        if len(found) > limit:
+            found = found[np.argpartition(-total[found], limit - 1)[:limit]]
+        ranked = sorted(found, key=lambda k: (-total[k], self.keys[k]))
+        return [(self.display[k], int(total[k])) for k in ranked]
 
 
 class SegmentData:
@@ -141,7 +198,7 @@ class SegmentData:
                 self._postings.pop((field, term), None)  # kept in the table instead
             docs = np.concatenate(docs_parts) if docs_parts else np.empty(0, np.int64)
             vals = np.concatenate(vals_parts) if vals_parts else np.empty(0, np.int64)
-            table = FacetTable(terms, docs, vals)
+            table = FacetTable(terms, docs, vals, self.size)
             self._facets[field] = table
         return table
 
@@ -194,6 +251,13 @@ class Snapshot:
         self._df: dict[tuple[str, str], int] = {}
         self._filters: OrderedDict[tuple[Any, ...], np.ndarray] = OrderedDict()
         self._avg_length: dict[str, float] = {}
+        self._facets: dict[str, FacetIndex] = {}
+
+    def facet(self, field: str) -> FacetIndex:
+        index = self._facets.get(field)
+        if index is None:
+            index = self._facets[field] = FacetIndex(self, field)
+        return index
 
     def doc_frequency(self, field: str, term: str) -> int:
         key = (field, term)
