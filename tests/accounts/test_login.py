@@ -94,6 +94,7 @@ def test_csrf_is_required_on_forms(app_config, create_member):
     response = client.post("/login", data={"email": member.email, "password": PASSWORD,
                                            "csrf_token": token})
     assert response.status_code == 302
+    app.extensions["maillon.engine"].dispose()
 
 
 def test_password_reset(client_for, create_member, mail, run_jobs, login):
