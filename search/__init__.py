@@ -36,16 +36,13 @@ __all__ = [
 
 
 def open_index(
-    root: Path, *, lock_timeout: float = 10.0, retain_seconds: float = 60.0, procs: int = 1
+    root: Path, *, lock_timeout: float = 10.0, retain_seconds: float = 60.0
 ) -> SearchIndex:
     """Open (creating if missing) the index stored under ``root`` = ``var/search/<slug>/``.
 
     An unreadable index is set aside and replaced by an empty one; ``idx.recovery`` then says
-    why, and the caller should rebuild it from the database.  ``procs`` > 1 lets ``rebuild``
-    index on several cores.
+    why, and the caller should rebuild it from the database.
     """
     from search.whoosh_backend import WhooshIndex
 
-    return WhooshIndex(
-        Path(root), lock_timeout=lock_timeout, retain_seconds=retain_seconds, procs=procs
-    )
+    return WhooshIndex(Path(root), lock_timeout=lock_timeout, retain_seconds=retain_seconds)

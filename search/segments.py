@@ -25,7 +25,8 @@ from search import analysis
 
 IdArray = np.ndarray
 _LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
-_POSTINGS_CACHE_ENTRIES = 4096
+# Decoded postings kept per segment, counted in postings (8 bytes each: int32 id, float32 tf).
+_POSTINGS_CACHE_SIZE = 4_000_000
 
 
 class FacetTable:
@@ -46,7 +47,7 @@ class FacetTable:
         per_doc = np.bincount(self.docs, minlength=size)
         self.single: np.ndarray | None = None
         if not len(per_doc) or per_doc.max() <= 1:
-            self.single = np.full(size, -1, dtype=np.int64)
+            self.single = np.full(size, -1, dtype=np.int32)
             self.single[self.docs] = self.vals
         self.per_doc = per_doc
 
@@ -112,6 +113,7 @@ class SegmentData:
         self.segment_id: str = reader.segment().segment_id()
         self.size: int = reader.doc_count_all()
         self._postings: OrderedDict[tuple[str, str], tuple[IdArray, np.ndarray]] = OrderedDict()
+        self._cached_postings = 0
         self._lengths: dict[str, np.ndarray] = {}
         self._ids: list[str] | None = None
         self._id_index: dict[str, int] | None = None
@@ -138,8 +140,10 @@ class SegmentData:
         else:
             result = self._decode(field, term)
         self._postings[key] = result
-        if len(self._postings) > _POSTINGS_CACHE_ENTRIES:
-            self._postings.popitem(last=False)
+        self._cached_postings += len(result[0])
+        while self._cached_postings > _POSTINGS_CACHE_SIZE and len(self._postings) > 1:
+            _, (old_ids, _) = self._postings.popitem(last=False)
+            self._cached_postings -= len(old_ids)
         return result
 
     def _decode(self, field: str, term: str) -> tuple[IdArray, np.ndarray]:
@@ -194,10 +198,12 @@ class SegmentData:
             for index, term in enumerate(terms):
                 ids, _ = self.postings(field, term)
                 docs_parts.append(ids)
-                vals_parts.append(np.full(len(ids), index, dtype=np.int64))
-                self._postings.pop((field, term), None)  # kept in the table instead
-            docs = np.concatenate(docs_parts) if docs_parts else np.empty(0, np.int64)
-            vals = np.concatenate(vals_parts) if vals_parts else np.empty(0, np.int64)
+                vals_parts.append(np.full(len(ids), index, dtype=np.int32))
+                dropped = self._postings.pop((field, term), None)  # kept in the table instead
+                if dropped is not None:
+                    self._cached_postings -= len(dropped[0])
+            docs = np.concatenate(docs_parts) if docs_parts else np.empty(0, np.int32)
+            vals = np.concatenate(vals_parts) if vals_parts else np.empty(0, np.int32)
             table = FacetTable(terms, docs, vals, self.size)
             self._facets[field] = table
         return table
@@ -218,7 +224,7 @@ def _decode_blocks(matcher: Any) -> tuple[IdArray, np.ndarray]:
         matcher._read_data()
         raw_ids, raw_weights, _ = matcher._data
         count = matcher._blocklength
-        ids_parts.append(np.cumsum(np.asarray(raw_ids, dtype=np.int64)))
+        ids_parts.append(np.cumsum(np.asarray(raw_ids, dtype=np.int32), dtype=np.int32))
         if raw_weights is None:
             weight_parts.append(np.ones(count, dtype=np.float32))
         elif isinstance(raw_weights, float):

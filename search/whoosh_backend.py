@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.structfile import BufferFile
 from whoosh.index import TOC, FileIndex
 from whoosh.reading import SegmentReader
 
@@ -33,9 +34,26 @@ log = logging.getLogger(__name__)
 INDEX_NAME = "MAIN"
 # A directory mtime this recent may still change within the same clock tick: check for real.
 _RACY_SECONDS = 2.0
+# Segments are written as separate files, not Whoosh's default compound file: Whoosh reads
+# every sub-file of a compound segment into a BytesIO copy (the whole index in RAM, again at
+# each reopen), while separate files are read on demand.
 # A rebuild commits one segment per this many documents, bounding the writer's memory
 # (about 8 bytes per posting in search.bulk.TermPool, ~230 postings per profile).
 BULK_SEGMENT_DOCS = 50_000
+
+
+class ReaderStorage(FileStorage):
+    """File storage that loads term dictionaries (``.trm``) whole, and everything else lazily.
+
+    Prefix expansion and typo matching walk the term dictionary with many small reads; from
+    memory they are several times faster, for a few MB per segment.
+    """
+
+    def open_file(self, name: str, **kwargs: Any) -> Any:
+        if name.endswith(".trm"):
+            with open(self._fpath(name), "rb") as fh:
+                return BufferFile(fh.read(), name=name)
+        return super().open_file(name, **kwargs)
 
 
 class WhooshIndex:
@@ -47,12 +65,10 @@ class WhooshIndex:
         *,
         lock_timeout: float = 10.0,
         retain_seconds: float = 60.0,
-        procs: int = 1,
     ) -> None:
         self.root = Path(root)
         self.lock_timeout = lock_timeout
         self.retain_seconds = retain_seconds
-        self.procs = procs
         self.recovery: str | None = None
         self.schema = build_schema()
         self._lock = threading.RLock()
@@ -109,7 +125,7 @@ class WhooshIndex:
             log.warning(self.recovery)
 
     def _switch_to(self, name: str) -> None:
-        st = FileStorage(str(self.root / name))
+        st = ReaderStorage(str(self.root / name))
         ix = FileIndex(st, schema=self.schema, indexname=INDEX_NAME)
         old = self._segments
         self._segments = {}
@@ -211,7 +227,7 @@ class WhooshIndex:
             return seg.stored(local)
 
     def _bulk_writer(self, ix: FileIndex) -> Any:
-        return BulkSegmentWriter(ix, codec=SearchCodec())
+        return BulkSegmentWriter(ix, codec=SearchCodec(), compound=False)
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -228,7 +244,7 @@ class WhooshIndex:
         if not batch:
             return 0
         with storage.writer_lock(self.root, self.lock_timeout):
-            writer = self._writer_ix().writer(codec=SearchCodec())
+            writer = self._writer_ix().writer(codec=SearchCodec(), compound=False)
             try:
                 for fields in batch.values():
                     writer.update_document(**fields)
@@ -244,7 +260,7 @@ class WhooshIndex:
         if not wanted:
             return 0
         with storage.writer_lock(self.root, self.lock_timeout):
-            writer = self._writer_ix().writer(codec=SearchCodec())
+            writer = self._writer_ix().writer(codec=SearchCodec(), compound=False)
             try:
                 deleted = sum(writer.delete_by_term("id", doc_id) or 0 for doc_id in wanted)
             except BaseException:

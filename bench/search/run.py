@@ -127,9 +127,9 @@ def time_queries(
 # -- Whoosh (our index) -----------------------------------------------------------------------
 
 
-def whoosh_bench(docs: list[dict], workdir: Path, rounds: int, procs: int) -> dict[str, object]:
+def whoosh_bench(docs: list[dict], workdir: Path, rounds: int) -> dict[str, object]:
     root = workdir / "whoosh"
-    idx = open_index(root, procs=procs)
+    idx = open_index(root)
     start = time.perf_counter()
     idx.rebuild(docs)
     build = time.perf_counter() - start
@@ -165,6 +165,8 @@ def whoosh_bench(docs: list[dict], workdir: Path, rounds: int, procs: int) -> di
 
 
 def whoosh_memory(root: Path) -> int:
+    import search.whoosh_backend  # noqa: F401 - module imports are not the searcher's memory
+
     before = rss_kb()
     idx = open_index(root)
     for _, ours, _ in QUERIES:
@@ -305,7 +307,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--procs", type=int, default=1, help="writer processes for the rebuild")
     parser.add_argument("--child-memory", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
     parser.add_argument("--skip-fts", action="store_true")
     args = parser.parse_args()
@@ -318,7 +319,7 @@ def main() -> None:
     print(f"generated {len(docs)} profiles in {time.perf_counter() - start:.1f}s", flush=True)
     workdir = Path(tempfile.mkdtemp(prefix="search-bench-"))
     try:
-        ours = whoosh_bench(docs, workdir, args.rounds, args.procs)
+        ours = whoosh_bench(docs, workdir, args.rounds)
         print("whoosh done", flush=True)
         empty = {
             "rate": 0,
