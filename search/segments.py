@@ -279,6 +279,8 @@ class Snapshot:
 
     def postings(self, field: str, term: str) -> tuple[IdArray, np.ndarray]:
         parts = [seg.postings(field, term) for seg in self.segments]
+        if not parts:  # an empty index has no segment
+            return np.empty(0, np.int32), np.empty(0, np.float32)
         if len(parts) == 1:
             return parts[0]
         ids = np.concatenate([p[0] + off for p, off in zip(parts, self.offsets, strict=True)])
@@ -286,6 +288,8 @@ class Snapshot:
 
     def lengths(self, field: str) -> np.ndarray:
         parts = [seg.lengths(field) for seg in self.segments]
+        if not parts:
+            return np.empty(0, np.float32)
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def average_length(self, field: str) -> float:

@@ -141,6 +141,8 @@ def app(app_config: dict[str, Any]) -> Iterator[Flask]:
 
     limiter.reset()
     yield app
+    for index in app.extensions.get("maillon.search", {}).values():
+        index.close()
     if engine.dialect.name != "sqlite":
         _empty_tables(app)
     engine.dispose()

@@ -107,3 +107,17 @@ def test_search_page_never_500s(login, create_member, query):
     viewer = create_member("reseau")
     response = login(viewer, "reseau").get("/search", query_string={"q": query})
     assert response.status_code in (200, 422)
+
+
+def test_search_page_with_facets_and_pages(login, create_member, run_jobs):
+    """Facet links and pagination render (a template variable once shadowed gettext)."""
+    viewer = create_member("reseau")
+    for n in range(25):
+        create_member("reseau", name=f"Ingénieure {n}", headline="Ingénieure logiciel",
+                      location="Lyon", organisation="Atelier", skills=["Python"])
+    run_jobs()
+    response = login(viewer, "reseau").get("/search?q=ingenieur+lyon")
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "company=Atelier" in body
+    assert "page=2" in body

@@ -148,14 +148,14 @@ def test_edit_profile_shows_field_errors_and_saves_nothing(
 
 def test_experience_and_education_sub_pages(app: Any, create_member: Callable[..., Member],
                                             login: Login) -> None:
-    ada = create_member("reseau", locale="en")
+    ada = create_member("reseau")
     client = login(ada)
     assert client.get("/profile/experiences/new").status_code == 200
     response = client.post("/profile/experiences/new", data={
         "title": "Analyst", "organisation": "Engines", "start_date": "2020-03-01",
         "end_date": "2019-01-01"})
     assert response.status_code == 422
-    assert "The end comes before the start." in response.get_data(as_text=True)
+    assert "La fin précède le début." in response.get_data(as_text=True)
     response = client.post("/profile/experiences/new", data={
         "title": "Analyst", "organisation": "Engines", "start_date": "2020-03-01"})
     assert response.status_code == 302
