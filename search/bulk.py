@@ -130,7 +130,7 @@ def _add_terms(
 
 def _write_postings(fieldwriter: Any, ids: array, freqs: array | None) -> None:
     weights = freqs if freqs is not None else array("f", [1.0]) * len(ids)
-    postwriter = getattr(fieldwriter, "_postwriter", None)
+    postwriter: Any = getattr(fieldwriter, "_postwriter", None)
     limit = getattr(postwriter, "_blocklimit", None)
     if limit is None or not hasattr(postwriter, "_write_block"):  # pragma: no cover
         for i, docnum in enumerate(ids):

@@ -132,7 +132,8 @@ def document_fields(doc: Mapping[str, Any]) -> dict[str, Any]:
     doc_id = doc.get("id")
     if not isinstance(doc_id, str) or not doc_id:
         raise ValueError(f"search document without a string id: {doc_id!r}")
-    lang = doc.get("language") if doc.get("language") in analysis.LANGUAGES else "fr"
+    language = doc.get("language")
+    lang: str = language if isinstance(language, str) and language in analysis.LANGUAGES else "fr"
     skills = _skills(doc)
     name = _text(doc, "name")
     organisation = _text(doc, "organisation").strip()
