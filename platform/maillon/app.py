@@ -84,6 +84,7 @@ def _register_blueprints(app: Flask) -> None:
     from maillon.dev.views import bp as dev_bp
     from maillon.finder.views import bp as finder_bp
     from maillon.members.views import bp as members_bp
+    from maillon.network import graph as _graph  # noqa: F401  (periodic snapshots)
     from maillon.tenancy.views import bp as tenancy_bp
 
     auth.init_app(app)

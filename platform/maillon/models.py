@@ -5,6 +5,7 @@ from maillon.api import models as api_models  # noqa: F401
 from maillon.db import Base
 from maillon.jobs import models as jobs_models  # noqa: F401
 from maillon.members import models as members_models  # noqa: F401
+from maillon.network import models as network_models  # noqa: F401
 from maillon.tenancy import models as tenancy_models  # noqa: F401
 
 metadata = Base.metadata

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Session, Job], None]
 HANDLERS: dict[str, Handler] = {}
+# Periodic tasks run by workers: name → (interval in seconds, fn(session)).
+PERIODIC: dict[str, tuple[float, Callable[[Session], None]]] = {}
 STALE_AFTER = timedelta(minutes=10)
 
 
@@ -35,6 +37,18 @@ def job_handler(kind: str) -> Callable[[Handler], Handler]:
 
     def register(fn: Handler) -> Handler:
         HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def periodic(name: str, every_seconds: float
+             ) -> Callable[[Callable[[Session], None]], Callable[[Session], None]]:
+    """Register a task every worker runs about every ``every_seconds`` (must be idempotent:
+    with several workers it may run more often)."""
+
+    def register(fn: Callable[[Session], None]) -> Callable[[Session], None]:
+        PERIODIC[name] = (every_seconds, fn)
         return fn
 
     return register

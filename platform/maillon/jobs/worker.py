@@ -9,7 +9,7 @@ import time
 from flask import Flask
 
 from maillon.db import db
-from maillon.jobs.services import requeue_stale, run_pending, worker_name
+from maillon.jobs.services import PERIODIC, requeue_stale, run_pending, worker_name
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +19,7 @@ def work(app: Flask, stop: threading.Event, *, once: bool = False) -> int:
     name = worker_name()
     total = 0
     last_stale_check = 0.0
+    last_run: dict[str, float] = {}
     poll = float(app.config["JOB_POLL_SECONDS"])
     while not stop.is_set():
         with app.app_context():
@@ -27,6 +28,8 @@ def work(app: Flask, stop: threading.Event, *, once: bool = False) -> int:
                     requeue_stale(db.session)
                     last_stale_check = time.monotonic()
                 ran = run_pending(db.session, worker=name)
+                if not once:
+                    _run_periodic(last_run)
             except Exception:
                 log.exception("worker loop error")
                 ran = 0
@@ -43,3 +46,17 @@ def start_worker_thread(app: Flask) -> tuple[threading.Thread, threading.Event]:
     thread = threading.Thread(target=work, args=(app, stop), name="maillon-worker", daemon=True)
     thread.start()
     return thread, stop
+
+
+def _run_periodic(last_run: dict[str, float]) -> None:
+    now = time.monotonic()
+    for name, (every, fn) in list(PERIODIC.items()):
+        if now - last_run.get(name, 0.0) < every:
+            continue
+        last_run[name] = now
+        try:
+            fn(db.session)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("periodic task %s failed", name)

@@ -1,0 +1,136 @@
+"""The graph service: each process keeps a per-instance TrustGraph current by watermark.
+
+The database is the truth. A process loads the newest saved snapshot of an instance's graph
+(memory-mapped, shared by every worker on the machine) or builds one from the connections
+table, then, before each use, applies the ``connection_changes`` rows after its watermark: one
+indexed query, no rebuild. The jobs worker periodically folds the overlay and saves a new
+snapshot under ``var/graph/<slug>/<watermark>/``; processes switch to it on their next load.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from flask import Flask, current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from maillon.jobs.services import periodic
+from maillon.network.graphcore import Change, TrustGraph
+from maillon.network.models import Connection, ConnectionChange
+from maillon.tenancy.models import Instance
+
+log = logging.getLogger(__name__)
+SNAPSHOT_KEEP = 2
+
+
+@dataclass
+class _Entry:
+    graph: TrustGraph
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _cache(app: Flask) -> dict[int, _Entry]:
+    cache: dict[int, _Entry] = app.extensions.setdefault("maillon.graphs", {})
+    return cache
+
+
+def graph_dir(app: Flask, slug: str) -> Path:
+    return Path(app.config["VAR_DIR"]) / "graph" / slug
+
+
+def _latest_snapshot(folder: Path) -> Path | None:
+    if not folder.is_dir():
+        return None
+    versions = sorted((p for p in folder.iterdir() if p.name.isdigit() and
+                       (p / "meta.json").exists()), key=lambda p: int(p.name))
+    return versions[-1] if versions else None
+
+
+def build_graph(session: Session, instance: Instance) -> TrustGraph:
+    """The graph of connected pairs, straight from the database."""
+    watermark = session.scalar(select(func.max(ConnectionChange.id)).where(
+        ConnectionChange.instance_id == instance.id)) or 0
+    rows = session.execute(select(
+        Connection.requester_id, Connection.addressee_id, Connection.trust_requester,
+        Connection.trust_addressee).where(Connection.instance_id == instance.id,
+                                          Connection.status == "connected")).all()
+    if rows:
+        a, b, tab, tba = (np.asarray(col, dtype=np.int64) for col in zip(*rows, strict=True))
+    else:
+        a = b = tab = tba = np.empty(0, np.int64)
+    # Changes after ``watermark`` may already show in ``rows``: replaying them is harmless.
+    return TrustGraph.from_connections(a, b, tab, tba, watermark=int(watermark))
+
+
+def _load(session: Session, app: Flask, instance: Instance) -> TrustGraph:
+    snapshot = _latest_snapshot(graph_dir(app, instance.slug))
+    if snapshot is not None:
+        try:
+            return TrustGraph.load(snapshot)
+        except (OSError, ValueError):
+            log.warning("unreadable graph snapshot %s: rebuilding", snapshot, exc_info=True)
+    return build_graph(session, instance)
+
+
+def graph_for(session: Session, instance: Instance, app: Flask | None = None) -> TrustGraph:
+    """The instance's graph with every committed connection change applied."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    cache = _cache(app)
+    entry = cache.get(instance.id)
+    if entry is None:
+        entry = cache.setdefault(instance.id, _Entry(_load(session, app, instance)))
+    with entry.lock:
+        rows = session.execute(select(
+            ConnectionChange.id, ConnectionChange.kind, ConnectionChange.a, ConnectionChange.b,
+            ConnectionChange.trust_ab, ConnectionChange.trust_ba).where(
+            ConnectionChange.instance_id == instance.id,
+            ConnectionChange.id > entry.graph.watermark).order_by(ConnectionChange.id)).all()
+        if rows:
+            entry.graph.apply(Change(*row) for row in rows)
+        return entry.graph
+
+
+def save_snapshot(session: Session, instance: Instance, app: Flask | None = None) -> Path:
+    """Fold the current graph and save it as a new shared snapshot; drop old ones."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    graph = graph_for(session, instance, app)
+    folder = graph_dir(app, instance.slug)
+    folder.mkdir(parents=True, exist_ok=True)
+    latest = _latest_snapshot(folder)
+    if latest is not None and int(latest.name) == graph.watermark and not graph.has_overlay:
+        return latest
+    path = graph.save(folder / str(graph.watermark))
+    versions = sorted((p for p in folder.iterdir() if p.name.isdigit()),
+                      key=lambda p: int(p.name))
+    for old in versions[:-SNAPSHOT_KEEP]:  # mapped files stay valid for processes using them
+        shutil.rmtree(old, ignore_errors=True)
+    _cache(app)[instance.id] = _Entry(TrustGraph.load(path))
+    return path
+
+
+def degrees(session: Session, instance: Instance, viewer_id: int,
+            member_ids: list[int]) -> dict[int, int | None]:
+    """1st/2nd/3rd-degree badges from the viewer (None beyond 3 or for oneself)."""
+    if not member_ids:
+        return {}
+    return graph_for(session, instance).degree_of(viewer_id, member_ids)
+
+
+def shared_connection_ids(session: Session, instance: Instance, a: int, b: int) -> list[int]:
+    return graph_for(session, instance).shared_connections(a, b)
+
+
+@periodic("graph_snapshots", every_seconds=300)
+def _snapshot_busy_graphs(session: Session) -> None:
+    """Fold and save the graphs whose overlay has grown, so new workers start from it."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    for instance in session.scalars(select(Instance)):
+        entry = _cache(app).get(instance.id)
+        if entry is None or entry.graph.has_overlay:
+            save_snapshot(session, instance, app)
