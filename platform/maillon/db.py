@@ -9,7 +9,7 @@ with "database is locked" when another process writes, instead of waiting.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, current_app
 from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, create_engine, event
@@ -90,7 +90,10 @@ class Database:
     def __init__(self) -> None:
         # One session per app context (not per thread): a nested context, as the CLI and
         # tests create, gets its own session and its teardown leaves the outer one alone.
-        self.session = scoped_session(self._make_session, scopefunc=_app_context_id)
+        self.registry: scoped_session[Session] = scoped_session(
+            self._make_session, scopefunc=_app_context_id)  # type: ignore[arg-type]
+        # Typed as a Session: services take a Session, and the scoped proxy behaves as one.
+        self.session = cast(Session, self.registry)
 
     @staticmethod
     def _make_session() -> Session:
@@ -103,7 +106,7 @@ class Database:
 
         @app.teardown_appcontext
         def _remove_session(exc: BaseException | None) -> None:
-            self.session.remove()
+            self.registry.remove()
 
     @property
     def engine(self) -> Engine:
