@@ -303,19 +303,39 @@ def report(n: int, ours: dict, base: dict) -> None:
     print(row("searcher memory (RSS delta)", ours["memory"] / 1024, base["memory"] / 1024, "MiB"))
 
 
+def from_instance(slug: str) -> list[dict]:
+    """The documents the engine would index for an instance (MAILLON_* settings apply)."""
+    import sys
+
+    sys.path[:0] = [str(Path(__file__).resolve().parents[2] / "platform")]
+    from maillon import create_app
+    from maillon.db import db
+    from maillon.finder.indexing import _iter_documents
+    from maillon.tenancy.services import get_instance_by_slug
+
+    app = create_app()
+    with app.app_context():
+        instance = get_instance_by_slug(db.session, slug)
+        return [dict(d) for d in _iter_documents(db.session, instance)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--child-memory", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
     parser.add_argument("--skip-fts", action="store_true")
+    parser.add_argument("--from-instance", metavar="SLUG", help="Index the members of this "
+                        "instance from the database (fill it first with `maillon demo "
+                        "--members N --instance SLUG`) instead of generated profiles.")
     args = parser.parse_args()
     if args.child_memory:
         kind, path = args.child_memory
         print(whoosh_memory(Path(path)) if kind == "whoosh" else fts_memory(Path(path)))
         return
     start = time.perf_counter()
-    docs = list(generate(args.members))
+    docs = list(from_instance(args.from_instance) if args.from_instance
+                else generate(args.members))
     print(f"generated {len(docs)} profiles in {time.perf_counter() - start:.1f}s", flush=True)
     workdir = Path(tempfile.mkdtemp(prefix="search-bench-"))
     try:
