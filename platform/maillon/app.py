@@ -85,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
     from maillon.finder.views import bp as finder_bp
     from maillon.members.views import bp as members_bp
     from maillon.network import graph as _graph  # noqa: F401  (periodic snapshots)
+    from maillon.network.views import bp as network_bp
     from maillon.tenancy.views import bp as tenancy_bp
 
     auth.init_app(app)
@@ -92,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(members_bp)
     app.register_blueprint(finder_bp)
+    app.register_blueprint(network_bp)
     app.register_blueprint(api_bp)
     if app.config["DEV_OUTBOX"]:
         app.register_blueprint(dev_bp)

@@ -21,6 +21,8 @@ from maillon.members.forms import (
     ProfileForm,
 )
 from maillon.members.models import Member
+from maillon.network.forms import ActionForm, ConnectForm
+from maillon.network.visibility import badges_for, profile_network
 from maillon.tenancy.rendering import render
 
 bp = Blueprint("members", __name__, template_folder="templates")
@@ -52,8 +54,10 @@ def _apply_errors(form: FlaskForm, exc: ServiceError,
 @login_required
 def profile(member_id: int) -> Any:
     member = services.access_member(db.session, g.instance, current_user, member_id)
+    network = profile_network(db.session, g.instance, _me(), member)
     return render("members/profile.html", member=member,
-                  is_self=member.id == current_user.id)
+                  is_self=member.id == current_user.id, network=network,
+                  connect_form=ConnectForm(), action_form=ActionForm())
 
 
 @bp.get("/members")
@@ -63,8 +67,9 @@ def directory() -> Any:
     total, members = services.list_directory(db.session, g.instance, current_user,
                                              page=page, per_page=PER_PAGE)
     pages = max(1, -(-total // PER_PAGE))
+    badges = badges_for(db.session, g.instance, current_user, [m.id for m in members])
     return render("members/directory.html", members=members, total=total,
-                  page=max(1, min(page, pages)), pages=pages)
+                  page=max(1, min(page, pages)), pages=pages, badges=badges)
 
 
 @bp.route("/profile/edit", methods=["GET", "POST"])

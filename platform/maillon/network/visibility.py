@@ -1,0 +1,188 @@
+"""Who may see whose contacts, shared connections, degree badges and degree circles.
+
+Contact lists follow the owner's ``visibility["contacts_visible_to"]``; degrees come from the
+in-memory graph (``maillon.network.graph``), which every process keeps current by watermark.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from maillon.errors import Forbidden
+from maillon.members.models import Member, default_visibility
+from maillon.members.services import VISIBLE_STATUSES, access_member
+from maillon.network.graph import degrees, graph_for, shared_connection_ids
+from maillon.network.models import Connection
+from maillon.network.services import are_connected, connection_ids, find_connection_between
+from maillon.tenancy.models import Instance
+
+#: Largest degree circle computed for a search filter or boost (beyond it: no filter/boost).
+CIRCLE_CAP = 50_000
+DEGREE_BOOSTS = {1: 1.3, 2: 1.15, 3: 1.05}
+
+
+def contacts_visible_to(owner: Member) -> str:
+    return str({**default_visibility(), **(owner.visibility or {})}["contacts_visible_to"])
+
+
+def can_see_contacts(session: Session, instance: Instance, viewer: Member | None,
+                     owner: Member) -> bool:
+    """Whether ``viewer`` may see ``owner``'s contact list (the owner always may)."""
+    if viewer is None or viewer.instance_id != instance.id or owner.instance_id != instance.id:
+        return False
+    if viewer.id == owner.id:
+        return True
+    if viewer.status not in VISIBLE_STATUSES:
+        return False
+    setting = contacts_visible_to(owner)
+    if setting == "members":
+        return True
+    if setting == "connections":
+        return are_connected(session, instance, viewer.id, owner.id)
+    if setting == "second_degree":
+        return degrees(session, instance, viewer.id, [owner.id]).get(owner.id) in (1, 2)
+    return False  # "nobody", or anything unknown: fail closed
+
+
+def list_contacts(session: Session, instance: Instance, viewer: Member, owner_id: int,
+                  page: int = 1, per_page: int = 50) -> tuple[Member, int, list[Member]]:
+    """(owner, total, page of contacts): 404 if the owner is not visible, 403
+    ``contacts_not_visible`` if the owner's setting hides them from the viewer."""
+    owner = access_member(session, instance, viewer, owner_id)
+    if not can_see_contacts(session, instance, viewer, owner):
+        raise Forbidden("contacts_not_visible",
+                        _("%(name)s's contacts are not visible to you.", name=owner.name))
+    ids = connection_ids(session, instance, owner.id)
+    if not ids:
+        return owner, 0, []
+    per_page = max(1, min(int(per_page), 100))
+    page = max(1, int(page))
+    where = (Member.instance_id == instance.id, Member.id.in_(ids),
+             Member.status.in_(VISIBLE_STATUSES))
+    total = int(session.scalar(select(func.count(Member.id)).where(*where)) or 0)
+    members = list(session.scalars(select(Member).where(*where).order_by(
+        func.lower(Member.name), Member.id).offset((page - 1) * per_page).limit(per_page)))
+    return owner, total, members
+
+
+def _active(session: Session, instance: Instance, ids: list[int]) -> list[Member]:
+    if not ids:
+        return []
+    return list(session.scalars(select(Member).where(
+        Member.instance_id == instance.id, Member.id.in_(ids),
+        Member.status.in_(VISIBLE_STATUSES)).order_by(func.lower(Member.name), Member.id)))
+
+
+def shared_connections_for(session: Session, instance: Instance, viewer: Member,
+                           other: Member) -> list[Member]:
+    """The viewer's connections also connected to ``other`` (active members only)."""
+    if viewer.id == other.id:
+        return []
+    return _active(session, instance, shared_connection_ids(session, instance, viewer.id,
+                                                             other.id))
+
+
+@dataclass(frozen=True)
+class Badge:
+    """What a member list shows next to a member: degree from the viewer, shared count."""
+
+    degree: int | None
+    shared: int
+
+
+def badges_for(session: Session, instance: Instance, viewer: Member | None,
+               member_ids: list[int]) -> dict[int, Badge]:
+    """Degree and shared-connection count of each listed member, seen from ``viewer``."""
+    if viewer is None or not member_ids:
+        return {}
+    graph = graph_for(session, instance)
+    found = graph.degree_of(viewer.id, member_ids)
+    return {mid: Badge(found.get(mid), len(graph.shared_connections(viewer.id, mid))
+                       if mid != viewer.id else 0) for mid in member_ids}
+
+
+def degree_circles(session: Session, instance: Instance, viewer_id: int, max_degree: int = 3,
+                   cap: int = CIRCLE_CAP) -> list[set[int]]:
+    """Members at exactly degree 1, 2, … ``max_degree`` from the viewer (breadth-first).
+
+    Stops (returning fewer circles) once the members seen would pass ``cap``: the caller then
+    treats further degrees as "unknown" instead of scanning a whole big community.
+    """
+    graph = graph_for(session, instance)
+    src = int(graph.index_of([viewer_id])[0])
+    if src < 0:
+        return [set() for _ in range(max_degree)]
+    seen = np.zeros(graph.node_count, dtype=bool)
+    seen[src] = True
+    frontier = np.asarray([src], dtype=np.int64)
+    circles: list[set[int]] = []
+    total = 0
+    for _level in range(max_degree):
+        if not len(frontier):
+            circles.append(set())
+            continue
+        _, nbrs, _codes = graph.expand(frontier)
+        nxt = np.unique(np.asarray(nbrs, dtype=np.int64))
+        nxt = nxt[~seen[nxt]]
+        total += len(nxt)
+        if total > cap:
+            break
+        seen[nxt] = True
+        circles.append({int(x) for x in graph.id_of(nxt)})
+        frontier = nxt
+    return circles
+
+
+def ids_within_degree(session: Session, instance: Instance, viewer_id: int, degree: int,
+                      cap: int = CIRCLE_CAP) -> set[int] | None:
+    """Members at degree ≤ ``degree`` from the viewer; None if that circle is too large."""
+    circles = degree_circles(session, instance, viewer_id, degree, cap)
+    if len(circles) < degree:
+        return None
+    return set().union(*circles)
+
+
+def degree_boosts(session: Session, instance: Instance, viewer_id: int,
+                  cap: int = CIRCLE_CAP) -> dict[int, float]:
+    """Search score factors by proximity: 1st ×1.3, 2nd ×1.15, 3rd ×1.05 (within ``cap``)."""
+    boosts: dict[int, float] = {}
+    for level, circle in enumerate(degree_circles(session, instance, viewer_id, 3, cap), 1):
+        for mid in circle:
+            boosts[mid] = DEGREE_BOOSTS[level]
+    return boosts
+
+
+@dataclass(frozen=True)
+class ProfileNetwork:
+    """The network side of a profile page, as the viewer may see it."""
+
+    degree: int | None
+    shared_count: int
+    shared: list[Member]  # listed only where the owner's contacts are visible to the viewer
+    contacts_visible: bool
+    connection: Connection | None  # the pair's row, pending or connected; None otherwise
+    state: str  # self | none | connected | pending_out | pending_in
+
+
+def profile_network(session: Session, instance: Instance, viewer: Member,
+                    member: Member) -> ProfileNetwork:
+    """Degree, shared connections, contact visibility and the pair's connection state."""
+    if viewer.id == member.id:
+        return ProfileNetwork(None, 0, [], True, None, "self")
+    shared = shared_connections_for(session, instance, viewer, member)
+    visible = can_see_contacts(session, instance, viewer, member)
+    row = find_connection_between(session, instance, viewer.id, member.id)
+    state = "none"
+    if row is not None and row.status == "connected":
+        state = "connected"
+    elif row is not None and row.status == "pending":
+        state = "pending_out" if row.requester_id == viewer.id else "pending_in"
+    else:
+        row = None
+    degree = degrees(session, instance, viewer.id, [member.id]).get(member.id)
+    return ProfileNetwork(degree, len(shared), shared if visible else [], visible, row, state)
