@@ -1,0 +1,328 @@
+"""Written recommendations between first-degree connections, and asking for one.
+
+The recommended member decides: a recommendation is pending until they approve it, they can
+hide it again (and show it later) or delete it; only approved ones are public. The author sees
+their own at any status and may rewrite it: one per author and recipient (a unique
+constraint), and a changed text goes back to pending for approval.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
+from werkzeug.exceptions import NotFound
+
+from maillon.db import utcnow
+from maillon.errors import Forbidden, ServiceError, ValidationFailed
+from maillon.members.models import Member
+from maillon.members.services import VISIBLE_STATUSES, access_member
+from maillon.network.recommendation_models import (
+    RELATIONSHIPS,
+    Recommendation,
+    RecommendationRequest,
+)
+from maillon.network.services import are_connected
+from maillon.network.signals import (
+    recommendation_approved,
+    recommendation_requested,
+    recommendation_written,
+)
+from maillon.tenancy.models import Instance
+
+MIN_TEXT, MAX_TEXT = 20, 3000
+MAX_DETAIL = 120
+MAX_REQUEST_MESSAGE = 1000
+# Line breaks and tabs are kept; any other control character is refused.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+RELATIONSHIP_LABELS = {
+    "managed_directly": _l("Managed them directly"),
+    "reported_to": _l("Reported to them"),
+    "same_team": _l("Worked together in the same team"),
+    "client": _l("Was their client"),
+    "studied_together": _l("Studied together"),
+    "other": _l("Other"),
+}
+assert set(RELATIONSHIP_LABELS) == set(RELATIONSHIPS)
+
+
+def relationship_label(recommendation: Recommendation) -> str:
+    """How the author knows the member, in the reader's language."""
+    if recommendation.relationship_kind == "other" and recommendation.relationship_detail:
+        return recommendation.relationship_detail
+    return str(RELATIONSHIP_LABELS.get(recommendation.relationship_kind, _("Other")))
+
+
+# --- access ------------------------------------------------------------------------------------
+
+def _visible_to(viewer: Member | None) -> Any:
+    """Who may read a recommendation: its two members, or anyone once approved (and both of
+    its members are active)."""
+    author, recipient = aliased(Member), aliased(Member)
+    public = and_(Recommendation.status == "approved",
+                  Recommendation.author_id.in_(
+                      select(author.id).where(author.status.in_(VISIBLE_STATUSES))),
+                  Recommendation.recipient_id.in_(
+                      select(recipient.id).where(recipient.status.in_(VISIBLE_STATUSES))))
+    if viewer is None:
+        return public
+    return or_(public, Recommendation.author_id == viewer.id,
+               Recommendation.recipient_id == viewer.id)
+
+
+def find_recommendation(session: Session, instance: Instance, author_id: int,
+                        recipient_id: int) -> Recommendation | None:
+    return session.scalar(select(Recommendation).where(
+        Recommendation.instance_id == instance.id, Recommendation.author_id == author_id,
+        Recommendation.recipient_id == recipient_id))
+
+
+def access_recommendation(session: Session, instance: Instance, viewer: Member | None,
+                          recommendation_id: int) -> Recommendation:
+    """A recommendation the viewer may read; anything else (or another instance's) is 404."""
+    row = session.scalar(select(Recommendation).where(
+        Recommendation.instance_id == instance.id, Recommendation.id == recommendation_id,
+        _visible_to(viewer)))
+    if row is None:
+        raise NotFound()
+    return row
+
+
+def _as_recipient(session: Session, instance: Instance, member: Member,
+                  recommendation_id: int) -> Recommendation:
+    row = access_recommendation(session, instance, member, recommendation_id)
+    if row.recipient_id != member.id:
+        raise Forbidden("not_allowed", _("Only the recommended member can do this."))
+    return row
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+def _clean(relationship: Any, detail: Any, text: Any) -> tuple[str, str, str]:
+    errors: dict[str, str] = {}
+    if relationship not in RELATIONSHIPS:
+        errors["relationship"] = _("Choose how you know this member.")
+    detail = " ".join(detail.split()) if isinstance(detail, str) else ""
+    if relationship == "other":
+        if not detail:
+            errors["relationship_detail"] = _("Say how you know this member.")
+        elif len(detail) > MAX_DETAIL:
+            errors["relationship_detail"] = _("Use at most %(n)d characters.", n=MAX_DETAIL)
+    else:
+        detail = ""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip() if isinstance(
+        text, str) else ""
+    if _CONTROL.search(text):
+        errors["text"] = _("Contains characters that are not allowed.")
+    elif not MIN_TEXT <= len(text) <= MAX_TEXT:
+        errors["text"] = _("Write from %(min)d to %(max)d characters.", min=MIN_TEXT,
+                           max=MAX_TEXT)
+    if errors:
+        raise ValidationFailed(errors)
+    return str(relationship), detail, text
+
+
+def _connected_other(session: Session, instance: Instance, member: Member, other_id: int,
+                     refusal: str) -> Member:
+    other = access_member(session, instance, member, other_id)
+    if other.id == member.id:
+        raise ServiceError("cannot_recommend_self", refusal, status=422,
+                           fields={"member_id": refusal})
+    if not are_connected(session, instance, member.id, other.id):
+        raise Forbidden("not_connected", _("Only your direct connections can do this."))
+    return other
+
+
+def write_recommendation(session: Session, instance: Instance, author: Member, member_id: int,
+                         *, relationship: str, text: str, relationship_detail: str = ""
+                         ) -> tuple[Recommendation, bool]:
+    """Write, or rewrite, one's recommendation of a connection: (it, whether it is new).
+
+    A rewrite replaces the text and goes back to pending; repeating the same text changes
+    nothing.
+    """
+    recipient = _connected_other(session, instance, author, member_id,
+                                 _("You cannot recommend yourself."))
+    kind, detail, text = _clean(relationship, relationship_detail, text)
+    row = find_recommendation(session, instance, author.id, recipient.id)
+    created = row is None
+    if row is None:
+        row = Recommendation(instance_id=instance.id, author_id=author.id,
+                             recipient_id=recipient.id)
+        session.add(row)
+    elif (row.relationship_kind, row.relationship_detail, row.text) == (kind, detail, text):
+        return row, False
+    row.relationship_kind, row.relationship_detail, row.text = kind, detail, text
+    row.status, row.approved_at, row.updated_at = "pending", None, utcnow()
+    try:
+        session.flush()
+    except IntegrityError:  # a concurrent first writing won the race: replay it
+        session.rollback()
+        existing = find_recommendation(session, instance, author.id, recipient.id)
+        if existing is None:
+            raise
+        return existing, False
+    asked = session.scalar(select(RecommendationRequest).where(
+        RecommendationRequest.instance_id == instance.id,
+        RecommendationRequest.requester_id == recipient.id,
+        RecommendationRequest.asked_id == author.id, RecommendationRequest.status == "open"))
+    if asked is not None:
+        asked.status, asked.answered_at = "written", utcnow()
+    recommendation_written.send(session, recommendation=row, actor=author, recipient=recipient)
+    session.commit()
+    return row, created
+
+
+def approve_recommendation(session: Session, instance: Instance, member: Member,
+                           recommendation_id: int) -> Recommendation:
+    """Publish a recommendation about oneself (also shows a hidden one again)."""
+    row = _as_recipient(session, instance, member, recommendation_id)
+    if row.status == "approved":
+        return row
+    first_time = row.approved_at is None
+    row.status = "approved"
+    if first_time:
+        row.approved_at = utcnow()
+        recommendation_approved.send(session, recommendation=row, actor=member,
+                                     recipient=row.author)
+    session.commit()
+    return row
+
+
+def hide_recommendation(session: Session, instance: Instance, member: Member,
+                        recommendation_id: int) -> Recommendation:
+    """Take a recommendation about oneself off the profile (it can be shown again)."""
+    row = _as_recipient(session, instance, member, recommendation_id)
+    if row.status != "hidden":
+        row.status = "hidden"
+        session.commit()
+    return row
+
+
+def delete_recommendation(session: Session, instance: Instance, member: Member,
+                          recommendation_id: int) -> None:
+    """Delete a recommendation: the recommended member, or its author (who withdraws it)."""
+    row = access_recommendation(session, instance, member, recommendation_id)
+    if member.id not in (row.recipient_id, row.author_id):
+        raise Forbidden("not_allowed", _("Only the recommended member can do this."))
+    session.delete(row)
+    session.commit()
+
+
+# --- asking ------------------------------------------------------------------------------------
+
+def request_recommendation(session: Session, instance: Instance, member: Member, asked_id: int,
+                           message: str = "") -> tuple[RecommendationRequest, bool]:
+    """Ask a connection for a recommendation: (the request, whether it is newly open).
+
+    Asking again while a request is open changes nothing; after it was answered, it reopens.
+    """
+    asked = _connected_other(session, instance, member, asked_id,
+                             _("You cannot ask yourself for a recommendation."))
+    message = message.strip() if isinstance(message, str) else ""
+    if len(message) > MAX_REQUEST_MESSAGE:
+        raise ValidationFailed({"message": _("Use at most %(n)d characters.",
+                                             n=MAX_REQUEST_MESSAGE)})
+    where = (RecommendationRequest.instance_id == instance.id,
+             RecommendationRequest.requester_id == member.id,
+             RecommendationRequest.asked_id == asked.id)
+    row = session.scalar(select(RecommendationRequest).where(*where))
+    if row is not None and row.status == "open":
+        return row, False
+    if row is None:
+        row = RecommendationRequest(instance_id=instance.id, requester_id=member.id,
+                                    asked_id=asked.id)
+        session.add(row)
+    row.status, row.message, row.created_at, row.answered_at = "open", message, utcnow(), None
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        existing = session.scalar(select(RecommendationRequest).where(*where))
+        if existing is None:
+            raise
+        return existing, False
+    recommendation_requested.send(session, request=row, actor=member, recipient=asked)
+    session.commit()
+    return row, True
+
+
+def dismiss_recommendation_request(session: Session, instance: Instance, member: Member,
+                                   request_id: int) -> RecommendationRequest:
+    """Decline to write a recommendation one was asked for (the asker is not told)."""
+    row = session.scalar(select(RecommendationRequest).where(
+        RecommendationRequest.instance_id == instance.id, RecommendationRequest.id == request_id,
+        RecommendationRequest.asked_id == member.id))
+    if row is None:
+        raise NotFound()
+    if row.status == "open":
+        row.status, row.answered_at = "dismissed", utcnow()
+        session.commit()
+    return row
+
+
+# --- listing -----------------------------------------------------------------------------------
+
+def list_recommendations(session: Session, instance: Instance, viewer: Member | None,
+                         member: Member) -> list[Recommendation]:
+    """Recommendations about a member as the viewer may see them.
+
+    Anyone: the approved ones by active authors. The member: all of theirs, pending first.
+    An author: also their own, whatever its status.
+    """
+    query = select(Recommendation).join(Member, Member.id == Recommendation.author_id).where(
+        Recommendation.instance_id == instance.id, Recommendation.recipient_id == member.id,
+        Member.status.in_(VISIBLE_STATUSES))
+    if viewer is None or viewer.id != member.id:
+        mine = Recommendation.author_id == viewer.id if viewer is not None else False
+        query = query.where(or_(Recommendation.status == "approved", mine))
+    order = case({"pending": 0, "approved": 1, "hidden": 2}, value=Recommendation.status)
+    return list(session.scalars(query.order_by(order, Recommendation.updated_at.desc(),
+                                               Recommendation.id.desc())))
+
+
+def list_written_recommendations(session: Session, instance: Instance, author: Member
+                                 ) -> list[Recommendation]:
+    """The recommendations a member wrote, newest first."""
+    return list(session.scalars(select(Recommendation).where(
+        Recommendation.instance_id == instance.id, Recommendation.author_id == author.id)
+        .order_by(Recommendation.updated_at.desc(), Recommendation.id.desc())))
+
+
+def list_recommendation_requests(session: Session, instance: Instance, member: Member
+                                 ) -> list[RecommendationRequest]:
+    """Open requests asking the member for a recommendation, from active members."""
+    return list(session.scalars(
+        select(RecommendationRequest)
+        .join(Member, Member.id == RecommendationRequest.requester_id)
+        .where(RecommendationRequest.instance_id == instance.id,
+               RecommendationRequest.asked_id == member.id,
+               RecommendationRequest.status == "open", Member.status.in_(VISIBLE_STATUSES))
+        .order_by(RecommendationRequest.created_at.desc())))
+
+
+def find_open_request(session: Session, instance: Instance, requester_id: int, asked_id: int
+                      ) -> RecommendationRequest | None:
+    return session.scalar(select(RecommendationRequest).where(
+        RecommendationRequest.instance_id == instance.id,
+        RecommendationRequest.requester_id == requester_id,
+        RecommendationRequest.asked_id == asked_id, RecommendationRequest.status == "open"))
+
+
+def recommendation_dict(row: Recommendation) -> dict[str, Any]:
+    """The JSON shape of a recommendation (the author as a short member)."""
+    return {
+        "id": row.id, "status": row.status, "relationship": row.relationship_kind,
+        "relationship_detail": row.relationship_detail, "text": row.text,
+        "author": {"id": row.author.id, "name": row.author.name,
+                   "headline": row.author.headline},
+        "recipient_id": row.recipient_id,
+        "created_at": row.created_at.isoformat(), "updated_at": row.updated_at.isoformat(),
+        "approved_at": row.approved_at.isoformat() if row.approved_at else None,
+    }
