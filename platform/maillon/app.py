@@ -86,6 +86,8 @@ def _register_blueprints(app: Flask) -> None:
     from maillon.members.views import bp as members_bp
     from maillon.network import graph as _graph  # noqa: F401  (periodic snapshots)
     from maillon.network.views import bp as network_bp
+    from maillon.notifications import receivers as _receivers  # noqa: F401
+    from maillon.notifications.views import bp as notifications_bp
     from maillon.tenancy.views import bp as tenancy_bp
 
     auth.init_app(app)
@@ -93,6 +95,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(members_bp)
     app.register_blueprint(finder_bp)
+    app.register_blueprint(notifications_bp)
     app.register_blueprint(network_bp)
     app.register_blueprint(api_bp)
     if app.config["DEV_OUTBOX"]:

@@ -59,6 +59,8 @@ class Member(TenantScoped, Base):
     relaying: Mapped[str] = mapped_column(String(8), default="open")
     contact_policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=default_contact_policy)
     visibility: Mapped[dict[str, Any]] = mapped_column(JSON, default=default_visibility)
+    # kind → {"app": bool, "email": bool}; missing kinds take the defaults in notifications.
+    notification_prefs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     experiences: Mapped[list[Experience]] = relationship(
         back_populates="member", cascade="all, delete-orphan",

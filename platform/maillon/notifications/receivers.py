@@ -1,0 +1,80 @@
+"""Turns network events into notifications, inside the sender's transaction (never commits).
+
+Signals are sent with the session as sender. Endorsement and recommendation signals are hooked
+when the network package declares them (``recipient=`` names who is told).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from maillon.members.models import Member
+from maillon.network import signals
+from maillon.notifications.services import notify
+from maillon.tenancy.models import Instance
+
+
+def _instance(session: Session, instance_id: int) -> Instance:
+    instance = session.get(Instance, instance_id)
+    assert instance is not None
+    return instance
+
+
+@signals.connection_requested.connect
+def _on_connection_requested(session: Session, *, connection: Any, actor: Member,
+                             **extra: Any) -> None:
+    notify(session, _instance(session, connection.instance_id), connection.addressee,
+           "connection_requested", actor=actor, subject=connection)
+
+
+@signals.connection_accepted.connect
+def _on_connection_accepted(session: Session, *, connection: Any, actor: Member,
+                            **extra: Any) -> None:
+    notify(session, _instance(session, connection.instance_id), connection.requester,
+           "connection_accepted", actor=actor, subject=connection)
+
+
+def _skill_name(recipient: Member, subject: Any) -> str:
+    """The endorsed skill as the member spells it (endorsements keep a case-folded key)."""
+    name = getattr(subject, "skill", None)
+    if isinstance(name, str):
+        return name
+    key = getattr(subject, "skill_key", None)
+    if not isinstance(key, str):
+        return ""
+    for skill in recipient.skills or ():
+        if " ".join(skill.split()).casefold() == key:
+            return str(skill)
+    return key
+
+
+def _relay(kind: str, subject_key: str) -> Any:
+    """A receiver for an event that names its ``recipient`` and ``actor``."""
+
+    def receive(session: Session, **kwargs: Any) -> None:
+        recipient: Member = kwargs["recipient"]
+        subject = kwargs.get(subject_key)
+        data: dict[str, Any] = {}
+        skill = _skill_name(recipient, subject)
+        if skill:
+            data["skill"] = skill
+        notify(session, _instance(session, recipient.instance_id), recipient, kind,
+               actor=kwargs.get("actor"), subject=subject, data=data)
+
+    receive.__name__ = f"_on_{kind}"
+    return receive
+
+
+# Kept referenced: blinker holds receivers weakly.
+_RELAYS = {
+    "skill_endorsed": _relay("skill_endorsed", "endorsement"),
+    "recommendation_written": _relay("recommendation_written", "recommendation"),
+    "recommendation_requested": _relay("recommendation_requested", "request"),
+    "recommendation_approved": _relay("recommendation_approved", "recommendation"),
+}
+for _name, _receiver in _RELAYS.items():
+    _signal = getattr(signals, _name, None)
+    if _signal is not None:
+        _signal.connect(_receiver)
