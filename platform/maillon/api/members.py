@@ -25,6 +25,7 @@ from maillon.api.schemas import (
 from maillon.db import db
 from maillon.members.models import Member
 from maillon.members.services import access_member, profile_dict, update_profile
+from maillon.network.visibility import badges_for
 
 
 class RegisterIn(Body):
@@ -77,8 +78,10 @@ class ProfilePatch(Patch):
 class MemberView(Profile):
     """Another member's profile, with what the network knows."""
 
-    degree: int | None = Field(description="0 for oneself; 1, 2, 3 (null beyond or unknown) "
-                               "once the network domain fills it.")
+    degree: int | None = Field(description="0 for oneself; 1, 2, 3 links from the caller "
+                               "(null beyond or unknown).")
+    shared_connections: int = Field(description="How many connections the caller shares "
+                                    "with this member (0 for oneself).")
     endorsements: dict[str, int] = Field(description="{skill: count} (filled by the network "
                                          "domain; empty for now).")
     recommendations: list[dict[str, Any]] = Field(description="Approved recommendations (filled "
@@ -125,7 +128,8 @@ def update_me(member: Member, body: ProfilePatch) -> Reply:
 def get_member(member: Member, member_id: int) -> Reply:
     target = access_member(db.session, g.instance, member, member_id)
     data = profile_dict(target, member)
-    # The network domain fills these; until then only the degree to oneself is known.
-    data.update(degree=0 if target.id == member.id else None, endorsements={},
+    badge = badges_for(db.session, g.instance, member, [target.id]).get(target.id)
+    data.update(degree=0 if target.id == member.id else (badge.degree if badge else None),
+                shared_connections=badge.shared if badge else 0, endorsements={},
                 recommendations=[])
     return data, 200

@@ -30,7 +30,8 @@ class SearchArgs(BaseModel):
 
 
 class SearchHit(Profile):
-    degree: int | None = Field(description="1, 2, 3, or null (filled by the network domain).")
+    degree: int | None = Field(description="1, 2, 3 links from the caller, or null beyond.")
+    shared_connections: int = Field(description="Connections the caller shares with them.")
     score: float
 
 
@@ -43,7 +44,8 @@ class SearchAnswer(BaseModel):
 
 @operation("GET", "/search", summary="Search the instance's members", tag="search",
            description="Query parameters: q (free text: words, \"phrases\", prefix*, "
-           "company:/skill:/location:/name: fields), company, location, skill, degree (1-3), "
+           "company:/skill:/location:/name: fields), company, location, skill, degree (1-3: "
+           "members within that many links of the caller; closer members rank higher), "
            "open (true: open to opportunities), page, per_page (max 100). Members hidden "
            "from the directory, suspended or of another instance never appear.",
            responses={200: ("Matching members, best first", SearchAnswer),
@@ -53,16 +55,13 @@ def search(member: Member) -> Reply:
         args = SearchArgs.model_validate({k: v for k, v in request.args.items()})
     except ValidationError as exc:
         raise ValidationFailed(pydantic_fields(exc)) from None
-    if args.degree is not None:
-        # Degrees come with the network domain; until then nobody is known to be within one.
-        return {"total": 0, "results": [], "facets": {}, "suggestion": None}, 200
     outcome = search_members(db.session, g.instance, member, text=args.q,
                              organisation=args.company, location=args.location,
                              skill=args.skill, open_to_opportunities=args.open,
-                             page=args.page, per_page=args.per_page,
+                             page=args.page, per_page=args.per_page, degree=args.degree,
                              language=member.locale or g.instance.setting("locale"))
-    results = [{**profile_dict(hit.member, member), "degree": hit.degree, "score": hit.score}
-               for hit in outcome.hits]
+    results = [{**profile_dict(hit.member, member), "degree": hit.degree,
+                "shared_connections": hit.shared, "score": hit.score} for hit in outcome.hits]
     facets = {name: [[value, count] for value, count in values]
               for name, values in outcome.facets.items()}
     return {"total": outcome.total, "results": results, "facets": facets,

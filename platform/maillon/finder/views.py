@@ -28,7 +28,9 @@ def search() -> Any:
     text = args.get("q", "")
     filters = {"organisation": args.get("company") or args.get("organisation") or None,
                "location": args.get("location") or None, "skill": args.get("skill") or None,
-               "open_to_opportunities": _bool_arg("open")}
+               "open_to_opportunities": _bool_arg("open"),
+               "degree": args.get("degree", type=int) if args.get("degree") in ("1", "2", "3")
+               else None}
     page = args.get("page", 1, type=int) or 1
     error = None
     outcome = None

@@ -147,16 +147,6 @@ def ids_within_degree(session: Session, instance: Instance, viewer_id: int, degr
     return set().union(*circles)
 
 
-def degree_boosts(session: Session, instance: Instance, viewer_id: int,
-                  cap: int = CIRCLE_CAP) -> dict[int, float]:
-    """Search score factors by proximity: 1st ×1.3, 2nd ×1.15, 3rd ×1.05 (within ``cap``)."""
-    boosts: dict[int, float] = {}
-    for level, circle in enumerate(degree_circles(session, instance, viewer_id, 3, cap), 1):
-        for mid in circle:
-            boosts[mid] = DEGREE_BOOSTS[level]
-    return boosts
-
-
 @dataclass(frozen=True)
 class ProfileNetwork:
     """The network side of a profile page, as the viewer may see it."""
