@@ -8,6 +8,9 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
+from werkzeug.exceptions import NotFound
+
 from maillon.db import db
 from maillon.errors import ValidationFailed
 from maillon.members.models import Member
@@ -16,8 +19,6 @@ from maillon.network import signals
 from maillon.notifications import services
 from maillon.notifications.models import Notification
 from maillon.tenancy.models import Instance
-from sqlalchemy import select
-from werkzeug.exceptions import NotFound
 
 
 def _instance(slug: str) -> Instance:
