@@ -111,6 +111,9 @@ def request_connection(session: Session, instance: Instance, requester: Member,
         existing = find_connection_between(session, instance, requester.id, target.id)
         if existing is None:
             raise
+        if existing.status == "pending" and existing.addressee_id == requester.id:
+            # The other side asked at the same moment: both want it.
+            return accept_connection(session, instance, requester, existing.id)
         return existing
     connection_requested.send(session, connection=row, actor=requester)
     session.commit()
