@@ -220,3 +220,36 @@ def test_another_instances_notifications_are_never_listed(
                                actor=_member(a1)) is None
         db.session.commit()
         assert services.unread_count(db.session, reseau, _member(b2)) == 1
+
+
+def test_endorsements_and_recommendations_notify_through_their_services(
+        app: Flask, create_member: Callable[..., Member], mail: Any,
+        run_jobs: Callable[[], int]) -> None:
+    from maillon.network import endorsements, recommendations
+
+    alice = create_member("acme", name="Alice Martin", locale="en")
+    bob = create_member("acme", name="Bob Stone", locale="en", skills=["Python"])
+    _accept(app, "acme", bob, _request(app, "acme", alice, bob))
+    with app.app_context():
+        instance = _instance("acme")
+        endorsements.endorse_skill(db.session, instance, _member(alice), bob.id, "python")
+        recommendations.request_recommendation(db.session, instance, _member(bob), alice.id,
+                                               "Could you say a word about our project?")
+        row, _ = recommendations.write_recommendation(
+            db.session, instance, _member(alice), bob.id, relationship="same_team",
+            text="Bob led our data project with care and rigour.")
+        recommendations.approve_recommendation(db.session, instance, _member(bob), row.id)
+        kinds_bob = [n.kind for n in services.list_notifications(
+            db.session, instance, _member(bob))[1]]
+        kinds_alice = [n.kind for n in services.list_notifications(
+            db.session, instance, _member(alice))[1]]
+    assert kinds_bob == ["recommendation_written", "skill_endorsed", "connection_requested"]
+    assert kinds_alice == ["recommendation_approved", "recommendation_requested",
+                           "connection_accepted"]
+    run_jobs()
+    subjects = sorted(m["Subject"] for m in mail.messages)
+    assert "Bob Stone asks you for a recommendation" in subjects
+    assert "Alice Martin wrote a recommendation for you" in subjects
+    assert not any("endorsed" in s or "approved" in s for s in subjects)  # off by default
+    [asked] = [m for m in mail.to(alice.email) if "asks you" in m["Subject"]]
+    assert "Could you say a word about our project?" in mail.body(asked)
