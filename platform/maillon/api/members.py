@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from flask import g
 from flask_babel import gettext as _
 from pydantic import BaseModel, Field
 
 from maillon.accounts.services import register_member
+from maillon.api.feedback import RecommendationOut, profile_additions
 from maillon.api.idempotency import Reply
 from maillon.api.registry import operation
 from maillon.api.schemas import (
@@ -82,10 +83,9 @@ class MemberView(Profile):
                                "(null beyond or unknown).")
     shared_connections: int = Field(description="How many connections the caller shares "
                                     "with this member (0 for oneself).")
-    endorsements: dict[str, int] = Field(description="{skill: count} (filled by the network "
-                                         "domain; empty for now).")
-    recommendations: list[dict[str, Any]] = Field(description="Approved recommendations (filled "
-                                                  "by the network domain; empty for now).")
+    endorsements: dict[str, int] = Field(description="{skill: count} for the listed skills "
+                                         "that have endorsements.")
+    recommendations: list[RecommendationOut] = Field(description="Approved recommendations.")
 
 
 @operation("POST", "/members", summary="Join the community", auth=False, idempotent=True,
@@ -130,6 +130,6 @@ def get_member(member: Member, member_id: int) -> Reply:
     data = profile_dict(target, member)
     badge = badges_for(db.session, g.instance, member, [target.id]).get(target.id)
     data.update(degree=0 if target.id == member.id else (badge.degree if badge else None),
-                shared_connections=badge.shared if badge else 0, endorsements={},
-                recommendations=[])
+                shared_connections=badge.shared if badge else 0)
+    data.update(profile_additions(member, target))
     return data, 200

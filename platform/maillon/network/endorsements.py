@@ -119,5 +119,7 @@ def endorsement_summary(session: Session, instance: Instance, viewer: Member | N
 
 def endorsement_counts(session: Session, instance: Instance, viewer: Member | None,
                        member: Member) -> dict[str, int]:
-    """{skill: count} for every listed skill (the API's profile field)."""
-    return {s.skill: s.count for s in endorsement_summary(session, instance, viewer, member)}
+    """{skill: count} for the listed skills that have endorsements (the API's profile
+    field: the skills themselves are listed next to it)."""
+    return {s.skill: s.count for s in endorsement_summary(session, instance, viewer, member)
+            if s.count}
