@@ -1,0 +1,128 @@
+"""Introduction requests travelling along a chain of contacts, each hop, and their audit trail.
+
+An introduction holds the chain of its current attempt (``path``: requester first, target last)
+and who holds it now. Each intermediary's turn is an ``IntroductionHop`` row, created when the
+request reaches them; every action also appends an ``IntroductionEvent``, the trail moderation
+reads. After a decline or an expiry the requester may retry along another chain: the attempt
+number grows and the member who stopped it joins ``avoid``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from maillon.db import Base, TenantScoped, utcnow
+from maillon.members.models import Member
+
+STATUSES = ("in_progress", "delivered", "accepted", "rejected", "declined", "advised",
+            "expired", "withdrawn", "blocked")
+OPEN_STATUSES = ("in_progress", "delivered")
+RETRYABLE_STATUSES = ("declined", "expired")
+HOP_STATUSES = ("waiting", "holding", "forwarded", "rerouted", "declined", "expired", "advised")
+EVENT_KINDS = ("requested", "forwarded", "rerouted", "declined", "advised", "expired",
+               "delivered", "accepted", "rejected", "withdrawn", "blocked", "retried", "thanked")
+
+
+class Introduction(TenantScoped, Base):
+    __tablename__ = "introductions"
+    __table_args__ = (
+        Index("ix_introductions_requester", "instance_id", "requester_id", "status"),
+        Index("ix_introductions_target", "instance_id", "target_id", "status"),
+        Index("ix_introductions_deadline", "status", "hop_deadline"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    target_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(12))
+    message: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="in_progress")
+    attempt: Mapped[int] = mapped_column(default=1)
+    # Member ids of the current attempt's chain, requester first, target last.
+    path: Mapped[list[int]] = mapped_column(JSON, default=list)
+    hops: Mapped[int] = mapped_column(default=1)
+    # Position in ``path`` of whoever holds the request: 1 = first intermediary, hops = target.
+    current_hop: Mapped[int] = mapped_column(default=1)
+    holder_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    hop_deadline: Mapped[datetime | None]
+    # Members who declined or let it expire: routed around, never shown to the requester.
+    avoid: Mapped[list[int]] = mapped_column(JSON, default=list)
+    outcome_message: Mapped[str] = mapped_column(Text, default="")
+    advice: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+    requester: Mapped[Member] = relationship(foreign_keys=[requester_id])
+    target: Mapped[Member] = relationship(foreign_keys=[target_id])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def __repr__(self) -> str:
+        return f"<Introduction {self.id} {self.status} {self.current_hop}/{self.hops}>"
+
+
+class IntroductionHop(TenantScoped, Base):
+    """One intermediary's turn in one attempt."""
+
+    __tablename__ = "introduction_hops"
+    __table_args__ = (
+        UniqueConstraint("introduction_id", "attempt", "position"),
+        Index("ix_introduction_hops_member", "instance_id", "member_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    introduction_id: Mapped[int] = mapped_column(
+        ForeignKey("introductions.id", ondelete="CASCADE"), index=True)
+    attempt: Mapped[int]
+    position: Mapped[int]
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(10), default="holding")
+    note_from_previous: Mapped[str] = mapped_column(Text, default="")
+    vouch: Mapped[str] = mapped_column(Text, default="")  # the target will see it
+    decline_reason: Mapped[str] = mapped_column(Text, default="")  # upstream only
+    deadline: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    acted_at: Mapped[datetime | None]
+
+    member: Mapped[Member] = relationship()
+
+
+class IntroductionEvent(TenantScoped, Base):
+    """Append-only: who did what to a request, and when."""
+
+    __tablename__ = "introduction_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    introduction_id: Mapped[int] = mapped_column(
+        ForeignKey("introductions.id", ondelete="CASCADE"), index=True)
+    attempt: Mapped[int]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(10))
+    position: Mapped[int | None]
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    actor: Mapped[Member | None] = relationship()
+
+
+class DirectMessage(TenantScoped, Base):
+    __tablename__ = "direct_messages"
+    __table_args__ = (
+        Index("ix_direct_messages_recipient", "instance_id", "recipient_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    sender: Mapped[Member] = relationship(foreign_keys=[sender_id])
+    recipient: Mapped[Member] = relationship(foreign_keys=[recipient_id])

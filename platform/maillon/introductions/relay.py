@@ -1,0 +1,373 @@
+"""What happens to a request on its way: each relay forwards, reroutes, declines or advises;
+the target accepts or rejects; the requester withdraws or retries; overdue hops expire.
+
+Every action locks the request's row, re-checks its state inside the transaction and writes one
+event. Repeating an action one already took (a double click, a second tab) returns the request
+as the first one left it, without a second event.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from maillon.db import utcnow
+from maillon.errors import Conflict, Forbidden, ServiceError
+from maillon.introductions.chains import best_chains
+from maillon.introductions.models import (
+    OPEN_STATUSES,
+    RETRYABLE_STATUSES,
+    Introduction,
+    IntroductionEvent,
+    IntroductionHop,
+)
+from maillon.introductions.records import (
+    MAX_NOTE,
+    MAX_TEXT,
+    access_introduction,
+    chain_members,
+    check_quota,
+    clean_text,
+    current_hop_row,
+    hand_to,
+    members_by_id,
+    record_event,
+    start_attempt,
+)
+from maillon.introductions.routing import (
+    check_target_policy,
+    hop_cap,
+    plan_path,
+    rank_reroutes,
+    relay_factor,
+    unavailable_ids,
+)
+from maillon.introductions.signals import (
+    introduction_accepted,
+    introduction_advised,
+    introduction_declined,
+    introduction_delivered,
+    introduction_expired,
+    introduction_forwarded,
+    introduction_rejected,
+    introduction_thanked,
+)
+from maillon.jobs.services import periodic
+from maillon.members.models import Member
+from maillon.members.services import access_member
+from maillon.network.graph import graph_for
+from maillon.network.services import are_connected, request_connection
+from maillon.tenancy.models import Instance
+
+log = logging.getLogger(__name__)
+
+
+def _closed() -> Conflict:
+    return Conflict("already_closed", _("This request is already closed."))
+
+
+def _begin_relay(session: Session, instance: Instance, member: Member, intro_id: int,
+                 done: tuple[str, ...]) -> tuple[Introduction, IntroductionHop | None]:
+    """Lock the request for its current holder. The hop is None when the member already took
+    this action (a replay): the caller then returns the request unchanged."""
+    intro = access_introduction(session, instance, member, intro_id, lock=True)
+    if intro.status == "in_progress" and intro.holder_id == member.id:
+        hop = current_hop_row(session, intro)
+        if hop is not None and hop.member_id == member.id and hop.status == "holding":
+            return intro, hop
+    replay = session.scalar(select(IntroductionHop.id).where(
+        IntroductionHop.introduction_id == intro.id, IntroductionHop.member_id == member.id,
+        IntroductionHop.status.in_(done)).limit(1))
+    if replay is not None:
+        return intro, None
+    if intro.status not in OPEN_STATUSES:
+        raise _closed()
+    raise Forbidden("not_current_hop", _("Only the member holding this request can act "
+                                             "on it now."))
+
+
+def _replayed(session: Session, intro: Introduction) -> Introduction:
+    session.commit()  # ends the locking transaction
+    return intro
+
+
+def _no_route() -> ServiceError:
+    return ServiceError("no_route_from_there", _(
+        "No chain reaches the target from this contact within the allowed length."),
+        status=422, fields={"to_member_id": "no_route"})
+
+
+def _tail_from(session: Session, instance: Instance, intro: Introduction, start: int,
+               links_used: int, head: list[int]) -> list[int]:
+    """Member ids from ``start`` to the target, within what is left of the hop cap."""
+    if start == intro.target_id:
+        return [start]
+    budget = hop_cap(instance, intro.target) - links_used
+    if budget < 1:
+        raise _no_route()
+    blocked = unavailable_ids(session, instance) | set(intro.avoid) | set(head)
+    found = best_chains(graph_for(session, instance), start, intro.target_id, budget,
+                        relay_factor(session, instance), k=1, avoid=blocked)
+    if not found:
+        raise _no_route()
+    return list(found[0].nodes)
+
+
+def forward_introduction(session: Session, instance: Instance, member: Member, intro_id: int,
+                         *, note: str = "", vouch: str = "",
+                         to_member_id: int | None = None) -> Introduction:
+    """Pass the request on, with a private note to the next member and an optional vouch for
+    the target; ``to_member_id`` reroutes it to another of one's contacts instead."""
+    note = clean_text(note, "note", limit=MAX_NOTE)
+    vouch = clean_text(vouch, "vouch", limit=MAX_NOTE)
+    intro, hop = _begin_relay(session, instance, member, intro_id, ("forwarded", "rerouted"))
+    if hop is None:
+        return _replayed(session, intro)
+    position = intro.current_hop
+    head = intro.path[:position + 1]
+    planned = intro.path[position + 1]
+    kind = "forwarded"
+    if to_member_id is not None and to_member_id != planned:
+        contact = access_member(session, instance, member, to_member_id)
+        if not are_connected(session, instance, member.id, contact.id):
+            raise ServiceError("not_a_contact", _("You can pass a request only to one of your "
+                               "contacts."), status=422, fields={"to_member_id": "not_connected"})
+        if contact.id != intro.target_id and (
+                contact.id in head or contact.id in intro.avoid
+                or contact.id in unavailable_ids(session, instance)):
+            raise ServiceError("cannot_reroute_to", _("This contact cannot carry the request."),
+                               status=422, fields={"to_member_id": "unavailable"})
+        intro.path = head + _tail_from(session, instance, intro, contact.id, position + 1, head)
+        kind = "rerouted"
+    elif planned != intro.target_id and planned in unavailable_ids(session, instance):
+        # The planned next relay stopped relaying since the chain was chosen: go around them.
+        intro.path = head[:-1] + _tail_from(session, instance, intro, member.id, position,
+                                            head[:-1] + [planned])
+    intro.hops = len(intro.path) - 1
+    hop.status, hop.vouch, hop.acted_at = kind, vouch, utcnow()
+    record_event(session, intro, kind, member, position=position, to=intro.path[position + 1],
+                 note=note, vouch=vouch)
+    _advance(session, instance, intro, member, position + 1, note)
+    session.commit()
+    return intro
+
+
+def _advance(session: Session, instance: Instance, intro: Introduction, actor: Member,
+             position: int, note: str) -> None:
+    new_hop = hand_to(session, instance, intro, position, note=note)
+    session.flush()
+    holder = members_by_id(session, instance, [intro.path[position]])[intro.path[position]]
+    if new_hop is not None:
+        introduction_forwarded.send(session, introduction=intro, actor=actor,
+                                    recipients=[holder])
+    else:
+        record_event(session, intro, "delivered", None, position=position)
+        introduction_delivered.send(session, introduction=intro, actor=actor,
+                                    recipients=[holder])
+
+
+def suggest_reroutes(session: Session, instance: Instance, member: Member, intro_id: int,
+                     limit: int = 5) -> list[tuple[Member, float]]:
+    """The holder's contacts closest to the target, with the chance of a chain through them."""
+    intro = access_introduction(session, instance, member, intro_id)
+    if intro.status != "in_progress" or intro.holder_id != member.id:
+        raise Forbidden("not_current_hop", _("Only the member holding this request can act "
+                                             "on it now."))
+    head = set(intro.path[:intro.current_hop + 1])
+    ranked = rank_reroutes(session, instance, member.id, intro.target_id,
+                           budget=hop_cap(instance, intro.target) - intro.current_hop,
+                           avoid=head | set(intro.avoid), limit=limit)
+    people = members_by_id(session, instance, [m for m, _p in ranked])
+    return [(people[m], p) for m, p in ranked if m in people]
+
+
+def _close(intro: Introduction, status: str) -> None:
+    intro.status = status
+    intro.holder_id = None
+    intro.hop_deadline = None
+    intro.closed_at = utcnow()
+
+
+def decline_introduction(session: Session, instance: Instance, member: Member, intro_id: int,
+                         *, reason: str = "") -> Introduction:
+    """Refuse to pass the request on; the reason goes upstream, never the name."""
+    reason = clean_text(reason, "reason", limit=MAX_NOTE)
+    intro, hop = _begin_relay(session, instance, member, intro_id, ("declined",))
+    if hop is None:
+        return _replayed(session, intro)
+    hop.status, hop.decline_reason, hop.acted_at = "declined", reason, utcnow()
+    intro.avoid = [*intro.avoid, member.id]
+    _close(intro, "declined")
+    record_event(session, intro, "declined", member, position=hop.position, reason=reason)
+    introduction_declined.send(session, introduction=intro, actor=None,
+                               recipients=[intro.requester])
+    session.commit()
+    return intro
+
+
+def advise_introduction(session: Session, instance: Instance, member: Member, intro_id: int,
+                        *, advice: str) -> Introduction:
+    """End the request with advice to the requester instead of passing it on."""
+    advice = clean_text(advice, "advice", limit=MAX_TEXT, minimum=1)
+    intro, hop = _begin_relay(session, instance, member, intro_id, ("advised",))
+    if hop is None:
+        return _replayed(session, intro)
+    hop.status, hop.acted_at = "advised", utcnow()
+    intro.advice = advice
+    _close(intro, "advised")
+    record_event(session, intro, "advised", member, position=hop.position, advice=advice)
+    introduction_advised.send(session, introduction=intro, actor=member,
+                              recipients=_told_of_outcome(session, intro, member))
+    session.commit()
+    return intro
+
+
+def _told_of_outcome(session: Session, intro: Introduction, actor: Member) -> list[Member]:
+    """The requester and everyone who held the current attempt, except whoever acted."""
+    people = [intro.requester, *chain_members(session, intro)]
+    return [m for m in people if m.id != actor.id]
+
+
+def _begin_target(session: Session, instance: Instance, member: Member, intro_id: int
+                  ) -> Introduction:
+    intro = access_introduction(session, instance, member, intro_id, lock=True)
+    if intro.target_id != member.id:
+        raise Forbidden("not_target", _("Only the member this request is for can answer it."))
+    return intro
+
+
+def accept_introduction(session: Session, instance: Instance, member: Member, intro_id: int,
+                        *, message: str = "", connect: bool = False) -> Introduction:
+    """The target accepts: both see each other's contact details; with ``connect`` the target
+    also invites the requester to connect."""
+    message = clean_text(message, "message", limit=MAX_TEXT)
+    intro = _begin_target(session, instance, member, intro_id)
+    if intro.status == "accepted":
+        return _replayed(session, intro)
+    if intro.status != "delivered":
+        raise _closed()
+    intro.outcome_message = message
+    _close(intro, "accepted")
+    record_event(session, intro, "accepted", member, position=intro.hops, message=message)
+    introduction_accepted.send(session, introduction=intro, actor=member,
+                               recipients=_told_of_outcome(session, intro, member))
+    session.commit()
+    if connect:
+        try:
+            request_connection(session, instance, member, intro.requester_id)
+        except ServiceError as exc:  # the acceptance stands; the invitation is a courtesy
+            session.rollback()
+            log.info("no connection request after introduction %s: %s", intro.id, exc.code)
+    return intro
+
+
+def reject_introduction(session: Session, instance: Instance, member: Member, intro_id: int,
+                        *, message: str = "") -> Introduction:
+    """The target says no (optionally why); everyone on the chain learns it."""
+    message = clean_text(message, "message", limit=MAX_TEXT)
+    intro = _begin_target(session, instance, member, intro_id)
+    if intro.status == "rejected":
+        return _replayed(session, intro)
+    if intro.status != "delivered":
+        raise _closed()
+    intro.outcome_message = message
+    _close(intro, "rejected")
+    record_event(session, intro, "rejected", member, position=intro.hops, message=message)
+    introduction_rejected.send(session, introduction=intro, actor=member,
+                               recipients=_told_of_outcome(session, intro, member))
+    session.commit()
+    return intro
+
+
+def _begin_requester(session: Session, instance: Instance, member: Member, intro_id: int
+                     ) -> Introduction:
+    intro = access_introduction(session, instance, member, intro_id, lock=True)
+    if intro.requester_id != member.id:
+        raise Forbidden("not_requester", _("Only the member who asked can do this."))
+    return intro
+
+
+def withdraw_introduction(session: Session, instance: Instance, member: Member, intro_id: int
+                          ) -> Introduction:
+    """The requester calls the request off."""
+    intro = _begin_requester(session, instance, member, intro_id)
+    if intro.status == "withdrawn":
+        return _replayed(session, intro)
+    if intro.status not in OPEN_STATUSES + RETRYABLE_STATUSES:
+        raise _closed()
+    position = intro.current_hop
+    _close(intro, "withdrawn")
+    record_event(session, intro, "withdrawn", member, position=position)
+    session.commit()
+    return intro
+
+
+def retry_introduction(session: Session, instance: Instance, member: Member, intro_id: int
+                       ) -> Introduction:
+    """After a decline or an expiry: the next-best chain, around everyone who stopped it."""
+    intro = _begin_requester(session, instance, member, intro_id)
+    if intro.status in OPEN_STATUSES and intro.attempt > 1:
+        return _replayed(session, intro)  # a repeated retry
+    if intro.status not in RETRYABLE_STATUSES:
+        raise Conflict("not_retryable", _("Only a declined or expired request can be tried "
+                                          "again."))
+    check_target_policy(intro.target, intro.purpose)
+    check_quota(session, instance, member)
+    path = plan_path(session, instance, member, intro.target, avoid=intro.avoid)
+    intro.attempt += 1
+    record_event(session, intro, "retried", member, position=0, hops=len(path) - 1)
+    start_attempt(session, instance, intro, member, path)
+    session.commit()
+    return intro
+
+
+def thank_chain(session: Session, instance: Instance, member: Member, intro_id: int, *,
+                message: str) -> Introduction:
+    """The target thanks everyone who carried the request (once)."""
+    message = clean_text(message, "message", limit=MAX_NOTE, minimum=1)
+    intro = _begin_target(session, instance, member, intro_id)
+    if intro.status != "accepted":
+        raise Conflict("not_accepted", _("You can thank the chain once you have accepted."))
+    done = session.scalar(select(IntroductionEvent.id).where(
+        IntroductionEvent.introduction_id == intro.id, IntroductionEvent.kind == "thanked"))
+    if done is not None:
+        return _replayed(session, intro)
+    record_event(session, intro, "thanked", member, position=intro.hops, message=message)
+    introduction_thanked.send(session, introduction=intro, actor=member,
+                              recipients=chain_members(session, intro))
+    session.commit()
+    return intro
+
+
+def expire_overdue(session: Session, now: datetime | None = None) -> int:
+    """Expire every hop past its deadline (all instances); the requester may retry."""
+    now = now or utcnow()
+    query = select(Introduction).where(Introduction.status == "in_progress",
+                                       Introduction.hop_deadline < now).limit(500)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    expired = 0
+    for intro in session.scalars(query.execution_options(populate_existing=True)).all():
+        hop = current_hop_row(session, intro)
+        if hop is not None:
+            hop.status, hop.acted_at = "expired", now
+        if intro.holder_id is not None:
+            intro.avoid = [*intro.avoid, intro.holder_id]
+        position = intro.current_hop
+        _close(intro, "expired")
+        intro.closed_at = now
+        record_event(session, intro, "expired", None, position=position)
+        introduction_expired.send(session, introduction=intro, actor=None,
+                                  recipients=[intro.requester])
+        expired += 1
+    session.commit()
+    return expired
+
+
+@periodic("expire_introductions", every_seconds=60)
+def _expire_introductions(session: Session) -> None:
+    expire_overdue(session)

@@ -1,0 +1,170 @@
+"""Introductions: asking to be introduced along a chain of trusted contacts, and direct contact.
+
+The request itself lives here; what each relay and the target do with it is in ``relay``, what
+each participant may see in ``views_data``, chain choice in ``routing`` and the instance's
+numbers in ``stats``. All of it is re-exported here: callers import ``services`` only.
+"""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from maillon.errors import Forbidden, ServiceError, ValidationFailed
+from maillon.introductions.models import (
+    OPEN_STATUSES,
+    DirectMessage,
+    Introduction,
+    IntroductionHop,
+)
+from maillon.introductions.records import (
+    MAX_TEXT,
+    access_introduction,
+    check_quota,
+    clean_text,
+    count_pending_introductions,
+    record_event,
+    start_attempt,
+)
+from maillon.introductions.relay import (
+    accept_introduction,
+    advise_introduction,
+    decline_introduction,
+    expire_overdue,
+    forward_introduction,
+    reject_introduction,
+    retry_introduction,
+    suggest_reroutes,
+    thank_chain,
+    withdraw_introduction,
+)
+from maillon.introductions.routing import (
+    ChainsView,
+    PathView,
+    check_target_policy,
+    contact_policy,
+    find_chains,
+    plan_path,
+    relay_factor,
+)
+from maillon.introductions.signals import direct_message_sent
+from maillon.introductions.stats import statistics
+from maillon.introductions.views_data import introduction_view
+from maillon.members.models import PURPOSES, Member
+from maillon.members.services import access_member
+from maillon.network.services import are_connected
+from maillon.tenancy.models import Instance
+
+__all__ = [
+    "ChainsView", "PathView", "accept_introduction", "access_introduction",
+    "advise_introduction", "can_contact_directly", "count_pending_introductions",
+    "decline_introduction", "expire_overdue", "find_chains", "forward_introduction",
+    "introduction_view", "list_direct_messages", "list_introductions", "reject_introduction",
+    "relay_factor", "request_introduction", "retry_introduction", "send_direct_message",
+    "statistics", "suggest_reroutes", "thank_chain", "withdraw_introduction",
+]
+
+MESSAGE_MIN = 20
+MAX_DIRECT_MESSAGE = 5000
+ROLES = ("sent", "relaying", "received")
+
+
+def request_introduction(session: Session, instance: Instance, requester: Member,
+                         target_id: int, *, message: str, purpose: str,
+                         path_index: int = 0) -> Introduction:
+    """Ask to be introduced to a member along the chain ``path_index`` of ``find_chains``.
+
+    A first-degree connection gets it at once; asking again while a request to the same
+    member is open returns that request.
+    """
+    target = access_member(session, instance, requester, target_id)
+    if target.id == requester.id:
+        raise ServiceError("cannot_introduce_self", _("You cannot ask to be introduced to "
+                           "yourself."), status=422, fields={"target_id": "yourself"})
+    if purpose not in PURPOSES:
+        raise ValidationFailed({"purpose": _("Choose one of the purposes.")})
+    message = clean_text(message, "message", limit=MAX_TEXT, minimum=MESSAGE_MIN)
+    check_target_policy(target, purpose)
+    existing = session.scalar(select(Introduction).where(
+        Introduction.instance_id == instance.id, Introduction.requester_id == requester.id,
+        Introduction.target_id == target.id, Introduction.status.in_(OPEN_STATUSES)))
+    if existing is not None:
+        return existing
+    check_quota(session, instance, requester)
+    path = plan_path(session, instance, requester, target, path_index=path_index)
+    intro = Introduction(instance_id=instance.id, requester_id=requester.id,
+                         target_id=target.id, purpose=purpose, message=message, path=path,
+                         hops=len(path) - 1, attempt=1, avoid=[])
+    session.add(intro)
+    session.flush()
+    record_event(session, intro, "requested", requester, position=0, hops=intro.hops)
+    start_attempt(session, instance, intro, requester, path)
+    session.commit()
+    return intro
+
+
+def list_introductions(session: Session, instance: Instance, member: Member, role: str = "sent",
+                       page: int = 1, per_page: int = 20) -> tuple[int, list[Introduction]]:
+    """The member's requests: sent, passed through them (relaying), or received."""
+    if role not in ROLES:
+        raise ValidationFailed({"role": _("Choose sent, relaying or received.")})
+    query = select(Introduction).where(Introduction.instance_id == instance.id)
+    if role == "sent":
+        query = query.where(Introduction.requester_id == member.id)
+    elif role == "received":
+        query = query.where(Introduction.target_id == member.id,
+                            Introduction.delivered_at.is_not(None))
+    else:
+        query = query.where(Introduction.id.in_(select(IntroductionHop.introduction_id).where(
+            IntroductionHop.instance_id == instance.id, IntroductionHop.member_id == member.id)))
+    total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    per_page = max(1, min(per_page, 100))
+    rows = list(session.scalars(query.order_by(Introduction.created_at.desc(),
+                                               Introduction.id.desc())
+                                .offset((max(page, 1) - 1) * per_page).limit(per_page)))
+    return total, rows
+
+
+def can_contact_directly(session: Session, instance: Instance, sender: Member,
+                         target: Member) -> bool:
+    """Whether the target's direct-contact policy lets the sender write to them."""
+    if sender.id == target.id or target.status != "active" or target.instance_id != instance.id:
+        return False
+    direct = contact_policy(target).get("direct", "network")
+    if direct == "anyone":
+        return True
+    if direct == "network":
+        return are_connected(session, instance, sender.id, target.id)
+    return False
+
+
+def send_direct_message(session: Session, instance: Instance, sender: Member, target_id: int,
+                        text: str) -> DirectMessage:
+    """Write to a member directly, where their policy allows it."""
+    target = access_member(session, instance, sender, target_id)
+    text = clean_text(text, "text", limit=MAX_DIRECT_MESSAGE, minimum=1)
+    if not can_contact_directly(session, instance, sender, target):
+        raise Forbidden("direct_contact_not_allowed", _(
+            "This member does not accept direct messages from you: ask for an introduction."))
+    message = DirectMessage(instance_id=instance.id, sender_id=sender.id,
+                            recipient_id=target.id, text=text)
+    session.add(message)
+    session.flush()
+    direct_message_sent.send(session, message=message, actor=sender, recipients=[target])
+    session.commit()
+    return message
+
+
+def list_direct_messages(session: Session, instance: Instance, member: Member, page: int = 1,
+                         per_page: int = 20) -> tuple[int, list[DirectMessage]]:
+    """Messages the member sent or received, newest first."""
+    query = select(DirectMessage).where(
+        DirectMessage.instance_id == instance.id,
+        (DirectMessage.sender_id == member.id) | (DirectMessage.recipient_id == member.id))
+    total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    per_page = max(1, min(per_page, 100))
+    rows = list(session.scalars(query.order_by(DirectMessage.created_at.desc(),
+                                               DirectMessage.id.desc())
+                                .offset((max(page, 1) - 1) * per_page).limit(per_page)))
+    return total, rows

@@ -1,0 +1,151 @@
+"""What each participant may see of a request: the chain per the instance's visibility policy,
+notes and vouches meant for them, and a timeline in which the requester never learns who
+declined or let the request expire."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from maillon.introductions.models import Introduction, IntroductionEvent
+from maillon.introductions.records import hops_of, members_by_id
+from maillon.members.models import Member
+from maillon.tenancy.models import Instance
+
+
+def _role(intro: Introduction, viewer: Member, held: bool) -> str:
+    if viewer.id == intro.requester_id:
+        return "requester"
+    if viewer.id == intro.target_id:
+        return "target"
+    if held:
+        return "relay"
+    return "moderator"
+
+
+def visible_path_ids(instance: Instance, intro: Introduction, viewer: Member) -> set[int]:
+    """Members of the current chain the viewer may know about.
+
+    Ends are always known to participants. ``full`` shows everyone; ``stepwise`` shows each
+    participant their neighbours until the target accepts, then everyone; ``first_link``
+    shows the requester only their own contact and relays their neighbours. The requester
+    never sees anyone who declined or let the request expire.
+    """
+    path = intro.path
+    mode = instance.setting("introductions.chain_visibility")
+    is_participant = viewer.id in path or viewer.id == intro.requester_id
+    if viewer.is_moderator and not is_participant:
+        return set(path)
+    visible = {intro.requester_id, intro.target_id}
+    if mode == "full" or (mode == "stepwise" and intro.status == "accepted"):
+        visible |= set(path)
+    elif viewer.id in path:
+        pos = path.index(viewer.id)
+        visible |= {path[i] for i in (pos - 1, pos + 1) if 0 <= i < len(path)}
+    if viewer.id == intro.requester_id:
+        visible -= set(intro.avoid)
+    return visible | {viewer.id}
+
+
+def _event_view(event: IntroductionEvent, viewer: Member, role: str, *, shown: set[int],
+                people: dict[int, Member], upstream_of: dict[int, int | None]) -> dict[str, Any]:
+    """One timeline entry with only what this viewer may read."""
+    data = event.data or {}
+    own = event.actor_id == viewer.id
+    sees_all = role == "moderator"
+    anonymous = role == "requester" and event.kind in ("declined", "expired")
+    actor = None
+    if event.actor_id is not None and not anonymous and (own or sees_all
+                                                         or event.actor_id in shown):
+        actor = people.get(event.actor_id)
+    out: dict[str, Any] = {}
+    if "hops" in data:
+        out["hops"] = data["hops"]
+    if event.kind in ("forwarded", "rerouted"):
+        to = data.get("to")
+        out["to"] = people.get(to) if (sees_all or to in shown) else None
+        if data.get("note") and (sees_all or own or to == viewer.id):
+            out["note"] = data["note"]
+        if data.get("vouch") and (sees_all or own or role == "target"):
+            out["vouch"] = data["vouch"]
+    elif event.kind == "declined" and data.get("reason"):
+        position = upstream_of.get(event.attempt)
+        upstream = role == "requester" or (position is not None and event.position is not None
+                                           and position < event.position)
+        if sees_all or own or upstream:
+            out["reason"] = data["reason"]
+    elif event.kind == "advised" and (sees_all or own or role == "requester"):
+        out["advice"] = data.get("advice", "")
+    elif event.kind in ("accepted", "rejected") and data.get("message") and (
+            sees_all or role in ("requester", "target")):
+        out["message"] = data["message"]
+    elif event.kind == "thanked":
+        out["message"] = data.get("message", "")
+    return {"id": event.id, "kind": event.kind, "at": event.created_at,
+            "attempt": event.attempt, "position": event.position, "actor": actor, "data": out}
+
+
+def introduction_view(session: Session, instance: Instance, intro: Introduction,
+                      viewer: Member) -> dict[str, Any]:
+    """The request as ``viewer`` may see it (call ``access_introduction`` first)."""
+    hops = hops_of(session, intro)
+    mine = [h for h in hops if h.member_id == viewer.id]
+    role = _role(intro, viewer, bool(mine))
+    shown = visible_path_ids(instance, intro, viewer)
+    events = list(session.scalars(select(IntroductionEvent).where(
+        IntroductionEvent.introduction_id == intro.id).order_by(IntroductionEvent.id)))
+    ids = set(intro.path) | {intro.requester_id, intro.target_id}
+    ids |= {e.actor_id for e in events if e.actor_id is not None}
+    ids |= {e.data["to"] for e in events if isinstance((e.data or {}).get("to"), int)}
+    people = members_by_id(session, instance, list(ids))
+    upstream_of: dict[int, int | None] = {h.attempt: h.position for h in mine}
+    if role == "target":
+        upstream_of = {}
+    current = [h for h in hops if h.attempt == intro.attempt]
+    holding = intro.status == "in_progress" and intro.holder_id == viewer.id
+    note = ""
+    if holding:
+        note = next((h.note_from_previous for h in current
+                     if h.position == intro.current_hop), "")
+    elif role == "target":
+        last = [e for e in events if e.kind in ("forwarded", "rerouted")
+                and e.attempt == intro.attempt and (e.data or {}).get("to") == viewer.id]
+        note = last[-1].data.get("note", "") if last else ""
+    vouches = []
+    if role in ("target", "moderator") or mine:
+        for hop in current:
+            if hop.vouch and (role in ("target", "moderator") or hop.member_id == viewer.id):
+                vouches.append({"by": people.get(hop.member_id) if hop.member_id in shown
+                                else None, "text": hop.vouch})
+    contact = None
+    if intro.status == "accepted" and role in ("requester", "target"):
+        other = people[intro.target_id if role == "requester" else intro.requester_id]
+        contact = {"name": other.name, "email": other.email}
+    return {
+        "introduction": intro, "id": intro.id, "status": intro.status, "role": role,
+        "purpose": intro.purpose, "message": intro.message, "attempt": intro.attempt,
+        "hops": intro.hops, "current_hop": intro.current_hop,
+        "requester": people.get(intro.requester_id), "target": people.get(intro.target_id),
+        "chain": [people.get(m) if m in shown else None for m in intro.path[1:-1]],
+        "holder": people.get(intro.holder_id) if intro.holder_id in shown else None,
+        "deadline": intro.hop_deadline if holding or role in ("requester", "moderator")
+        else None,
+        "can_act": holding,
+        "can_answer": role == "target" and intro.status == "delivered",
+        "can_thank": role == "target" and intro.status == "accepted",
+        "can_withdraw": role == "requester" and intro.status in (
+            "in_progress", "delivered", "declined", "expired"),
+        "can_retry": role == "requester" and intro.status in ("declined", "expired"),
+        "note": note, "vouches": vouches,
+        "advice": intro.advice if role in ("requester", "moderator") or any(
+            h.status == "advised" for h in mine) else "",
+        "outcome_message": intro.outcome_message if role in ("requester", "target",
+                                                             "moderator") else "",
+        "contact": contact,
+        "created_at": intro.created_at, "delivered_at": intro.delivered_at,
+        "closed_at": intro.closed_at,
+        "events": [_event_view(e, viewer, role, shown=shown, people=people,
+                               upstream_of=upstream_of) for e in events],
+    }
