@@ -26,11 +26,12 @@ def _bool_arg(name: str) -> bool | None:
 def search() -> Any:
     args = request.args
     text = args.get("q", "")
-    filters = {"organisation": args.get("company") or args.get("organisation") or None,
-               "location": args.get("location") or None, "skill": args.get("skill") or None,
-               "open_to_opportunities": _bool_arg("open"),
-               "degree": args.get("degree", type=int) if args.get("degree") in ("1", "2", "3")
-               else None}
+    degree = args.get("degree", "")
+    filters: dict[str, Any] = {
+        "organisation": args.get("company") or args.get("organisation") or None,
+        "location": args.get("location") or None, "skill": args.get("skill") or None,
+        "open_to_opportunities": _bool_arg("open"),
+        "degree": int(degree) if degree in ("1", "2", "3") else None}
     page = args.get("page", 1, type=int) or 1
     error = None
     outcome = None
