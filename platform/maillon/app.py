@@ -85,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
     from maillon.finder.views import bp as finder_bp
     from maillon.members.views import bp as members_bp
     from maillon.network import graph as _graph  # noqa: F401  (periodic snapshots)
+    from maillon.network.feedback_views import bp as feedback_bp
     from maillon.network.views import bp as network_bp
     from maillon.notifications import receivers as _receivers  # noqa: F401
     from maillon.notifications.views import bp as notifications_bp
@@ -97,6 +98,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(finder_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(network_bp)
+    app.register_blueprint(feedback_bp)
     app.register_blueprint(api_bp)
     if app.config["DEV_OUTBOX"]:
         app.register_blueprint(dev_bp)

@@ -17,6 +17,7 @@ from maillon.network.endorsements import (
     revoke_endorsement,
 )
 from maillon.network.signals import skill_endorsed
+from maillon.tenancy.models import Instance
 
 SKILLS = ["Python", "Machine learning", "Teaching"]
 
@@ -171,3 +172,54 @@ def test_another_instances_member_is_404(pair, create_member):
         endorse_skill(db.session, instance, _get(bob), stranger.id, "Python")
     with pytest.raises(NotFound):
         revoke_endorsement(db.session, instance, _get(bob), stranger.id, "Python")
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+def test_profile_shows_endorse_buttons_to_a_connection_and_toggles(app, create_member, login):
+    ana = create_member("acme", name="Ana", skills=SKILLS)
+    bob = create_member("acme", name="Bob")
+    carl = create_member("acme", name="Carl")
+    with app.app_context():
+        instance = db.session.scalar(select(Instance).where(Instance.slug == "acme"))
+        connect(instance, ana, bob)
+    client = login(bob, "acme")
+    page = client.get(f"/members/{ana.id}").get_data(as_text=True)
+    assert page.count(f'action="/members/{ana.id}/endorsements"') == 3
+    response = client.post(f"/members/{ana.id}/endorsements", data={"skill": "Python"})
+    assert response.status_code == 302 and response.location.endswith("#skills")
+    page = client.get(f"/members/{ana.id}").get_data(as_text=True)
+    assert f'action="/members/{ana.id}/endorsements/remove"' in page
+    assert 'aria-pressed="true"' in page and ">you</a>" in page
+    # a non-connection sees counts and names, but no buttons
+    other = login(carl, "acme").get(f"/members/{ana.id}").get_data(as_text=True)
+    assert f'/members/{ana.id}/endorsements' not in other
+    assert ">Bob</a>" in other and 'class="badge endorsement-count"' in other
+    client.post(f"/members/{ana.id}/endorsements/remove", data={"skill": "Python"})
+    with app.app_context():
+        assert _rows() == 0
+
+
+def test_refused_endorsement_is_a_message_not_an_error(app, create_member, login):
+    ana = create_member("acme", name="Ana", skills=SKILLS)
+    carl = create_member("acme", name="Carl", locale="en")
+    client = login(carl, "acme")
+    response = client.post(f"/members/{ana.id}/endorsements", data={"skill": "Python"},
+                           follow_redirects=True)
+    assert response.status_code == 200
+    assert "Only your direct connections can be endorsed." in response.get_data(as_text=True)
+    with app.app_context():
+        assert _rows() == 0
+
+
+def test_many_endorsers_are_summarised(app, create_member, login):
+    ana = create_member("acme", name="Ana", skills=["Python"])
+    friends = [create_member("acme", name=f"Friend {n}") for n in range(7)]
+    with app.app_context():
+        instance = db.session.scalar(select(Instance).where(Instance.slug == "acme"))
+        for friend in friends:
+            connect(instance, ana, friend)
+            endorse_skill(db.session, instance, _get(friend), ana.id, "Python")
+    page = login(ana, "acme").get(f"/members/{ana.id}").get_data(as_text=True)
+    assert "and 2 others" in page
+    assert f'action="/members/{ana.id}/endorsements"' not in page  # not oneself

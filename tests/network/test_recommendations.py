@@ -24,6 +24,7 @@ from maillon.network.signals import (
     recommendation_requested,
     recommendation_written,
 )
+from maillon.tenancy.models import Instance
 from tests.network.test_endorsements import connect
 
 TEXT = "Ana led our lab's data platform with care.\nEveryone learnt from her."
@@ -222,3 +223,107 @@ def test_recommendations_by_inactive_authors_are_not_shown(trio):
     _get(bob).status = "suspended"
     db.session.commit()
     assert list_recommendations(db.session, instance, _get(carl), _get(ana)) == []
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+XSS = "<script>alert('x')</script> Ana was <b>great</b> to work with.\nSecond line."
+
+
+@pytest.fixture
+def acme_trio(app, create_member):
+    """Acme (English): Ana and Bob are connected; Carl is connected to Bob only."""
+    ana, bob, carl = (create_member("acme", name=n) for n in ("Ana", "Bob", "Carl"))
+    with app.app_context():
+        instance = db.session.scalar(select(Instance).where(Instance.slug == "acme"))
+        connect(instance, ana, bob)
+        connect(instance, bob, carl)
+    return ana, bob, carl
+
+
+def _recommendation(app):
+    with app.app_context():
+        row = db.session.scalar(select(Recommendation))
+        if row is not None:
+            db.session.expunge(row)
+        return row
+
+
+def test_write_approve_and_show_escaped(app, acme_trio, login):
+    ana, bob, carl = acme_trio
+    author = login(bob, "acme")
+    form = author.get(f"/members/{ana.id}/recommend")
+    assert form.status_code == 200 and 'name="relationship"' in form.get_data(as_text=True)
+    sent = author.post(f"/members/{ana.id}/recommend",
+                       data={"relationship": "managed_directly", "text": XSS})
+    assert sent.status_code == 302
+    row = _recommendation(app)
+    assert row.status == "pending" and row.text == XSS
+    # pending: the author sees it on the profile, an outsider does not
+    assert "Waiting for approval" in author.get(f"/members/{ana.id}").get_data(as_text=True)
+    outsider = login(carl, "acme")
+    assert "was &lt;b&gt;great" not in outsider.get(f"/members/{ana.id}").get_data(as_text=True)
+    # the recommended member approves it from their page
+    recipient = login(ana, "acme")
+    manage = recipient.get("/recommendations").get_data(as_text=True)
+    assert "Waiting for your approval" in manage and "Bob" in manage
+    assert recipient.post(f"/recommendations/{row.id}/approve").status_code == 302
+    page = outsider.get(f"/members/{ana.id}").get_data(as_text=True)
+    assert "&lt;script&gt;alert(" in page and "<script>alert(" not in page
+    assert "&lt;b&gt;great&lt;/b&gt; to work with.<br>Second line." in page
+    assert "Managed them directly" in page
+
+
+def test_only_the_recommended_member_acts_from_the_pages(app, acme_trio, login):
+    ana, bob, carl = acme_trio
+    author = login(bob, "acme")
+    author.post(f"/members/{ana.id}/recommend",
+                data={"relationship": "same_team", "text": TEXT})
+    row = _recommendation(app)
+    response = author.post(f"/recommendations/{row.id}/approve", follow_redirects=True)
+    assert "Only the recommended member can do this." in response.get_data(as_text=True)
+    assert login(carl, "acme").post(f"/recommendations/{row.id}/hide").status_code == 404
+    assert _recommendation(app).status == "pending"
+    recipient = login(ana, "acme")
+    recipient.post(f"/recommendations/{row.id}/hide")
+    assert _recommendation(app).status == "hidden"
+    recipient.post(f"/recommendations/{row.id}/delete")
+    assert _recommendation(app) is None
+
+
+def test_form_errors_and_non_connections(app, acme_trio, login):
+    ana, bob, carl = acme_trio
+    author = login(bob, "acme")
+    short = author.post(f"/members/{ana.id}/recommend",
+                        data={"relationship": "other", "text": "Too short."})
+    assert short.status_code == 422
+    assert _recommendation(app) is None
+    stranger = login(carl, "acme")
+    page = stranger.get(f"/members/{ana.id}/recommend").get_data(as_text=True)
+    assert "Only your direct connections can be recommended." in page
+    refused = stranger.post(f"/members/{ana.id}/recommend",
+                            data={"relationship": "same_team", "text": TEXT})
+    assert refused.status_code == 403 and _recommendation(app) is None
+
+
+def test_asking_shows_on_the_asked_members_page(app, acme_trio, login):
+    ana, bob, _ = acme_trio
+    asker = login(ana, "acme")
+    profile = asker.get(f"/members/{bob.id}").get_data(as_text=True)
+    assert f'action="/members/{bob.id}/ask-recommendation"' in profile
+    asker.post(f"/members/{bob.id}/ask-recommendation", data={"message": "Would you?"})
+    assert "You asked Bob for a recommendation." in asker.get(
+        f"/members/{bob.id}").get_data(as_text=True)
+    page = login(bob, "acme").get("/recommendations").get_data(as_text=True)
+    assert "Ana asked you for a recommendation." in page
+    assert f'href="/members/{ana.id}/recommend"' in page
+
+
+def test_another_instances_recommendation_page_is_404(app, acme_trio, login, create_member):
+    ana, bob, _ = acme_trio
+    login(bob, "acme").post(f"/members/{ana.id}/recommend",
+                            data={"relationship": "same_team", "text": TEXT})
+    row = _recommendation(app)
+    other = login(create_member("reseau"), "reseau")
+    assert other.post(f"/recommendations/{row.id}/approve").status_code == 404
+    assert other.get(f"/members/{ana.id}/recommend").status_code == 404
