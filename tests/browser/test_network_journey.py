@@ -6,7 +6,6 @@ import re
 
 import pytest
 
-from maillon.db import db
 from tests.browser.conftest import ARTIFACTS
 from tests.conftest import PASSWORD
 
@@ -67,30 +66,35 @@ def test_connect_accept_rate_endorse_recommend_approve(app, live_server, browser
     assert "Bruno Bertin" in page_a.content()
     assert page_a.locator("option[data-own-trust='5']").count() == 0
 
-    with app.app_context():
-        db.session.remove()
-    if not (_has_endpoint(app, "network.endorse") and _has_endpoint(app, "network.recommend")):
+    if not (_has_endpoint(app, "feedback.endorse") and _has_endpoint(app, "feedback.recommend")):
         # The endorsement and recommendation pages come from another change: until they
         # are registered, the journey ends with the private rating.
         context_a.close()
         context_b.close()
         return
-    # A endorses B's skill, then writes a recommendation that B approves.
+    # A endorses one of B's skills.
     page_a.goto(f"{base}/members/{bruno.id}")
-    page_a.click("form[action*='/endorse'] button >> nth=0")
+    page_a.click("li.endorsed-skill[data-skill='Python'] form button[type=submit]")
     page_a.wait_for_load_state()
-    page_a.goto(f"{base}/members/{bruno.id}")
-    page_a.click("a[href*='/recommend']")
-    page_a.wait_for_load_state()
-    page_a.fill("textarea[name=relationship], input[name=relationship]",
-                "We worked together on the Lyon warehouse project.")
-    page_a.fill("textarea[name=text]", "Bruno makes data pipelines that never wake anyone.")
+    assert page_a.locator(
+        "li.endorsed-skill[data-skill='Python'] .endorsement-count").inner_text() == "1"
+
+    # A writes a recommendation; it stays private until B approves it.
+    page_a.goto(f"{base}/members/{bruno.id}/recommend")
+    page_a.select_option("select[name=relationship]", "same_team")
+    page_a.fill("textarea[name=text]", "Bruno builds data pipelines that never wake anyone up.")
     page_a.click("main form button[type=submit]")
     page_a.wait_for_load_state()
-    page_b.goto(f"{base}/members/{bruno.id}")
-    page_b.click("form[action*='/approve'] button")
+    page_b.goto(f"{base}/recommendations")
+    assert "never wake anyone up" in page_b.content()
+    page_b.click("form[action$='/approve'] button[type=submit]")
     page_b.wait_for_load_state()
-    page_a.goto(f"{base}/members/{bruno.id}")
-    assert "never wake anyone" in page_a.content()
-    context_a.close()
-    context_b.close()
+
+    # Approved: now public on B's profile, for a member outside B's network too.
+    carla = create_member("acme", name="Carla Cruz")
+    context_c, page_c = _log_in(browser, base, carla)
+    page_c.goto(f"{base}/members/{bruno.id}")
+    assert "never wake anyone up" in page_c.content()
+    page_c.screenshot(path=str(ARTIFACTS / "browser-recommendation-acme.png"), full_page=True)
+    for context in (context_a, context_b, context_c):
+        context.close()
