@@ -74,8 +74,14 @@ def load_demo(session: Session, instance: Instance, *, members: int | None = Non
                               password_hash)
         if progress is not None:
             progress(created)
-    # Connections between demo members come with the network domain (demo/network.py, to be
-    # written): it will be called here, after the members exist, with the same seed.
+    if not bulk:
+        # A network, endorsements and introductions in every state, with the same seed.
+        from maillon.demo.introductions import load_introductions
+        from maillon.demo.network import load_endorsements, load_network
+
+        load_network(session, instance, seed=seed)
+        load_endorsements(session, instance, seed=seed)
+        load_introductions(session, instance, seed=seed)
     return created
 
 
