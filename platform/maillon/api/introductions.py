@@ -1,0 +1,305 @@
+"""Chains, introduction requests and their relay, and direct messages (see shared/API.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from flask import g, request
+from pydantic import BaseModel, Field, ValidationError
+
+from maillon.api.errors import pydantic_fields
+from maillon.api.idempotency import Reply
+from maillon.api.registry import operation
+from maillon.api.schemas import Body, Profile, Purpose
+from maillon.db import db
+from maillon.errors import ValidationFailed
+from maillon.introductions import services
+from maillon.introductions.models import DirectMessage, Introduction
+from maillon.members.models import Member
+from maillon.members.services import profile_dict
+
+TAG = "introductions"
+
+
+def _query(model: type[BaseModel]) -> Any:
+    try:
+        return model.model_validate(dict(request.args.items()))
+    except ValidationError as exc:
+        raise ValidationFailed(pydantic_fields(exc)) from None
+
+
+def _person(member: Member | None, viewer: Member) -> dict[str, Any] | None:
+    return None if member is None else profile_dict(member, viewer)
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+# ---------------------------------------------------------------------- paths
+
+
+class PathsArgs(BaseModel):
+    limit: int = Field(3, ge=1, le=10)
+
+
+class PathOut(BaseModel):
+    hops: int = Field(description="Links: a direct connection is 1.")
+    trust: float = Field(description="The chain's expected success, in (0, 1].")
+    members: list[Profile | None] = Field(description="Intermediaries in order; null where "
+                                          "the instance's chain visibility hides them.")
+
+
+class PathsOut(BaseModel):
+    degree: int | None
+    paths: list[PathOut]
+
+
+@operation("GET", "/members/<int:member_id>/paths", summary="Chains to a member", tag=TAG,
+           description="Query: limit (1-10, default 3). Best first.",
+           responses={200: ("Chains, as the caller may see them", PathsOut),
+                      404: "not_found (also for another instance's id)",
+                      422: "validation_failed"})
+def member_paths(member: Member, member_id: int) -> Reply:
+    args = _query(PathsArgs)
+    found = services.find_chains(db.session, g.instance, member, member_id, limit=args.limit)
+    return {"degree": found.degree, "paths": [
+        {"hops": p.hops, "trust": round(p.trust, 6),
+         "members": [_person(m, member) for m in p.members]} for p in found.paths]}, 200
+
+
+# ---------------------------------------------------------------------- introductions
+
+
+class IntroductionIn(Body):
+    target_id: int = Field(ge=1)
+    message: str = Field(max_length=3000)
+    purpose: Purpose
+    path: int = Field(0, ge=0, le=9, description="Index into GET /members/{id}/paths.")
+
+
+class IntroductionState(BaseModel):
+    id: int
+    status: str
+    hops: int
+    current_hop: int = Field(description="1 is the first intermediary; equals hops once "
+                             "delivered to the target.")
+
+
+class IntroductionOut(IntroductionState):
+    model_config = {"extra": "allow"}
+
+    role: str
+    purpose: str
+    message: str
+    events: list[dict[str, Any]]
+
+
+class IntroductionList(BaseModel):
+    total: int
+    results: list[IntroductionOut]
+
+
+class ListArgs(BaseModel):
+    role: Literal["sent", "relaying", "received"] = "sent"
+    page: int = Field(1, ge=1, le=10_000)
+    per_page: int = Field(20, ge=1, le=100)
+
+
+class ForwardIn(Body):
+    note: str = Field("", max_length=2000, description="Private, for the next member only.")
+    vouch: str = Field("", max_length=2000, description="The target will see it.")
+    to_member_id: int | None = Field(None, ge=1, description="Reroute to this contact.")
+
+
+class DeclineIn(Body):
+    reason: str = Field("", max_length=2000, description="Seen upstream only.")
+
+
+class AdviseIn(Body):
+    advice: str = Field(max_length=3000)
+
+
+class AnswerIn(Body):
+    message: str = Field("", max_length=3000)
+    connect: bool = Field(False, description="accept only: also invite the requester to "
+                          "connect.")
+
+
+class ThankIn(Body):
+    message: str = Field(max_length=2000)
+
+
+def _view(intro: Introduction, viewer: Member) -> dict[str, Any]:
+    """The JSON shape of ``introduction_view``."""
+    data = services.introduction_view(db.session, g.instance, intro, viewer)
+    out = {key: value for key, value in data.items() if key not in (
+        "introduction", "requester", "target", "chain", "holder", "vouches", "events")}
+    for key in ("deadline", "created_at", "delivered_at", "closed_at"):
+        out[key] = _when(data[key])
+    out.update(
+        requester=_person(data["requester"], viewer), target=_person(data["target"], viewer),
+        chain=[_person(m, viewer) for m in data["chain"]],
+        holder=_person(data["holder"], viewer),
+        vouches=[{"by": _person(v["by"], viewer), "text": v["text"]} for v in data["vouches"]],
+        events=[{**{k: v for k, v in e.items() if k not in ("actor", "at", "data")},
+                 "at": _when(e["at"]), "actor": _person(e["actor"], viewer),
+                 "data": {k: (_person(v, viewer) if k == "to" else v)
+                          for k, v in e["data"].items()}} for e in data["events"]])
+    return out
+
+
+def _intro(intro_id: int, member: Member) -> Introduction:
+    return services.access_introduction(db.session, g.instance, member, intro_id)
+
+
+@operation("POST", "/introductions", summary="Ask to be introduced", tag=TAG,
+           body=IntroductionIn, idempotent=True,
+           description="A first-degree connection receives it at once (status delivered).",
+           responses={201: ("The request", IntroductionState),
+                      403: "target_not_reachable, purpose_not_accepted, quota_exceeded",
+                      404: "not_found", 422: "validation_failed, cannot_introduce_self"})
+def create_introduction(member: Member, body: IntroductionIn) -> Reply:
+    intro = services.request_introduction(db.session, g.instance, member, body.target_id,
+                                          message=body.message, purpose=body.purpose,
+                                          path_index=body.path)
+    return {"id": intro.id, "status": intro.status, "hops": intro.hops,
+            "current_hop": intro.current_hop}, 201
+
+
+@operation("GET", "/introductions", summary="The caller's introductions", tag=TAG,
+           description="Query: role (sent, relaying, received; default sent), page, per_page.",
+           responses={200: ("Newest first", IntroductionList), 422: "validation_failed"})
+def list_introductions(member: Member) -> Reply:
+    args = _query(ListArgs)
+    total, rows = services.list_introductions(db.session, g.instance, member, args.role,
+                                              args.page, args.per_page)
+    return {"total": total, "results": [_view(row, member) for row in rows]}, 200
+
+
+@operation("GET", "/introductions/<int:intro_id>", summary="An introduction", tag=TAG,
+           responses={200: ("The request as the caller may see it, with its events",
+                            IntroductionOut),
+                      404: "not_found (not the caller's, or another instance's)"})
+def get_introduction(member: Member, intro_id: int) -> Reply:
+    return _view(_intro(intro_id, member), member), 200
+
+
+_RELAY_ERRORS = {403: "not_current_hop", 404: "not_found", 409: "already_closed",
+                 422: "validation_failed"}
+
+
+@operation("POST", "/introductions/<int:intro_id>/forward", summary="Pass it on", tag=TAG,
+           body=ForwardIn, idempotent=True,
+           responses={200: ("The request", IntroductionOut), **_RELAY_ERRORS,
+                      422: "validation_failed, not_a_contact, cannot_reroute_to, "
+                      "no_route_from_there"})
+def forward_introduction(member: Member, intro_id: int, body: ForwardIn) -> Reply:
+    intro = services.forward_introduction(db.session, g.instance, member, intro_id,
+                                          note=body.note, vouch=body.vouch,
+                                          to_member_id=body.to_member_id)
+    return _view(intro, member), 200
+
+
+@operation("POST", "/introductions/<int:intro_id>/decline", summary="Decline to pass it on",
+           tag=TAG, body=DeclineIn, idempotent=True,
+           responses={200: ("The request", IntroductionOut), **_RELAY_ERRORS})
+def decline_introduction(member: Member, intro_id: int, body: DeclineIn) -> Reply:
+    intro = services.decline_introduction(db.session, g.instance, member, intro_id,
+                                          reason=body.reason)
+    return _view(intro, member), 200
+
+
+@operation("POST", "/introductions/<int:intro_id>/advise", summary="Advise instead", tag=TAG,
+           body=AdviseIn, idempotent=True,
+           responses={200: ("The request, ended with advice", IntroductionOut),
+                      **_RELAY_ERRORS})
+def advise_introduction(member: Member, intro_id: int, body: AdviseIn) -> Reply:
+    intro = services.advise_introduction(db.session, g.instance, member, intro_id,
+                                         advice=body.advice)
+    return _view(intro, member), 200
+
+
+_TARGET_ERRORS = {403: "not_target", 404: "not_found", 409: "already_closed",
+                  422: "validation_failed"}
+
+
+@operation("POST", "/introductions/<int:intro_id>/accept", summary="Accept (target)", tag=TAG,
+           body=AnswerIn, idempotent=True,
+           responses={200: ("The request, with the other side's contact", IntroductionOut),
+                      **_TARGET_ERRORS})
+def accept_introduction(member: Member, intro_id: int, body: AnswerIn) -> Reply:
+    intro = services.accept_introduction(db.session, g.instance, member, intro_id,
+                                         message=body.message, connect=body.connect)
+    return _view(intro, member), 200
+
+
+@operation("POST", "/introductions/<int:intro_id>/reject", summary="Reject (target)", tag=TAG,
+           body=AnswerIn, idempotent=True,
+           responses={200: ("The request", IntroductionOut), **_TARGET_ERRORS})
+def reject_introduction(member: Member, intro_id: int, body: AnswerIn) -> Reply:
+    intro = services.reject_introduction(db.session, g.instance, member, intro_id,
+                                         message=body.message)
+    return _view(intro, member), 200
+
+
+@operation("POST", "/introductions/<int:intro_id>/thank", summary="Thank the chain (target)",
+           tag=TAG, body=ThankIn, idempotent=True,
+           responses={200: ("The request", IntroductionOut), **_TARGET_ERRORS,
+                      409: "not_accepted"})
+def thank_chain(member: Member, intro_id: int, body: ThankIn) -> Reply:
+    intro = services.thank_chain(db.session, g.instance, member, intro_id,
+                                 message=body.message)
+    return _view(intro, member), 200
+
+
+@operation("POST", "/introductions/<int:intro_id>/withdraw", summary="Withdraw (requester)",
+           tag=TAG, idempotent=True,
+           responses={200: ("The request", IntroductionOut), 403: "not_requester",
+                      404: "not_found", 409: "already_closed"})
+def withdraw_introduction(member: Member, intro_id: int) -> Reply:
+    intro = services.withdraw_introduction(db.session, g.instance, member, intro_id)
+    return _view(intro, member), 200
+
+
+@operation("POST", "/introductions/<int:intro_id>/retry", summary="Try another chain",
+           tag=TAG, idempotent=True,
+           description="After a decline or an expiry: the next-best chain, avoiding whoever "
+           "stopped the request (never named to the requester).",
+           responses={200: ("The request, on its new chain", IntroductionOut),
+                      403: "not_requester, target_not_reachable, quota_exceeded",
+                      404: "not_found", 409: "not_retryable"})
+def retry_introduction(member: Member, intro_id: int) -> Reply:
+    intro = services.retry_introduction(db.session, g.instance, member, intro_id)
+    return _view(intro, member), 200
+
+
+# ---------------------------------------------------------------------- direct messages
+
+
+class MessageIn(Body):
+    to_member_id: int = Field(ge=1)
+    text: str = Field(max_length=5000)
+
+
+class MessageOut(BaseModel):
+    id: int
+    to_member_id: int
+    text: str
+    created_at: str
+
+
+def _message(message: DirectMessage) -> dict[str, Any]:
+    return {"id": message.id, "to_member_id": message.recipient_id, "text": message.text,
+            "created_at": _when(message.created_at)}
+
+
+@operation("POST", "/messages", summary="Write to a member directly", tag=TAG, body=MessageIn,
+           idempotent=True,
+           responses={201: ("The message", MessageOut), 403: "direct_contact_not_allowed",
+                      404: "not_found", 422: "validation_failed"})
+def send_message(member: Member, body: MessageIn) -> Reply:
+    message = services.send_direct_message(db.session, g.instance, member, body.to_member_id,
+                                           body.text)
+    return _message(message), 201
