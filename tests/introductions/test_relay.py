@@ -270,3 +270,31 @@ def test_other_members_and_instances_see_nothing(world, line, create_member):
                            (services.thank_chain, {"message": "x"})):
         with pytest.raises(NotFound):
             other.call(action, stranger, intro.id, **kwargs)
+
+
+def test_concurrent_clicks_leave_one_outcome(world, line):
+    import threading
+
+    r, a, b, t = line
+    intro = ask(world, r, t)
+    outcomes: list[str] = []
+
+    def click(action, **kwargs):
+        try:
+            world.call(action, a, intro.id, **kwargs)
+            outcomes.append(action.__name__)
+        except ServiceError as exc:
+            outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=click, args=(services.forward_introduction,)),
+               threading.Thread(target=click, args=(services.forward_introduction,)),
+               threading.Thread(target=click, args=(services.decline_introduction,))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    forwarded, declined = events(world, intro.id, "forwarded"), events(world, intro.id,
+                                                                       "declined")
+    assert forwarded + declined == 1
+    final = world.call(services.access_introduction, r, intro.id)
+    assert final.status == ("in_progress" if forwarded else "declined")
