@@ -53,7 +53,8 @@ def statistics(session: Session, instance: Instance) -> dict[str, Any]:
     arrivals = session.execute(select(Introduction.created_at, Introduction.delivered_at).where(
         Introduction.instance_id == instance.id, Introduction.hops > 1,
         Introduction.delivered_at.is_not(None))).all()
-    waits = [(delivered - created).total_seconds() for created, delivered in arrivals]
+    waits = [(delivered - created).total_seconds() for created, delivered in arrivals
+             if delivered is not None]
 
     hop_rows = session.execute(select(IntroductionHop.position, IntroductionHop.status,
                                       func.count()).where(

@@ -65,7 +65,7 @@ def _event_view(event: IntroductionEvent, viewer: Member, role: str, *, shown: s
         out["hops"] = data["hops"]
     if event.kind in ("forwarded", "rerouted"):
         to = data.get("to")
-        out["to"] = people.get(to) if (sees_all or to in shown) else None
+        out["to"] = people.get(to) if isinstance(to, int) and (sees_all or to in shown) else None
         if data.get("note") and (sees_all or own or to == viewer.id):
             out["note"] = data["note"]
         if data.get("vouch") and (sees_all or own or role == "target"):
