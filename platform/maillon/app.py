@@ -83,6 +83,7 @@ def _register_blueprints(app: Flask) -> None:
     from maillon.api import bp as api_bp
     from maillon.dev.views import bp as dev_bp
     from maillon.finder.views import bp as finder_bp
+    from maillon.introductions.views import bp as introductions_bp
     from maillon.members.views import bp as members_bp
     from maillon.network import graph as _graph  # noqa: F401  (periodic snapshots)
     from maillon.network.feedback_views import bp as feedback_bp
@@ -99,6 +100,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(network_bp)
     app.register_blueprint(feedback_bp)
+    app.register_blueprint(introductions_bp)
     app.register_blueprint(api_bp)
     if app.config["DEV_OUTBOX"]:
         app.register_blueprint(dev_bp)

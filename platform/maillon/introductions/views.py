@@ -1,0 +1,279 @@
+"""Introduction pages: get introduced, write directly, my introductions, one request with its
+actions, and the statistics page for admins. Thin: parse, call one service, render."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response
+
+from maillon.db import db
+from maillon.errors import ServiceError
+from maillon.introductions import services
+from maillon.introductions.forms import (
+    AdviseForm,
+    AnswerForm,
+    ConfirmForm,
+    DeclineForm,
+    DirectMessageForm,
+    ForwardForm,
+    RequestForm,
+    RerouteForm,
+    ThankForm,
+)
+from maillon.introductions.models import Introduction
+from maillon.members.models import default_contact_policy
+from maillon.members.services import access_member
+from maillon.tenancy.rendering import render
+
+bp = Blueprint("introductions", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/introductions")
+
+PER_PAGE = 20
+TABS = ("sent", "relaying", "received")
+OPEN_STATUSES = ("in_progress", "delivered")
+
+
+@bp.app_context_processor
+def _waiting_count() -> dict[str, Any]:
+    """The nav badge (requests waiting for the member's action: one query, only when the
+    layout asks) and whether the member may write to someone directly."""
+    def count() -> int:
+        instance = g.get("instance")
+        if instance is None or not current_user.is_authenticated:
+            return 0
+        return int(db.session.scalar(select(func.count(Introduction.id)).where(
+            Introduction.instance_id == instance.id,
+            Introduction.holder_id == current_user.id,
+            Introduction.status.in_(OPEN_STATUSES))) or 0)
+    def can_message(member: Any) -> bool:
+        if not current_user.is_authenticated or g.get("instance") is None:
+            return False
+        return services.can_contact_directly(db.session, g.instance, current_user, member)
+
+    return {"introductions_waiting": count, "can_message_directly": can_message}
+
+
+def _refusal(exc: ServiceError) -> None:
+    db.session.rollback()
+    flash(exc.message, "error")
+
+
+# --- Getting introduced, or writing directly ---------------------------------------------------
+
+def _purpose_choices(form: RequestForm, target: Any) -> None:
+    """Offer only the purposes the target accepts (the service still checks)."""
+    accepted = {**default_contact_policy(), **(target.contact_policy or {})}["purposes"]
+    choices = [c for c in form.purpose.choices  # type: ignore[union-attr]
+               if getattr(c, "value", None) in accepted]
+    form.purpose.choices = choices or form.purpose.choices
+
+
+@bp.route("/members/<int:member_id>/introduce", methods=["GET", "POST"])
+@login_required
+def introduce(member_id: int) -> Any:
+    target = access_member(db.session, g.instance, current_user, member_id)
+    if target.id == current_user.id:
+        abort(404)
+    direct = services.can_contact_directly(db.session, g.instance, current_user, target)
+    form = RequestForm()
+    _purpose_choices(form, target)
+    status = 200
+    chains = None
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            index = int(form.chain.data or 0)
+        except ValueError:
+            index = 0
+        try:
+            intro = services.request_introduction(
+                db.session, g.instance, current_user, target.id, message=form.message.data,
+                purpose=form.purpose.data, path_index=index)
+        except ServiceError as exc:
+            _refusal(exc)
+            status = exc.status if exc.status in (403, 409, 422) else 422
+        else:
+            flash(_("Your request is on its way."), "success")
+            return redirect(url_for("introductions.detail", intro_id=intro.id), 303)
+    elif request.method == "POST":
+        status = 422
+    try:
+        chains = services.find_chains(db.session, g.instance, current_user, target.id)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+    return render("introductions/introduce.html", target=target, form=form, chains=chains,
+                  direct=direct, policy=g.instance.setting("introductions.chain_visibility"),
+                  message_max=form.message.validators[1].max), status  # type: ignore[attr-defined]
+
+
+@bp.route("/members/<int:member_id>/message", methods=["GET", "POST"])
+@login_required
+def message(member_id: int) -> Any:
+    target = access_member(db.session, g.instance, current_user, member_id)
+    if target.id == current_user.id:
+        abort(404)
+    form = DirectMessageForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.send_direct_message(db.session, g.instance, current_user, target.id,
+                                         form.text.data)
+        except ServiceError as exc:
+            _refusal(exc)
+            status = exc.status
+        else:
+            flash(_("Your message is sent to %(name)s.", name=target.name), "success")
+            return redirect(url_for("members.profile", member_id=target.id), 303)
+    elif request.method == "POST":
+        status = 422
+    allowed = services.can_contact_directly(db.session, g.instance, current_user, target)
+    return render("introductions/message.html", target=target, form=form,
+                  allowed=allowed), status
+
+
+# --- My introductions ---------------------------------------------------------------------------
+
+@bp.get("/introductions")
+@login_required
+def index() -> Any:
+    tab = request.args.get("tab", "sent")
+    if tab not in TABS:
+        tab = "sent"
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    total, rows = services.list_introductions(db.session, g.instance, current_user, tab,
+                                              page=page, per_page=PER_PAGE)
+    items = [(intro, services.introduction_view(db.session, g.instance, intro, current_user))
+             for intro in rows]
+    pages = max(1, -(-total // PER_PAGE))
+    return render("introductions/index.html", tab=tab, tabs=TABS, items=items, total=total,
+                  page=min(page, pages), pages=pages)
+
+
+@bp.get("/introductions/<int:intro_id>")
+@login_required
+def detail(intro_id: int) -> Any:
+    intro = services.access_introduction(db.session, g.instance, current_user, intro_id)
+    view = services.introduction_view(db.session, g.instance, intro, current_user)
+    reroutes: list[Any] = []
+    if view["can_act"]:
+        reroutes = services.suggest_reroutes(db.session, g.instance, current_user, intro.id)
+    return render("introductions/detail.html", intro=intro, view=view, reroutes=reroutes,
+                  forward_form=ForwardForm(), reroute_form=RerouteForm(),
+                  decline_form=DeclineForm(), advise_form=AdviseForm(),
+                  answer_form=AnswerForm(), thank_form=ThankForm(),
+                  confirm_form=ConfirmForm())
+
+
+def _act(intro_id: int, form: Any, action: Callable[[], Any], done: str) -> Response:
+    """Run one action on a request, then back to its page (POST/redirect/GET).
+
+    A repeated submit (a double click, a second tab) meets the service's refusal or replay and
+    only shows a message: nothing happens twice.
+    """
+    services.access_introduction(db.session, g.instance, current_user, intro_id)
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            flash(" ".join(str(e) for e in errors), "error")
+    else:
+        try:
+            action()
+        except ServiceError as exc:
+            _refusal(exc)
+        else:
+            flash(done, "success")
+    return redirect(url_for("introductions.detail", intro_id=intro_id), 303)
+
+
+@bp.post("/introductions/<int:intro_id>/forward")
+@login_required
+def forward(intro_id: int) -> Response:
+    form = ForwardForm()
+    return _act(intro_id, form, lambda: services.forward_introduction(
+        db.session, g.instance, current_user, intro_id, note=form.note.data or "",
+        vouch=form.vouch.data or ""), _("You passed the request on. Thank you!"))
+
+
+@bp.post("/introductions/<int:intro_id>/reroute")
+@login_required
+def reroute(intro_id: int) -> Response:
+    form = RerouteForm()
+    return _act(intro_id, form, lambda: services.forward_introduction(
+        db.session, g.instance, current_user, intro_id, note=form.note.data or "",
+        vouch=form.vouch.data or "", to_member_id=form.to_member_id.data),
+        _("You passed the request on. Thank you!"))
+
+
+@bp.post("/introductions/<int:intro_id>/decline")
+@login_required
+def decline(intro_id: int) -> Response:
+    form = DeclineForm()
+    return _act(intro_id, form, lambda: services.decline_introduction(
+        db.session, g.instance, current_user, intro_id, reason=form.reason.data or ""),
+        _("You declined to relay this request."))
+
+
+@bp.post("/introductions/<int:intro_id>/advise")
+@login_required
+def advise(intro_id: int) -> Response:
+    form = AdviseForm()
+    return _act(intro_id, form, lambda: services.advise_introduction(
+        db.session, g.instance, current_user, intro_id, advice=form.advice.data),
+        _("Your advice is sent to the requester."))
+
+
+@bp.post("/introductions/<int:intro_id>/accept")
+@login_required
+def accept(intro_id: int) -> Response:
+    form = AnswerForm()
+    return _act(intro_id, form, lambda: services.accept_introduction(
+        db.session, g.instance, current_user, intro_id, message=form.message.data or "",
+        connect=bool(form.connect.data)), _("You accepted the introduction."))
+
+
+@bp.post("/introductions/<int:intro_id>/reject")
+@login_required
+def reject(intro_id: int) -> Response:
+    form = AnswerForm()
+    return _act(intro_id, form, lambda: services.reject_introduction(
+        db.session, g.instance, current_user, intro_id, message=form.message.data or ""),
+        _("You turned the introduction down."))
+
+
+@bp.post("/introductions/<int:intro_id>/thank")
+@login_required
+def thank(intro_id: int) -> Response:
+    form = ThankForm()
+    return _act(intro_id, form, lambda: services.thank_chain(
+        db.session, g.instance, current_user, intro_id, message=form.message.data),
+        _("Your thanks are sent to everyone who relayed it."))
+
+
+@bp.post("/introductions/<int:intro_id>/withdraw")
+@login_required
+def withdraw(intro_id: int) -> Response:
+    return _act(intro_id, ConfirmForm(), lambda: services.withdraw_introduction(
+        db.session, g.instance, current_user, intro_id), _("You withdrew your request."))
+
+
+@bp.post("/introductions/<int:intro_id>/retry")
+@login_required
+def retry(intro_id: int) -> Response:
+    return _act(intro_id, ConfirmForm(), lambda: services.retry_introduction(
+        db.session, g.instance, current_user, intro_id),
+        _("Your request is on its way along another chain."))
+
+
+# --- Statistics (admins) ------------------------------------------------------------------------
+
+@bp.get("/admin/introductions/stats")
+@login_required
+def statistics() -> Any:
+    if not current_user.is_admin:
+        abort(403)
+    stats = services.statistics(db.session, g.instance)
+    return render("introductions/stats.html", stats=stats)

@@ -1,0 +1,280 @@
+"""Introduction pages: getting introduced per privacy mode, writing directly, my introductions,
+the detail page and its action forms for each role, the statistics page, and isolation."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from maillon.db import db
+from maillon.introductions import services
+from maillon.introductions.models import DirectMessage, Introduction, IntroductionEvent
+from tests.introductions.world import MESSAGE, World
+
+NAMES = ("Ann Requester", "Bob Relay", "Cyd Relay", "Dee Target")
+
+
+def community(app, create_member, slug="reseau", **target):
+    """A chain Ann – Bob – Cyd – Dee (English pages: the tests read the words)."""
+    world = World(app, create_member, slug=slug)
+    ids = [world.member(NAMES[0], locale="en"), world.member(NAMES[1], locale="en"),
+           world.member(NAMES[2], locale="en"), world.member(NAMES[3], locale="en", **target)]
+    world.chain(*ids, trust=4)
+    return world, ids
+
+
+def members(world, *ids):
+    with world.app.app_context():
+        rows = [world.get(i) for i in ids]
+        for row in rows:
+            db.session.expunge(row)
+    return rows
+
+
+def ask(world, requester, target):
+    return world.call(services.request_introduction, requester, target, message=MESSAGE,
+                      purpose="advice").id
+
+
+def count_events(app, intro_id, kind=None) -> int:
+    with app.app_context():
+        query = select(func.count()).select_from(IntroductionEvent).where(
+            IntroductionEvent.introduction_id == intro_id)
+        if kind:
+            query = query.where(IntroductionEvent.kind == kind)
+        return db.session.scalar(query)
+
+
+def status_of(app, intro_id) -> str:
+    with app.app_context():
+        return db.session.get(Introduction, intro_id).status
+
+
+def page(client, url) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("slug", "seen", "hidden"), [
+    ("reseau", ["Bob Relay", "Cyd Relay"], []),  # full
+    ("acme", ["Bob Relay"], ["Cyd Relay"]),  # first_link
+    ("academia", ["Bob Relay", "2 more steps"], ["Cyd Relay"]),  # stepwise
+])
+def test_introduce_page_shows_chains_as_the_instance_allows(app, create_member, login, slug,
+                                                            seen, hidden):
+    world, (a, b, c, d) = community(app, create_member, slug)
+    client = login(members(world, a)[0], slug)
+    html = page(client, f"/members/{d}/introduce")
+    assert "Get introduced to Dee Target" in html
+    assert "3 links" in html and "% chance" in html
+    assert 'type="radio" name="chain" value="0"' in html
+    assert "Read their profile first." in html and 'data-counter="message-count"' in html
+    for name in seen:
+        assert name in html
+    for name in hidden:
+        assert name not in html
+
+
+def test_profile_and_search_offer_the_right_way_to_reach_someone(app, create_member, login):
+    world, (a, b, c, d) = community(app, create_member, "acme")
+    client = login(members(world, a)[0], "acme")
+    html = page(client, f"/members/{d}")
+    assert f"/members/{d}/introduce" in html and f"/members/{d}/message" not in html
+    # A first-degree contact with the default policy ("my network") can be written to.
+    html = page(client, f"/members/{b}")
+    assert f"/members/{b}/message" in html and f"/members/{b}/introduce" not in html
+
+
+def test_sending_a_request_from_the_form(app, create_member, login):
+    world, (a, b, c, d) = community(app, create_member, "acme")
+    client = login(members(world, a)[0], "acme")
+    response = client.post(f"/members/{d}/introduce",
+                           data={"purpose": "advice", "message": MESSAGE, "chain": "0"})
+    assert response.status_code == 303
+    intro_id = int(re.search(r"/introductions/(\d+)$", response.headers["Location"]).group(1))
+    html = page(client, f"/introductions/{intro_id}")
+    assert 'data-status="in_progress"' in html and MESSAGE in html
+    assert "Withdraw my request" in html
+    assert count_events(app, intro_id, "requested") == 1
+    assert "Dee Target" in page(client, "/introductions?tab=sent")
+
+
+def test_refusals_are_messages_on_the_page(app, create_member, login):
+    world, (a, b, c, d) = community(
+        app, create_member, "acme",
+        contact_policy={"direct": "nobody", "introductions": True, "purposes": ["research"],
+                        "max_hops": 6})
+    client = login(members(world, a)[0], "acme")
+    # Only the purposes the target accepts are offered; another one is refused.
+    html = page(client, f"/members/{d}/introduce")
+    assert 'value="research"' in html and 'value="business"' not in html
+    response = client.post(f"/members/{d}/introduce",
+                           data={"purpose": "business", "message": MESSAGE, "chain": "0"})
+    assert response.status_code == 422
+    # The quota of pending requests.
+    world.set_policy(**{"quotas.pending_introductions": 0})
+    response = client.post(f"/members/{d}/introduce",
+                           data={"purpose": "research", "message": MESSAGE, "chain": "0"})
+    assert response.status_code == 403
+    assert "flash-error" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Introduction)) == 0
+    # A target who takes no introductions is not reachable.
+    world.update(d, contact_policy={"direct": "nobody", "introductions": False,
+                                    "purposes": ["research"], "max_hops": 6})
+    assert "No chain reaches Dee Target" in page(client, f"/members/{d}/introduce")
+
+
+def test_direct_message_instead_when_the_target_allows_it(app, create_member, login):
+    world, (a, b, c, d) = community(
+        app, create_member, "acme",
+        contact_policy={"direct": "anyone", "introductions": True,
+                        "purposes": ["advice"], "max_hops": 6})
+    client = login(members(world, a)[0], "acme")
+    html = page(client, f"/members/{d}/introduce")
+    assert "You can write to them directly" in html and "Choose a chain" not in html
+    response = client.post(f"/members/{d}/message", data={"text": "Hello Dee, a short note."})
+    assert response.status_code == 303
+    world.update(d, contact_policy={"direct": "nobody", "introductions": True,
+                                    "purposes": ["advice"], "max_hops": 6})
+    response = client.post(f"/members/{d}/message", data={"text": "Hello again."})
+    assert response.status_code == 403
+    assert "does not accept direct messages" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(DirectMessage)) == 1
+
+
+def test_relay_forwards_once_even_when_submitting_twice(app, create_member, login):
+    world, (a, b, c, d) = community(app, create_member, "acme")
+    intro_id = ask(world, a, d)
+    bob = login(members(world, b)[0], "acme")
+    assert "Your turn" in page(bob, "/introductions?tab=relaying")
+    html = page(bob, f"/introductions/{intro_id}")
+    assert "Pass it on" in html and "Decline to relay" in html and "Advise instead" in html
+    assert re.search(r'badge-count[^>]*>1<', html)  # the nav counts what waits for Bob
+    data = {"note": "Cyd, this one is serious.", "vouch": "I vouch for Ann."}
+    first = bob.post(f"/introductions/{intro_id}/forward", data=data)
+    second = bob.post(f"/introductions/{intro_id}/forward", data=data)
+    assert first.status_code == second.status_code == 303
+    assert count_events(app, intro_id, "forwarded") == 1
+    assert "Pass it on" not in page(bob, f"/introductions/{intro_id}")
+    cyd = login(members(world, c)[0], "acme")
+    html = page(cyd, f"/introductions/{intro_id}")
+    assert "Cyd, this one is serious." in html  # the private note reaches the next hop
+
+
+def test_target_accepts_and_everyone_sees_the_outcome(app, create_member, login):
+    world, (a, b, c, d) = community(app, create_member, "reseau")
+    intro_id = ask(world, a, d)
+    for relay in (b, c):
+        client = login(members(world, relay)[0], "reseau")
+        assert client.post(f"/introductions/{intro_id}/forward",
+                           data={"note": "", "vouch": ""}).status_code == 303
+    dee = login(members(world, d)[0], "reseau")
+    assert "From Ann Requester" in page(dee, "/introductions?tab=received")
+    html = page(dee, f"/introductions/{intro_id}")
+    assert "Accept the introduction" in html and "Turn down" in html
+    response = dee.post(f"/introductions/{intro_id}/accept",
+                        data={"message": "Glad to help.", "connect": "y"})
+    assert response.status_code == 303
+    dee.post(f"/introductions/{intro_id}/accept", data={"message": "Glad to help."})
+    assert count_events(app, intro_id, "accepted") == 1
+    html = page(dee, f"/introductions/{intro_id}")
+    assert "Thank the chain" in html
+    dee.post(f"/introductions/{intro_id}/thank", data={"message": "Thanks all!"})
+    dee.post(f"/introductions/{intro_id}/thank", data={"message": "Thanks all!"})
+    assert count_events(app, intro_id, "thanked") == 1
+    ann = login(members(world, a)[0], "reseau")
+    html = page(ann, f"/introductions/{intro_id}")
+    assert 'data-status="accepted"' in html and "Glad to help." in html
+    assert members(world, d)[0].email in html  # contact details once accepted
+
+
+def test_requester_never_learns_who_declined_and_may_retry(app, create_member, login):
+    world, (a, b, c, d) = community(app, create_member, "reseau")
+    intro_id = ask(world, a, d)
+    bob = login(members(world, b)[0], "reseau")
+    bob.post(f"/introductions/{intro_id}/forward", data={"note": "", "vouch": ""})
+    cyd = login(members(world, c)[0], "reseau")
+    cyd.post(f"/introductions/{intro_id}/decline", data={"reason": "I barely know Dee."})
+    cyd.post(f"/introductions/{intro_id}/decline", data={"reason": "I barely know Dee."})
+    assert count_events(app, intro_id, "declined") == 1
+    ann = login(members(world, a)[0], "reseau")
+    html = page(ann, f"/introductions/{intro_id}")
+    assert 'data-status="declined"' in html
+    assert "Cyd Relay" not in html
+    assert "Send it along another chain" in html
+    assert "I barely know Dee." in page(bob, f"/introductions/{intro_id}")  # upstream
+    # No other chain exists: the retry is refused with a message, nothing changes.
+    response = ann.post(f"/introductions/{intro_id}/retry", follow_redirects=True)
+    assert response.status_code == 200 and "flash-error" in response.get_data(as_text=True)
+    assert status_of(app, intro_id) == "declined"
+
+
+def test_stepwise_target_sees_only_their_neighbour(app, create_member, login):
+    world, (a, b, c, d) = community(app, create_member, "academia")
+    intro_id = ask(world, a, d)
+    for relay in (b, c):
+        world.call(services.forward_introduction, relay, intro_id)
+    dee = login(members(world, d)[0], "academia")
+    html = page(dee, f"/introductions/{intro_id}")
+    assert "Cyd Relay" in html and "Bob Relay" not in html and "Ann Requester" in html
+
+
+def test_advise_and_withdraw(app, create_member, login):
+    world, (a, b, c, d) = community(app, create_member, "acme")
+    first = ask(world, a, d)
+    ann = login(members(world, a)[0], "acme")
+    assert ann.post(f"/introductions/{first}/withdraw").status_code == 303
+    assert status_of(app, first) == "withdrawn"
+    second = ask(world, a, c)
+    bob = login(members(world, b)[0], "acme")
+    bob.post(f"/introductions/{second}/advise", data={"advice": "Meet Cyd at the Friday demo."})
+    assert status_of(app, second) == "advised"
+    assert "Meet Cyd at the Friday demo." in page(ann, f"/introductions/{second}")
+    # Only the holder can act: Ann's forward is refused, nothing is recorded.
+    ann.post(f"/introductions/{second}/forward", data={"note": "", "vouch": ""})
+    assert count_events(app, second, "forwarded") == 0
+
+
+def test_outsiders_and_other_instances_get_404(app, create_member, login):
+    world, (a, b, c, d) = community(app, create_member, "reseau")
+    intro_id = ask(world, a, d)
+    stranger = login(members(world, world.member("Stranger", locale="en"))[0], "reseau")
+    assert stranger.get(f"/introductions/{intro_id}").status_code == 404
+    assert stranger.post(f"/introductions/{intro_id}/forward").status_code == 404
+    other = World(app, create_member, slug="acme")
+    foreigner = login(members(other, other.member("Foreigner", locale="en"))[0], "acme")
+    assert foreigner.get(f"/introductions/{intro_id}").status_code == 404
+    assert foreigner.post(f"/introductions/{intro_id}/withdraw").status_code == 404
+    assert foreigner.get(f"/members/{d}/introduce").status_code == 404
+    assert foreigner.get(f"/members/{d}/message").status_code == 404
+    assert status_of(app, intro_id) == "in_progress"
+
+
+def test_statistics_page_is_for_admins(app, create_member, login):
+    world, (a, b, c, d) = community(app, create_member, "acme")
+    intro_id = ask(world, a, d)
+    for relay in (b, c):
+        world.call(services.forward_introduction, relay, intro_id)
+    world.call(services.accept_introduction, d, intro_id)
+    member = login(members(world, a)[0], "acme")
+    assert member.get("/admin/introductions/stats").status_code == 403
+    admin = login(members(world, world.member("Admin", role="admin", locale="en"))[0], "acme")
+    html = page(admin, "/admin/introductions/stats")
+    assert "Introduction statistics" in html and "Drop-off per hop" in html
+    assert "<table" in html and "100 %" in html
+    assert "Introduction statistics" in page(admin, "/introductions")
+
+
+def test_french_pages_render(app, create_member, login):
+    world = World(app, create_member, slug="reseau")
+    a, b, d = world.member("Anne"), world.member("Bruno"), world.member("Denise")
+    world.chain(a, b, d)
+    intro_id = ask(world, a, d)
+    client = login(members(world, a)[0], "reseau")
+    assert "Mes mises en relation" in page(client, "/introductions")
+    assert page(client, f"/introductions/{intro_id}")
