@@ -33,7 +33,7 @@ def test_an_instance_overrides_one_block_of_the_profile(
     bob = create_member("acme", name="Bob", skills=["Maths"])
     html = login(ada).get(f"/members/{ada.id}").get_data(as_text=True)
     assert '<p id="custom-sidebar">Ada</p>' in html
-    assert "<li>Maths</li>" not in html  # the sidebar block was replaced...
+    assert '<span class="skill-name">Maths</span>' not in html  # the sidebar block was replaced...
     assert 'id="profile-name"' in html  # ...and the rest of the page kept
     html = login(bob, "acme").get(f"/members/{bob.id}").get_data(as_text=True)
-    assert "custom-sidebar" not in html and "<li>Maths</li>" in html
+    assert "custom-sidebar" not in html and '<span class="skill-name">Maths</span>' in html

@@ -33,7 +33,7 @@ def test_profile_page_shows_the_profile(create_member: Callable[..., Member],
     html = login(viewer).get(f"/members/{ada.id}").get_data(as_text=True)
     assert "<h1 id=\"profile-name\">Ada Lovelace</h1>" in html
     assert "Engineer" in html and "Engines" in html and "London" in html
-    assert "<li>Maths</li>" in html
+    assert '<span class="skill-name">Maths</span>' in html
     assert "<p>First line<br>second line</p>" in html
     assert "<p>Another paragraph</p>" in html
     assert "Advice on engines" in html and "Funding" in html
