@@ -44,6 +44,7 @@ def test_three_hop_introduction_from_request_to_acceptance(app, create_member, l
     page.select_option("select[name=purpose]", "advice")
     page.fill("textarea[name=message]", MESSAGE)
     assert "characters left" in page.inner_text("#message-count")  # the counter is live
+    page.screenshot(path=str(ARTIFACTS / "browser-introduction-request.png"), full_page=True)
     page.click("form.intro-request button[type=submit]")
     page.wait_for_url(re.compile(r"/introductions/\d+$"))
     detail = page.url

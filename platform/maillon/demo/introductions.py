@@ -187,7 +187,7 @@ def load_introductions(session: Session, instance: Instance, *, seed: int = 7) -
             if intro is not None:
                 made.append((intro, label))
                 return
-        log.warning("demo %s: could not make a %s introduction", instance.slug, label)
+        log.info("demo %s: could not make a %s introduction", instance.slug, label)
 
     def generic(distance: int, then: Callable[[Introduction], bool],
                 requester: int | None = None) -> Callable[[], Introduction | None]:
@@ -290,7 +290,7 @@ def load_introductions(session: Session, instance: Instance, *, seed: int = 7) -
                 relay_persona = persona
                 break
     if relay_persona is None or answer_persona is None:
-        log.warning("demo %s: no persona to relay or answer a request", instance.slug)
+        log.info("demo %s: no persona to relay or answer a request", instance.slug)
     # Requests of their own: one accepted, one stopped on the way (they may retry).
     if relay_persona is not None:
         attempt(generic(3, accept, relay_persona.id), "accepted_by_persona_request", tries=3)
