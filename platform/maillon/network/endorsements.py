@@ -8,7 +8,7 @@ LinkedIn does): they were true when given, and the endorser can still revoke the
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -24,7 +24,10 @@ from maillon.network.signals import skill_endorsed
 from maillon.tenancy.models import Instance
 
 
-class SkillEndorsements(NamedTuple):
+@dataclass(frozen=True)
+class SkillEndorsements:
+    """One listed skill with its endorsements (a dataclass: ``count`` is no tuple method)."""
+
     skill: str  # as the member spells it
     count: int
     endorsers: list[Member]  # those the viewer may see: the viewer first, then their contacts

@@ -13,7 +13,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, or_, select
+from sqlalchemy import and_, case, false, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 from werkzeug.exceptions import NotFound
@@ -280,7 +280,7 @@ def list_recommendations(session: Session, instance: Instance, viewer: Member | 
         Recommendation.instance_id == instance.id, Recommendation.recipient_id == member.id,
         Member.status.in_(VISIBLE_STATUSES))
     if viewer is None or viewer.id != member.id:
-        mine = Recommendation.author_id == viewer.id if viewer is not None else False
+        mine = Recommendation.author_id == viewer.id if viewer is not None else false()
         query = query.where(or_(Recommendation.status == "approved", mine))
     order = case({"pending": 0, "approved": 1, "hidden": 2}, value=Recommendation.status)
     return list(session.scalars(query.order_by(order, Recommendation.updated_at.desc(),
