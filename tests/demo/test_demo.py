@@ -15,6 +15,7 @@ from maillon.demo.services import DEMO_PASSWORD, demo_logins, load_demo
 from maillon.members.models import Education, Experience, Member
 from maillon.members.services import access_member, find_member, get_member
 from maillon.members.signals import member_changed
+from maillon.tenancy.models import Instance
 
 
 def members_of(instance) -> list[Member]:
@@ -75,11 +76,14 @@ def demo_client(client_for, slug: str, email: str):
     return client
 
 
-def test_demo_profile_page_is_404_on_another_instance(instances, client_for):
-    load_demo(db.session, instances["academia"], members=5)
-    load_demo(db.session, instances["acme"], members=5)
-    member_id = members_of(instances["academia"])[2].id
-    db.session.remove()
+def test_demo_profile_page_is_404_on_another_instance(app, client_for):
+    # Set up in an app context of its own: requests made while a context is pushed would
+    # share its `g` (and so Flask-Login's cached user) between the two clients.
+    with app.app_context():
+        instances = {i.slug: i for i in db.session.scalars(select(Instance))}
+        load_demo(db.session, instances["academia"], members=5)
+        load_demo(db.session, instances["acme"], members=5)
+        member_id = members_of(instances["academia"])[2].id
     acme = demo_client(client_for, "acme", "admin@acme.example")
     assert acme.get(f"/members/{member_id}").status_code == 404
     academia = demo_client(client_for, "academia", "admin@academia.example")

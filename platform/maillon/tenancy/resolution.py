@@ -51,6 +51,9 @@ def resolve_instance() -> None:
     """before_request: set g.instance and g.instance_config, or 404."""
     g.instance = None
     g.instance_config = None
+    # A request normally gets a fresh `g`; where a test reuses an app context, forget the
+    # member Flask-Login cached for the previous request (it may be another instance's).
+    g.pop("_login_user", None)
     registry = get_registry()
     slug = request.environ.get(SLUG_ENVIRON_KEY) or registry.hosts.get(request_host())
     if slug is None or slug not in registry.configs:
