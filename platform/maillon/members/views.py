@@ -54,7 +54,7 @@ def _apply_errors(form: FlaskForm, exc: ServiceError,
 @login_required
 def profile(member_id: int) -> Any:
     member = services.access_member(db.session, g.instance, current_user, member_id)
-    network = profile_network(db.session, g.instance, _me(), member)
+    network = profile_network(db.session, g.instance, current_user, member)
     return render("members/profile.html", member=member,
                   is_self=member.id == current_user.id, network=network,
                   connect_form=ConnectForm(), action_form=ActionForm())
