@@ -121,3 +121,15 @@ def test_search_page_with_facets_and_pages(login, create_member, run_jobs):
     body = response.get_data(as_text=True)
     assert "company=Atelier" in body
     assert "page=2" in body
+
+
+def test_active_filters_can_be_removed(login, create_member, run_jobs):
+    viewer = create_member("acme", locale="en")
+    create_member("acme", name="Ines Lyon", headline="Engineer", location="Lyon")
+    create_member("acme", name="Paul Paris", headline="Engineer", location="Paris")
+    run_jobs()
+    body = login(viewer, "acme").get("/search?q=engineer&location=Lyon").get_data(as_text=True)
+    assert "Ines Lyon" in body and "Paul Paris" not in body
+    chips = body[body.index('class="active-filters"'):]
+    assert 'aria-label="Remove the filter Lyon"' in chips
+    assert 'href="/search?q=engineer&amp;page=1"' in chips
