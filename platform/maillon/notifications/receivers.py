@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from maillon.members.models import Member
 from maillon.network import signals
+from maillon.notifications import introductions as _introductions  # noqa: F401  (its kinds)
 from maillon.notifications.services import notify
 from maillon.tenancy.models import Instance
 

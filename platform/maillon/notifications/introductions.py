@@ -1,0 +1,257 @@
+"""Introduction steps as notifications: whoever must act now, the requester's outcomes, the
+chain's thanks, and direct messages.
+
+Receivers run inside the introduction's transaction (``notify`` never commits). Names go into
+the notification only as the chain-visibility policy lets the recipient see them: an actor the
+recipient may not know about is left out, and the requester is never told who declined or let a
+step expire (those signals carry no actor, and these kinds never name one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from maillon.introductions import signals
+from maillon.introductions.models import Introduction, IntroductionEvent
+from maillon.introductions.records import current_hop_row
+from maillon.introductions.views_data import visible_path_ids
+from maillon.members.models import Member
+from maillon.notifications.models import Notification
+from maillon.notifications.services import Link, NotificationKind, notify, register_kind
+from maillon.tenancy.models import Instance
+
+SNIPPET = 140  # characters of a direct message quoted in the in-app sentence
+
+
+# --- Kinds -------------------------------------------------------------------------------------
+
+def _introduction(n: Notification) -> Link:
+    if n.subject_type == "introductions" and n.subject_id is not None:
+        return "introductions.detail", {"intro_id": n.subject_id}
+    return "introductions.index", {}
+
+
+def _sender(n: Notification) -> Link:
+    return "members.profile", {"member_id": n.actor_id or n.member_id}
+
+
+def _kind(name: str, label: Any, sentence: Callable[[str, Mapping[str, Any]], str], *,
+          email: bool, link: Callable[[Notification], Link] = _introduction) -> None:
+    register_kind(NotificationKind(name, label, sentence, link, default_email=email))
+
+
+def _requested(actor: str, data: Mapping[str, Any]) -> str:
+    return _("%(actor)s asks you to pass on an introduction to %(target)s", actor=actor,
+             target=data.get("target", ""))
+
+
+def _forwarded(actor: str, data: Mapping[str, Any]) -> str:
+    return _("%(actor)s asks you to pass on a request from %(requester)s to meet %(target)s",
+             actor=actor, requester=data.get("requester", ""), target=data.get("target", ""))
+
+
+def _delivered(actor: str, data: Mapping[str, Any]) -> str:
+    if data.get("direct"):
+        return _("%(requester)s asks to be introduced to you",
+                 requester=data.get("requester", ""))
+    return _("%(actor)s passed you a request from %(requester)s to be introduced to you",
+             actor=actor, requester=data.get("requester", ""))
+
+
+def _declined(actor: str, data: Mapping[str, Any]) -> str:
+    return _("Your request to meet %(target)s stopped on the way; you can try another chain",
+             target=data.get("target", ""))
+
+
+def _expired(actor: str, data: Mapping[str, Any]) -> str:
+    return _("Your request to meet %(target)s got no answer in time; you can try another "
+             "chain", target=data.get("target", ""))
+
+
+def _advised(actor: str, data: Mapping[str, Any]) -> str:
+    if data.get("anonymous"):
+        return _("You received advice instead of an introduction to %(target)s",
+                 target=data.get("target", ""))
+    return _("%(actor)s sent you advice instead of an introduction to %(target)s",
+             actor=actor, target=data.get("target", ""))
+
+
+def _accepted(actor: str, data: Mapping[str, Any]) -> str:
+    return _("%(target)s accepted your introduction request", target=data.get("target", ""))
+
+
+def _rejected(actor: str, data: Mapping[str, Any]) -> str:
+    return _("%(target)s declined your introduction request", target=data.get("target", ""))
+
+
+def _concluded(actor: str, data: Mapping[str, Any]) -> str:
+    names = {"requester": data.get("requester", ""), "target": data.get("target", "")}
+    outcome = data.get("outcome")
+    if outcome == "accepted":
+        return _("The introduction from %(requester)s to %(target)s was accepted", **names)
+    if outcome == "rejected":
+        return _("The introduction from %(requester)s to %(target)s was declined", **names)
+    return _("The request from %(requester)s to meet %(target)s ended with advice instead "
+             "of an introduction", **names)
+
+
+def _thanked(actor: str, data: Mapping[str, Any]) -> str:
+    return _("%(actor)s thanks you for passing on the introduction from %(requester)s",
+             actor=actor, requester=data.get("requester", ""))
+
+
+def _direct_message(actor: str, data: Mapping[str, Any]) -> str:
+    return _("%(actor)s sent you a message: “%(text)s”", actor=actor,
+             text=data.get("text", ""))
+
+
+# E-mail by default for what asks the recipient to act, and for the requester's outcomes.
+_kind("introduction_requested", _l("Introduction requests to pass on"), _requested,
+      email=True)
+_kind("introduction_forwarded", _l("Introduction requests passed on to you"), _forwarded,
+      email=True)
+_kind("introduction_delivered", _l("Introduction requests addressed to you"), _delivered,
+      email=True)
+_kind("introduction_declined", _l("Your introduction requests that stopped on the way"),
+      _declined, email=True)
+_kind("introduction_expired", _l("Your introduction requests that got no answer in time"),
+      _expired, email=True)
+_kind("introduction_advised", _l("Advice instead of an introduction"), _advised, email=True)
+_kind("introduction_accepted", _l("Your introduction requests accepted"), _accepted,
+      email=True)
+_kind("introduction_rejected", _l("Your introduction requests declined"), _rejected,
+      email=True)
+_kind("introduction_concluded", _l("Outcomes of introductions you passed on"), _concluded,
+      email=False)
+_kind("introduction_thanked", _l("Thanks for introductions you passed on"), _thanked,
+      email=False)
+_kind("direct_message", _l("Direct messages"), _direct_message, email=True, link=_sender)
+
+
+# --- Receivers ---------------------------------------------------------------------------------
+
+def _instance(session: Session, instance_id: int) -> Instance:
+    instance = session.get(Instance, instance_id)
+    assert instance is not None
+    return instance
+
+
+def _tell(session: Session, intro: Introduction, recipients: Iterable[Member], kind: str,
+          actor: Member | None, **data: Any) -> None:
+    """Notify each recipient, naming the actor only if the recipient may see them."""
+    instance = _instance(session, intro.instance_id)
+    names = {"requester": intro.requester.name, "target": intro.target.name}
+    for member in recipients:
+        shown = actor
+        if actor is not None and actor.id not in visible_path_ids(instance, intro, member):
+            shown = None
+        notify(session, instance, member, kind, actor=shown, subject=intro,
+               data={**names, **data, "anonymous": actor is not None and shown is None})
+
+
+def _note_for_holder(session: Session, intro: Introduction) -> str:
+    hop = current_hop_row(session, intro)
+    return hop.note_from_previous if hop is not None else ""
+
+
+def _note_for_target(session: Session, intro: Introduction) -> str:
+    """The last relay's note to the target (kept only in the trail's forward event)."""
+    events = session.scalars(select(IntroductionEvent).where(
+        IntroductionEvent.introduction_id == intro.id,
+        IntroductionEvent.attempt == intro.attempt,
+        IntroductionEvent.kind.in_(("forwarded", "rerouted")))
+        .order_by(IntroductionEvent.id.desc()))
+    for event in events:
+        if (event.data or {}).get("to") == intro.target_id:
+            return str(event.data.get("note") or "")
+    return ""
+
+
+def _on_requested(session: Session, *, introduction: Introduction, actor: Member,
+                  recipients: list[Member], **extra: Any) -> None:
+    _tell(session, introduction, recipients, "introduction_requested", actor,
+          note=_note_for_holder(session, introduction))
+
+
+def _on_forwarded(session: Session, *, introduction: Introduction, actor: Member,
+                  recipients: list[Member], **extra: Any) -> None:
+    _tell(session, introduction, recipients, "introduction_forwarded", actor,
+          note=_note_for_holder(session, introduction))
+
+
+def _on_delivered(session: Session, *, introduction: Introduction, actor: Member,
+                  recipients: list[Member], **extra: Any) -> None:
+    _tell(session, introduction, recipients, "introduction_delivered", actor,
+          direct=actor.id == introduction.requester_id,
+          note=_note_for_target(session, introduction))
+
+
+def _stopped(kind: str) -> Callable[..., None]:
+    """Declined or expired: the requester learns that it stopped, never where or by whom."""
+
+    def receive(session: Session, *, introduction: Introduction, recipients: list[Member],
+                **extra: Any) -> None:
+        _tell(session, introduction, recipients, kind, None)
+
+    receive.__name__ = f"_on_{kind}"
+    return receive
+
+
+def _outcome(kind: str, outcome: str) -> Callable[..., None]:
+    """Accepted, rejected or advised: the requester gets ``kind``; the relays a summary."""
+
+    def receive(session: Session, *, introduction: Introduction, actor: Member,
+                recipients: list[Member], **extra: Any) -> None:
+        requester = [m for m in recipients if m.id == introduction.requester_id]
+        relays = [m for m in recipients if m.id != introduction.requester_id]
+        _tell(session, introduction, requester, kind, actor)
+        _tell(session, introduction, relays, "introduction_concluded", actor, outcome=outcome)
+
+    receive.__name__ = f"_on_{kind}"
+    return receive
+
+
+def _thanks_message(session: Session, intro: Introduction) -> str:
+    event = session.scalar(select(IntroductionEvent).where(
+        IntroductionEvent.introduction_id == intro.id, IntroductionEvent.kind == "thanked")
+        .order_by(IntroductionEvent.id.desc()).limit(1))
+    return str((event.data or {}).get("message") or "") if event is not None else ""
+
+
+def _on_thanked(session: Session, *, introduction: Introduction, actor: Member,
+                recipients: list[Member], **extra: Any) -> None:
+    _tell(session, introduction, recipients, "introduction_thanked", actor,
+          message=_thanks_message(session, introduction))
+
+
+def _on_direct_message(session: Session, *, message: Any, actor: Member,
+                       recipients: list[Member], **extra: Any) -> None:
+    text = " ".join(str(message.text).split())
+    if len(text) > SNIPPET:
+        text = text[:SNIPPET - 1].rstrip() + "…"
+    for member in recipients:
+        notify(session, _instance(session, member.instance_id), member, "direct_message",
+               actor=actor, subject=message, data={"text": text})
+
+
+# Kept referenced here: blinker holds receivers weakly.
+_RECEIVERS: dict[str, Callable[..., None]] = {
+    "introduction_requested": _on_requested,
+    "introduction_forwarded": _on_forwarded,
+    "introduction_delivered": _on_delivered,
+    "introduction_declined": _stopped("introduction_declined"),
+    "introduction_expired": _stopped("introduction_expired"),
+    "introduction_advised": _outcome("introduction_advised", "advised"),
+    "introduction_accepted": _outcome("introduction_accepted", "accepted"),
+    "introduction_rejected": _outcome("introduction_rejected", "rejected"),
+    "introduction_thanked": _on_thanked,
+    "direct_message_sent": _on_direct_message,
+}
+for _name, _receiver in _RECEIVERS.items():
+    getattr(signals, _name).connect(_receiver)
