@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +19,7 @@ from maillon.members.models import Member
 from maillon.members.signals import member_changed
 from maillon.notifications.mail import queue_email
 from maillon.security import check_password, digest, hash_password, new_token
+from maillon.tenancy.links import absolute_url
 from maillon.tenancy.models import Instance
 
 MIN_PASSWORD = 8
@@ -102,7 +103,7 @@ def register_member(session: Session, instance: Instance, *, email: str, passwor
             raise Conflict("email_taken", str(_l("This address is already registered.")),
                            fields={"email": "taken"})
         queue_email(session, instance, to=email, template="accounts/email/already_registered",
-                    locale=existing.locale, member=existing, reset_url=_url(
+                    locale=existing.locale, member=existing, reset_url=absolute_url(
                         instance, "accounts.forgot_password"))
         session.commit()
         return Registration(member=None, status="unverified")
@@ -132,22 +133,6 @@ def register_member(session: Session, instance: Instance, *, email: str, passwor
     return Registration(member=member, status=status)
 
 
-def _url(instance: Instance, endpoint: str, **values: str) -> str:
-    """An absolute link for an e-mail, on the instance's first host."""
-    from maillon.tenancy.registry import get_registry
-
-    config = get_registry().configs[instance.slug]
-    scheme = current_app.config["SERVER_NAME_SCHEME"]
-    port = int(current_app.config["SERVER_PORT"])
-    if current_app.config["LOCAL_LINKS"] or len(config.hosts) == 1:
-        scheme = "http"
-        netloc = config.hosts[0] if port == 80 else f"{config.hosts[0]}:{port}"
-    else:
-        netloc = config.hosts[1]  # the first host named in instance.toml
-    with current_app.test_request_context(base_url=f"{scheme}://{netloc}"):
-        return url_for(endpoint, _external=True, **values)
-
-
 def _issue_email_token(session: Session, member: Member, purpose: str, ttl: timedelta) -> str:
     token = new_token()
     session.add(EmailToken(instance_id=member.instance_id, member_id=member.id, purpose=purpose,
@@ -159,7 +144,7 @@ def _send_verification(session: Session, instance: Instance, member: Member) -> 
     token = _issue_email_token(session, member, "verify", VERIFY_TTL)
     queue_email(session, instance, to=member.email, template="accounts/email/verify",
                 locale=member.locale, member=member,
-                link=_url(instance, "accounts.verify_email", token=token))
+                link=absolute_url(instance, "accounts.verify_email", token=token))
 
 
 def resend_verification(session: Session, instance: Instance, email: str) -> None:
@@ -279,7 +264,7 @@ def request_password_reset(session: Session, instance: Instance, email: str) -> 
     token = _issue_email_token(session, member, "reset", RESET_TTL)
     queue_email(session, instance, to=member.email, template="accounts/email/reset",
                 locale=member.locale, member=member,
-                link=_url(instance, "accounts.reset_password", token=token))
+                link=absolute_url(instance, "accounts.reset_password", token=token))
     session.commit()
 
 
@@ -335,7 +320,7 @@ def approve_member(session: Session, instance: Instance, admin: Member, member_i
         member_changed.send(session, member=member)
         queue_email(session, instance, to=member.email, template="accounts/email/approved",
                     locale=member.locale, member=member,
-                    link=_url(instance, "accounts.login"))
+                    link=absolute_url(instance, "accounts.login"))
         session.commit()
     return member
 
@@ -362,7 +347,7 @@ def create_invitation(session: Session, instance: Instance, inviter: Member, ema
     invitation.invited_by_id = inviter.id
     invitation.used_at = None
     queue_email(session, instance, to=email, template="accounts/email/invitation",
-                inviter=inviter, link=_url(instance, "accounts.register", invitation=code))
+                inviter=inviter, link=absolute_url(instance, "accounts.register", invitation=code))
     session.commit()
     return code
 

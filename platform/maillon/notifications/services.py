@@ -193,7 +193,7 @@ def notify(session: Session, instance: Instance, recipient: Member, kind: str, *
     if channels["app"]:
         session.add(row)
     if channels["email"] and recipient.status == "active":
-        from maillon.accounts.services import _url as absolute_url
+        from maillon.tenancy.links import absolute_url
 
         endpoint, values = link_for(row)
         queue_email(session, instance, to=recipient.email, template=spec.template(),
