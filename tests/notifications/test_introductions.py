@@ -253,3 +253,34 @@ def test_instances_are_kept_apart_and_emails_speak_the_members_language(
     assert french["Subject"] == sentence
     assert "Bonjour Anne Relais," in mail.body(french)
     assert f"/introductions/{intro2.id}" in mail.body(french)
+
+
+def test_withdrawal_tells_the_current_holder(app, create_member):
+    """Whoever holds a request when it is withdrawn learns they have nothing more to do."""
+    from sqlalchemy import select
+
+    from maillon.db import db
+    from maillon.introductions import services as intro_services
+    from maillon.members.models import Member
+    from maillon.network import services as network
+    from maillon.notifications.models import Notification
+    from maillon.tenancy.models import Instance
+
+    requester, relay, target = (create_member("acme", locale="en") for _ in range(3))
+    with app.app_context():
+        instance = db.session.scalar(select(Instance).where(Instance.slug == "acme"))
+        for a, b in ((requester, relay), (relay, target)):
+            row = network.request_connection(db.session, instance, db.session.get(Member, a.id),
+                                             b.id)
+            network.accept_connection(db.session, instance, db.session.get(Member, b.id), row.id)
+        intro = intro_services.request_introduction(
+            db.session, instance, db.session.get(Member, requester.id), target.id,
+            message="I would like to talk about supply chains with you.", purpose="business")
+        intro_services.withdraw_introduction(db.session, instance,
+                                             db.session.get(Member, requester.id), intro.id)
+        kinds = list(db.session.scalars(select(Notification.kind).where(
+            Notification.member_id == relay.id)))
+        assert kinds.count("introduction_withdrawn") == 1
+        assert not db.session.scalars(select(Notification.kind).where(
+            Notification.member_id == target.id,
+            Notification.kind == "introduction_withdrawn")).all()

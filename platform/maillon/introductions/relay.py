@@ -55,6 +55,7 @@ from maillon.introductions.signals import (
     introduction_forwarded,
     introduction_rejected,
     introduction_thanked,
+    introduction_withdrawn,
 )
 from maillon.jobs.services import periodic
 from maillon.members.models import Member
@@ -300,8 +301,14 @@ def withdraw_introduction(session: Session, instance: Instance, member: Member, 
     if intro.status not in OPEN_STATUSES + RETRYABLE_STATUSES:
         raise _closed()
     position = intro.current_hop
+    holder_id = intro.holder_id if intro.status == "in_progress" else (
+        intro.target_id if intro.status == "delivered" else None)
     _close(intro, "withdrawn")
     record_event(session, intro, "withdrawn", member, position=position)
+    if holder_id is not None:  # whoever was asked to act need not any more
+        holder = members_by_id(session, instance, [holder_id])[holder_id]
+        introduction_withdrawn.send(session, introduction=intro, actor=member,
+                                    recipients=[holder])
     session.commit()
     return intro
 

@@ -18,5 +18,6 @@ introduction_advised = _signals.signal("introduction-advised")  # requester and 
 introduction_accepted = _signals.signal("introduction-accepted")  # requester and the chain
 introduction_rejected = _signals.signal("introduction-rejected")  # requester and the chain
 introduction_thanked = _signals.signal("introduction-thanked")  # the chain
+introduction_withdrawn = _signals.signal("introduction-withdrawn")  # whoever held it
 # message=, actor= (the sender), recipients=[recipient]
 direct_message_sent = _signals.signal("direct-message-sent")

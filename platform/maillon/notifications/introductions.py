@@ -106,6 +106,11 @@ def _thanked(actor: str, data: Mapping[str, Any]) -> str:
              actor=actor, requester=data.get("requester", ""))
 
 
+def _withdrawn(actor: str, data: Mapping[str, Any]) -> str:
+    return _("%(requester)s withdrew the request to meet %(target)s: nothing more to do",
+             requester=data.get("requester", ""), target=data.get("target", ""))
+
+
 def _direct_message(actor: str, data: Mapping[str, Any]) -> str:
     return _("%(actor)s sent you a message: “%(text)s”", actor=actor,
              text=data.get("text", ""))
@@ -130,6 +135,8 @@ _kind("introduction_rejected", _l("Your introduction requests declined"), _rejec
 _kind("introduction_concluded", _l("Outcomes of introductions you passed on"), _concluded,
       email=False)
 _kind("introduction_thanked", _l("Thanks for introductions you passed on"), _thanked,
+      email=False)
+_kind("introduction_withdrawn", _l("Requests withdrawn while you held them"), _withdrawn,
       email=False)
 _kind("direct_message", _l("Direct messages"), _direct_message, email=True, link=_sender)
 
@@ -230,6 +237,11 @@ def _on_thanked(session: Session, *, introduction: Introduction, actor: Member,
           message=_thanks_message(session, introduction))
 
 
+def _on_withdrawn(session: Session, *, introduction: Introduction, actor: Member,
+                  recipients: list[Member], **extra: Any) -> None:
+    _tell(session, introduction, recipients, "introduction_withdrawn", actor)
+
+
 def _on_direct_message(session: Session, *, message: Any, actor: Member,
                        recipients: list[Member], **extra: Any) -> None:
     text = " ".join(str(message.text).split())
@@ -251,6 +263,7 @@ _RECEIVERS: dict[str, Callable[..., None]] = {
     "introduction_accepted": _outcome("introduction_accepted", "accepted"),
     "introduction_rejected": _outcome("introduction_rejected", "rejected"),
     "introduction_thanked": _on_thanked,
+    "introduction_withdrawn": _on_withdrawn,
     "direct_message_sent": _on_direct_message,
 }
 for _name, _receiver in _RECEIVERS.items():
