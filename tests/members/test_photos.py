@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from PIL import Image
+
 from maillon.db import db
 from maillon.errors import ValidationFailed
 from maillon.members import services
 from maillon.members.models import Member
 from maillon.tenancy.models import Instance
-from PIL import Image
 
 Login = Callable[..., FlaskClient]
 

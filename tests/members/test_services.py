@@ -6,11 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from werkzeug.exceptions import NotFound
+
 from maillon.db import db
 from maillon.errors import ValidationFailed
 from maillon.members import services
 from maillon.members.models import Member
-from werkzeug.exceptions import NotFound
 
 
 def _load(member: Member) -> Member:

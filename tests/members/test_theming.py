@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+
 from maillon.members.models import Member
 
 Login = Callable[..., FlaskClient]

@@ -6,9 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 from flask.testing import FlaskClient
+from sqlalchemy import select
+
 from maillon.db import db
 from maillon.members.models import Education, Experience, Member
-from sqlalchemy import select
 
 Login = Callable[..., FlaskClient]
 
