@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import threading
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -142,13 +144,10 @@ def prepare() -> None:
               help="Migrate, sync instances and load demo data first.")
 def serve_command(host: str, port: int, do_prepare: bool) -> None:
     """Development server: migrations, demo data, a jobs worker thread, an SMTP sink, the app."""
-    from pathlib import Path
-
     from werkzeug.serving import run_simple
 
     from maillon.app import create_app
     from maillon.jobs.worker import start_worker_thread
-    from maillon.notifications.sink import start_sink
 
     os.environ.setdefault("MAILLON_DEV_OUTBOX", "1")
     os.environ.setdefault("MAILLON_LOCAL_LINKS", "1")
@@ -157,13 +156,9 @@ def serve_command(host: str, port: int, do_prepare: bool) -> None:
         if do_prepare:
             prepare()
         logins = _demo_logins()
-    mail_port = int(app.config["MAIL_PORT"])
     sink = None
     if app.config["MAIL_HOST"] in ("127.0.0.1", "localhost"):
-        try:
-            sink = start_sink(Path(app.config["VAR_DIR"]) / "outbox", port=mail_port)
-        except OSError as exc:
-            click.echo(f"warning: no local SMTP sink on port {mail_port}: {exc}", err=True)
+        sink = _start_local_sink(app, explicit_port="MAILLON_MAIL_PORT" in os.environ)
     start_worker_thread(app)
     _print_addresses(app, host, port, logins, sink is not None)
     try:
@@ -171,6 +166,29 @@ def serve_command(host: str, port: int, do_prepare: bool) -> None:
     finally:
         if sink is not None:
             sink.stop()
+
+
+def _start_local_sink(app: Flask, explicit_port: bool) -> Any:
+    """Catch mail into var/outbox; if the usual port is taken by another program (another
+    Maillon, a mail catcher), take a free one rather than hand our mail to a stranger."""
+    from pathlib import Path
+
+    from maillon.notifications.sink import start_sink
+
+    folder = Path(app.config["VAR_DIR"]) / "outbox"
+    port = int(app.config["MAIL_PORT"])
+    try:
+        return start_sink(folder, port=port)
+    except OSError as exc:
+        if explicit_port:
+            click.echo(f"warning: no local SMTP sink on port {port}: {exc}", err=True)
+            return None
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free = int(probe.getsockname()[1])
+    click.echo(f"port {port} is taken: the local SMTP sink listens on {free} instead", err=True)
+    app.config["MAIL_PORT"] = free
+    return start_sink(folder, port=free)
 
 
 def _demo_logins() -> dict[str, list[tuple[str, str]]]:
