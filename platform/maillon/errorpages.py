@@ -45,20 +45,22 @@ def json_error(status: int, code: str, message: str, fields: dict[str, str] | No
     return response
 
 
+def http_error(exc: HTTPException) -> Any:
+    """The JSON body or themed page for an HTTP error (blueprint handlers fall back on it)."""
+    status = exc.code or 500
+    if wants_json():
+        response = json_error(status, CODES.get(status, "error"), exc.description or exc.name)
+        if status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="maillon"'
+        return response
+    title, message = exc.name, exc.description
+    if status in PAGE_TEXTS and message == type(exc).description:  # not a custom text
+        title, message = (str(text) for text in PAGE_TEXTS[status])
+    return _page(status, title, message), status
+
+
 def init_app(app: Flask) -> None:
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> Any:
-        status = exc.code or 500
-        if wants_json():
-            response = json_error(status, CODES.get(status, "error"),
-                                  exc.description or exc.name)
-            if status == 401:
-                response.headers["WWW-Authenticate"] = 'Bearer realm="maillon"'
-            return response
-        title, message = exc.name, exc.description
-        if status in PAGE_TEXTS and message == type(exc).description:  # not a custom text
-            title, message = (str(text) for text in PAGE_TEXTS[status])
-        return _page(status, title, message), status
+    app.register_error_handler(HTTPException, http_error)
 
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError) -> Any:

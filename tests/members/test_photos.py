@@ -168,3 +168,41 @@ def test_photo_is_served_only_within_its_instance(
     assert client.get(f"/members/{member.id}/photo/..%2Fsecret_key").status_code == 404
     acme = client_for("acme")
     assert acme.get(f"/members/{member.id}/photo/{name}").status_code == 404
+
+
+def test_upload_over_the_request_limit_answers_on_the_edit_page(
+        app_config: dict[str, Any], create_member: Callable[..., Member]) -> None:
+    """With CSRF on (as in production) the body is refused while the token is read, before the
+    view runs; the member still gets the edit page with the limit, not a bare error page."""
+    import re
+
+    from maillon import create_app
+    from tests.conftest import PASSWORD, InstanceClient
+
+    app_config["WTF_CSRF_ENABLED"] = True
+    app_config["MAX_CONTENT_LENGTH"] = 3000
+    app = create_app(app_config)
+    client = InstanceClient(app, app.response_class, use_cookies=True,
+                            base_url="http://acme.localhost")
+    member = create_member("acme", locale="en")
+
+    def token(path: str) -> str:
+        page = client.get(path).get_data(as_text=True)
+        found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+        assert found is not None
+        return found.group(1)
+
+    assert client.post("/login", data={"email": member.email, "password": PASSWORD,
+                                       "csrf_token": token("/login")}).status_code == 302
+    csrf = token("/profile/edit")
+    response = client.post("/profile/photo", content_type="multipart/form-data", data={
+        "csrf_token": csrf, "photo": (BytesIO(b"x" * 10_000), "big.png")})
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "The photo is too large (at most 5.0 MB)." in page
+    assert 'name="headline"' in page  # the edit page, with the member's form
+    # Elsewhere an oversized body still gets the ordinary themed error page.
+    response = client.post("/profile/edit", data={"csrf_token": csrf, "summary": "x" * 10_000})
+    assert response.status_code == 413
+    assert "Too large" in response.get_data(as_text=True)
+    app.extensions["maillon.engine"].dispose()

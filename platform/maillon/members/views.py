@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from maillon.db import db
+from maillon.errorpages import http_error
 from maillon.errors import ServiceError
 from maillon.members import services
 from maillon.members.forms import (
@@ -100,13 +101,8 @@ def edit_profile() -> Any:
 @login_required
 def upload_photo() -> Any:
     member = _me()
-    try:
-        form = PhotoForm()
-        valid = form.validate_on_submit()
-    except RequestEntityTooLarge:
-        form, valid = PhotoForm(formdata=None), False
-        form.photo.errors = [_("The photo is too large.")]
-    if valid:
+    form = PhotoForm()
+    if form.validate_on_submit():
         try:
             services.set_photo(db.session, g.instance, member, form.photo.data.stream,
                                current_app.config["VAR_DIR"])
@@ -116,10 +112,27 @@ def upload_photo() -> Any:
         else:
             flash(_("Your photo is updated."), "success")
             return redirect(url_for("members.edit_profile"))
+    return _edit_page_with_photo_form(member, form, 422)
+
+
+def _edit_page_with_photo_form(member: Member, form: PhotoForm, status: int) -> Any:
     profile_form = ProfileForm(formdata=None)
     profile_form.fill_from(member)
     return render("members/edit.html", member=member, form=profile_form, photo_form=form,
-                  confirm_form=ConfirmForm()), 422
+                  confirm_form=ConfirmForm(formdata=None)), status
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _upload_too_large(exc: RequestEntityTooLarge) -> Any:
+    """A body over MAX_CONTENT_LENGTH is refused while the form (and its CSRF token) is read,
+    before the view runs: answer on the edit page rather than with a bare error page."""
+    if request.endpoint != "members.upload_photo" or not current_user.is_authenticated:
+        return http_error(exc)
+    form = PhotoForm(formdata=None)
+    limit = int(current_app.config["MAX_PHOTO_BYTES"])
+    form.photo.errors = [_("The photo is too large (at most %(mb).1f MB).",
+                           mb=limit / 1024 / 1024)]
+    return _edit_page_with_photo_form(_me(), form, 413)
 
 
 @bp.post("/profile/photo/delete")
