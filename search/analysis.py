@@ -130,3 +130,37 @@ def query_variants(word: str, languages: Iterable[str] = LANGUAGES) -> tuple[str
 
 def is_stop_word(word: str) -> bool:
     return word in _STOP_WORDS
+
+
+# Professional terms that French and English profiles write differently; a query for one form
+# also finds the others (at query time only, so adding a group needs no reindex).  Keep it to
+# unambiguous multi-word terms and job titles.
+_SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("machine learning", "apprentissage automatique"),
+    ("deep learning", "apprentissage profond"),
+    ("artificial intelligence", "intelligence artificielle"),
+    ("data science", "science des données"),
+    ("natural language processing", "traitement automatique des langues"),
+    ("computer vision", "vision par ordinateur"),
+    ("engineer", "ingénieur"),
+    ("developer", "développeur"),
+)
+
+
+def _synonym_key(phrase: str) -> tuple[str, ...]:
+    return tuple(plain(w) for w in content_words(phrase))
+
+
+SYNONYMS: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {
+    _synonym_key(form): tuple(
+        tuple(content_words(other)) for other in group if other != form
+    )
+    for group in _SYNONYM_GROUPS
+    for form in group
+}
+SYNONYM_MAX_WORDS = max(len(key) for key in SYNONYMS)
+
+
+def synonyms(words_: Iterable[str]) -> tuple[tuple[str, ...], ...]:
+    """Other spellings of a term given as query words ("machine", "learning")."""
+    return SYNONYMS.get(tuple(plain(w) for w in words_), ())

@@ -134,6 +134,8 @@ class Evaluator:
             known = [v for v in variants if self.snap.doc_frequency(TEXT_FIELD, v)]
             for term in known:
                 self._bm25(term, mask, score)
+            if not known and word.exact:
+                return mask, score
             if not known:
                 plain = analysis.plain(word.text)
                 self.unknown.append(word.text)
@@ -152,7 +154,7 @@ class Evaluator:
             score[ids] += weight * self.snap.idf(field, term)
 
     def phrase(self, phrase: Phrase) -> Match:
-        words = [Word(w, phrase.field) for w in phrase.words]
+        words = [Word(w, phrase.field, exact=phrase.exact) for w in phrase.words]
         mask, score = self.evaluate(All(tuple(words)))
         if phrase.field is not None and phrase.field != "title":
             return mask, score  # short fields: all words present is close enough
@@ -232,18 +234,64 @@ def _suggest(
     return suggestion if changed else None
 
 
+def _term(words: tuple[str, ...]) -> Node:
+    if len(words) == 1:
+        return Word(words[0], exact=True)
+    return Phrase(words, exact=True)
+
+
+def _or_synonyms(node: Node, words: tuple[str, ...]) -> Node:
+    others = analysis.synonyms(words)
+    return Any((node, *(_term(o) for o in others))) if others else node
+
+
+def with_synonyms(node: Node) -> Node:
+    """Let "machine learning" also find "apprentissage automatique" (and the reverse).
+
+    A phrase or a free-text word is matched as it is, and runs of adjacent free-text words
+    are tried longest first, so "machine learning lyon" gets its first two words expanded.
+    """
+    if isinstance(node, Word):
+        if node.field is None and not node.prefix:
+            return _or_synonyms(node, (node.text,))
+        return node
+    if isinstance(node, Phrase):
+        return _or_synonyms(node, node.words) if node.field is None else node
+    if isinstance(node, Not):
+        return node
+    if isinstance(node, Any):
+        return Any(tuple(with_synonyms(n) for n in node.nodes))
+    out: list[Node] = []
+    nodes = list(node.nodes)
+    i = 0
+    while i < len(nodes):
+        for size in range(min(analysis.SYNONYM_MAX_WORDS, len(nodes) - i), 1, -1):
+            run_ = nodes[i : i + size]
+            if all(isinstance(n, Word) and n.field is None and not n.prefix for n in run_):
+                words = tuple(n.text for n in run_ if isinstance(n, Word))
+                if analysis.synonyms(words):
+                    out.append(_or_synonyms(All(tuple(run_)), words))
+                    i += size
+                    break
+        else:
+            out.append(with_synonyms(nodes[i]))
+            i += 1
+    return out[0] if len(out) == 1 else All(tuple(out))
+
+
 def run(snap: Snapshot, parsed: ParsedQuery, q: SearchQuery) -> SearchResult:
     notices = list(parsed.notices)
     evaluator = Evaluator(snap)
     allowed = _filters(snap, q)
-    if parsed.root is None:
+    root = with_synonyms(parsed.root) if parsed.root is not None else None
+    if root is None:
         mask, score = allowed, np.ones(snap.size, dtype=np.float32)
     else:
-        mask, score = evaluator.evaluate(parsed.root)
+        mask, score = evaluator.evaluate(root)
         mask = mask & allowed
-        if not mask.any() and isinstance(parsed.root, All):
-            positives = [n for n in parsed.root.nodes if not isinstance(n, Not)]
-            negatives = [n for n in parsed.root.nodes if isinstance(n, Not)]
+        if not mask.any() and isinstance(root, All):
+            positives = [n for n in root.nodes if not isinstance(n, Not)]
+            negatives = [n for n in root.nodes if isinstance(n, Not)]
             if len(positives) >= 2:
                 relaxed = All((Any(tuple(positives)), *negatives))
                 mask, score = evaluator.evaluate(relaxed)
@@ -272,5 +320,8 @@ def run(snap: Snapshot, parsed: ParsedQuery, q: SearchQuery) -> SearchResult:
     order = top[np.lexsort((candidates[top], -scores[top]))][(page - 1) * per_page : wanted]
     hits = [Hit(snap.doc_id(int(candidates[i])), float(scores[i])) for i in order]
     facets = _facets(snap, mask) if q.facets else {}
-    suggestion = _suggest(snap, q.text, evaluator.unknown, plain_words(parsed.root), total)
+    typed = plain_words(parsed.root)
+    unknown = [w for w in evaluator.unknown if w in {t.text for t in typed}
+               and not (total and analysis.synonyms((w,)))]  # found under another spelling
+    suggestion = _suggest(snap, q.text, unknown, typed, total)
     return SearchResult(total, hits, facets, suggestion, tuple(notices))

@@ -54,12 +54,14 @@ class Word:
     text: str
     field: str | None = None
     prefix: bool = False
+    exact: bool = False  # no typo tolerance (synonyms added by the engine, not typed)
 
 
 @dataclass(frozen=True)
 class Phrase:
     words: tuple[str, ...]
     field: str | None = None
+    exact: bool = False
 
 
 @dataclass(frozen=True)
