@@ -9,6 +9,7 @@ database and repairs the difference.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -20,14 +21,17 @@ from sqlalchemy.orm import Session, selectinload
 
 from maillon.db import utcnow
 from maillon.jobs.models import Job
-from maillon.jobs.services import enqueue, job_handler
+from maillon.jobs.services import enqueue, job_handler, periodic
 from maillon.members.models import Member
 from maillon.members.signals import member_changed
 from maillon.tenancy.models import Instance
-from search import ReconcileReport, SearchIndex, open_index
+from search import IndexBusy, ReconcileReport, SearchIndex, open_index
+
+log = logging.getLogger(__name__)
 
 KIND = "index_members"
 BATCH = 500
+RECONCILE_EVERY_SECONDS = 600
 _lock = threading.Lock()
 
 
@@ -138,8 +142,20 @@ def _iter_documents(session: Session, instance: Instance) -> Iterator[dict[str, 
 
 def reindex(session: Session, instance: Instance,
             progress: Callable[[int], None] | None = None) -> int:
-    """Rebuild the instance's index from the database, aside, then swap it in."""
-    return get_index(instance.slug).rebuild(_iter_documents(session, instance), progress)
+    """Rebuild the instance's index from the database, aside, then swap it in.
+
+    ``progress`` gets the number of members indexed since its previous call, as
+    ``click.progressbar(...).update`` expects (the index reports running totals).
+    """
+    done = 0
+
+    def step(total: int) -> None:
+        nonlocal done
+        if progress is not None and total > done:
+            progress(total - done)
+            done = total
+
+    return get_index(instance.slug).rebuild(_iter_documents(session, instance), step)
 
 
 def searchable_ids(session: Session, instance: Instance) -> set[str]:
@@ -156,3 +172,32 @@ def reconcile(session: Session, instance: Instance) -> ReconcileReport:
         return [member_document(m) for m in _load(session, instance.id, map(int, ids))]
 
     return get_index(instance.slug).reconcile(expected, fetch)
+
+
+def check_index(session: Session, instance: Instance) -> str:
+    """Rebuild an index that had to be reset on opening; otherwise reconcile it with the db."""
+    index = get_index(instance.slug)
+    if index.recovery is not None:
+        log.warning("%s: rebuilding the search index (%s)", instance.slug, index.recovery)
+        count = reindex(session, instance)
+        index.recovery = None
+        return f"rebuilt ({count} members)"
+    report = reconcile(session, instance)
+    if not report.clean:
+        log.warning("%s: search index drift repaired: %d missing, %d extra, %d stale",
+                    instance.slug, len(report.missing), len(report.extra), len(report.stale))
+    return "repaired" if not report.clean else "clean"
+
+
+@periodic("search_reconcile", every_seconds=RECONCILE_EVERY_SECONDS)
+def _check_indexes(session: Session) -> None:
+    """Each worker, at start and then every few minutes: no change stays lost for long.
+
+    Catches a job that exhausted its retries while a rebuild held the lock, an index reset
+    after a crash, or a write that raced a batch of indexing jobs.
+    """
+    for instance in list(session.scalars(select(Instance).order_by(Instance.id))):
+        try:
+            check_index(session, instance)
+        except IndexBusy:  # another process is writing (a rebuild): next time
+            log.info("%s: search index busy, reconciliation postponed", instance.slug)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -17,6 +19,43 @@ from maillon.tenancy.models import Instance
 from search import QueryError, SearchQuery
 
 MAX_PER_PAGE = 100
+
+# The search package writes its notices and errors in English (it imports nothing of maillon,
+# so not gettext either); each one it can produce is recognised here and translated.
+_MESSAGES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    (re.compile(r"Ignored a closing parenthesis without an opening one\.$"),
+     lambda m: _("Ignored a closing parenthesis without an opening one.")),
+    (re.compile(r"Closed a quotation mark left open\.$"),
+     lambda m: _("Closed a quotation mark left open.")),
+    (re.compile(r"Closed a parenthesis left open\.$"),
+     lambda m: _("Closed a parenthesis left open.")),
+    (re.compile(r"Unknown field “(?P<name>.*)” searched as text; "),
+     lambda m: _("Unknown field “%(name)s” searched as text; known fields are company:, "
+                 "skill:, location:, name:, title:.", name=m["name"])),
+    (re.compile(r"Ignored “(?P<name>.*)” without a value\.$"),
+     lambda m: _("Ignored “%(name)s” without a value.", name=m["name"])),
+    (re.compile(r"No profile matched every word; showing partial matches\.$"),
+     lambda m: _("No profile matched every word; showing partial matches.")),
+    (re.compile(r"This search nests too many parentheses"),
+     lambda m: _("This search nests too many parentheses; please simplify it.")),
+    (re.compile(r"This search has too many words \(more than (?P<n>\d+)\)"),
+     lambda m: _("This search has too many words (more than %(n)s); please shorten it.",
+                 n=m["n"])),
+    (re.compile(r"A prefix search needs at least (?P<n>\d+) letters"),
+     lambda m: _("A prefix search needs at least %(n)s letters before “*”.", n=m["n"])),
+    (re.compile(r"This search is too long \((?P<length>\d+) characters, at most (?P<n>\d+)\)"),
+     lambda m: _("This search is too long (%(length)s characters, at most %(n)s).",
+                 length=m["length"], n=m["n"])),
+]
+
+
+def localise(message: str) -> str:
+    """The member's-language version of a notice or error of the search package."""
+    for pattern, translate in _MESSAGES:
+        found = pattern.match(message)
+        if found:
+            return translate(found)
+    return message
 
 
 @dataclass
@@ -81,8 +120,8 @@ def search_members(session: Session, instance: Instance, viewer: Member | None, 
         if viewer is not None and result.total:
             facets["degree"] = _degree_facet(circles, index, base)
     except QueryError as exc:
-        raise ServiceError("invalid_query", exc.message, status=422,
-                           fields={"q": exc.message}) from None
+        message = localise(exc.message)
+        raise ServiceError("invalid_query", message, status=422, fields={"q": message}) from None
     ids = [int(h.id) for h in result.hits]
     members = {m.id: m for m in session.scalars(select(Member).where(
         Member.instance_id == instance.id, Member.id.in_(ids)))} if ids else {}
@@ -92,7 +131,8 @@ def search_members(session: Session, instance: Instance, viewer: Member | None, 
                       shared=badges[int(h.id)].shared if int(h.id) in badges else 0)
             for h in result.hits if int(h.id) in members and is_searchable(members[int(h.id)])]
     return MemberSearch(total=result.total, hits=hits, facets=facets,
-                        suggestion=result.suggestion, notices=result.notices)
+                        suggestion=result.suggestion,
+                        notices=tuple(localise(n) for n in result.notices))
 
 
 def _within(circles: list[set[int]], degree: int) -> set[int] | None:
