@@ -1,8 +1,9 @@
 """Benchmark of the introduction path service: numpy CSR (graphcore + chains) vs pure Python
 over networkx, on a synthetic clustered community.
 
-    .venv/bin/python bench/paths/run.py                    # 30k members, ~20 s
-    .venv/bin/python bench/paths/run.py --members 100000   # goal size, 4M links, ~2 min, 2 GB
+    .venv/bin/python bench/paths/run.py                    # goal size: 100k members, 4M links,
+                                                           # ~2 min, 2 GB
+    .venv/bin/python bench/paths/run.py --members 30000    # a quick look, ~20 s
     .venv/bin/python bench/paths/run.py --members 1000000 --baseline-pairs 0
 
 Measures: best <= max_hops chain (k=1, then k=3) per random pair; degree badges for a page of 20
@@ -176,7 +177,7 @@ def measure_fresh_load(path: Path, source: int, target: int, runs: int = 3) -> d
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--members", type=int, default=30_000)
+    parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--degree", type=float, default=80.0, help="mean connections per member")
     parser.add_argument("--pairs", type=int, default=200)
     parser.add_argument("--baseline-pairs", type=int, default=50, help="0 skips the baseline")

@@ -135,6 +135,28 @@ def test_asking_again_returns_the_open_request(world):
             IntroductionEvent.kind == "requested")) == 1
 
 
+def test_two_tabs_sending_at_once_make_one_request(world):
+    import threading
+
+    r, a, t = world.members("R", "A", "T")
+    world.chain(r, a, t)
+    ids: list[int] = []
+    threads = [threading.Thread(target=lambda: ids.append(ask(world, r, t).id))
+               for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(ids) == 3 and len(set(ids)) == 1
+    with world.app.app_context():
+        from sqlalchemy import func, select
+
+        from maillon.db import db
+
+        assert db.session.scalar(select(func.count(IntroductionEvent.id)).where(
+            IntroductionEvent.kind == "requested")) == 1
+
+
 def test_pending_requests_have_a_quota(world):
     r, t1, t2, t3 = world.members("R", "T1", "T2", "T3")
     for t in (t1, t2, t3):

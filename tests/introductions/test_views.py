@@ -248,8 +248,14 @@ def test_outsiders_and_other_instances_get_404(app, create_member, login):
     assert stranger.post(f"/introductions/{intro_id}/forward").status_code == 404
     other = World(app, create_member, slug="acme")
     foreigner = login(members(other, other.member("Foreigner", locale="en"))[0], "acme")
-    assert foreigner.get(f"/introductions/{intro_id}").status_code == 404
-    assert foreigner.post(f"/introductions/{intro_id}/withdraw").status_code == 404
+    actions = ("forward", "reroute", "decline", "advise", "accept", "reject", "thank",
+               "withdraw", "retry")
+    for client in (stranger, foreigner):
+        assert client.get(f"/introductions/{intro_id}").status_code == 404
+        for action in actions:
+            answer = client.post(f"/introductions/{intro_id}/{action}",
+                                 data={"note": "x", "advice": "x", "message": "x"})
+            assert answer.status_code == 404, (action, answer.status_code)
     assert foreigner.get(f"/members/{d}/introduce").status_code == 404
     assert foreigner.get(f"/members/{d}/message").status_code == 404
     assert status_of(app, intro_id) == "in_progress"

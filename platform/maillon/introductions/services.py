@@ -70,6 +70,13 @@ MAX_DIRECT_MESSAGE = 5000
 ROLES = ("sent", "relaying", "received")
 
 
+def _lock_requester(session: Session, instance: Instance, requester: Member) -> None:
+    """Serialise one member's requests (PostgreSQL; SQLite already serialises writers), so two
+    tabs submitting at once find each other's request and count it in the quota."""
+    session.execute(select(Member.id).where(Member.instance_id == instance.id,
+                                            Member.id == requester.id).with_for_update())
+
+
 def request_introduction(session: Session, instance: Instance, requester: Member,
                          target_id: int, *, message: str, purpose: str,
                          path_index: int = 0) -> Introduction:
@@ -86,6 +93,7 @@ def request_introduction(session: Session, instance: Instance, requester: Member
         raise ValidationFailed({"purpose": _("Choose one of the purposes.")})
     message = clean_text(message, "message", limit=MAX_TEXT, minimum=MESSAGE_MIN)
     check_target_policy(target, purpose)
+    _lock_requester(session, instance, requester)
     existing = session.scalar(select(Introduction).where(
         Introduction.instance_id == instance.id, Introduction.requester_id == requester.id,
         Introduction.target_id == target.id, Introduction.status.in_(OPEN_STATUSES)))
