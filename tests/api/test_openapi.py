@@ -62,3 +62,30 @@ def test_document_needs_an_instance(client_for):
     response = client_for("unknown").get("/api/v1/openapi.json")
     assert response.status_code == 404
     assert error_of(response)["code"] == "not_found"
+
+
+def test_answers_match_their_documented_schemas(api, create_member, token_for):
+    """The accounts and profiles answers validate against the models the document is built
+    from, so the document cannot drift from what the API really sends."""
+    from maillon.api.members import MemberView
+    from maillon.api.schemas import Error, OwnProfile
+    from maillon.api.tokens import TokenOut
+    from tests.api.conftest import bearer
+    from tests.conftest import PASSWORD
+
+    me = create_member("acme", headline="Engineer", skills=["Python"])
+    other = create_member("acme", organisation="Acme")
+    client = api("acme")
+    issued = client.post("/api/v1/tokens", json={"email": me.email, "password": PASSWORD})
+    assert issued.status_code == 201
+    token = TokenOut.model_validate(issued.get_json()).token
+    own = client.get("/api/v1/me", headers=bearer(token)).get_json()
+    assert OwnProfile.model_validate(own).skills == ["Python"]
+    patched = client.patch("/api/v1/me", headers=bearer(token),
+                           json={"visibility": {"in_directory": False}}).get_json()
+    assert OwnProfile.model_validate(patched).visibility.in_directory is False
+    seen = client.get(f"/api/v1/members/{other.id}", headers=bearer(token)).get_json()
+    view = MemberView.model_validate(seen)
+    assert view.company == "Acme" and "email" not in seen and "contact_policy" not in seen
+    error = client.get("/api/v1/members/999999", headers=bearer(token)).get_json()
+    assert Error.model_validate(error).error.code == "not_found"
