@@ -184,3 +184,59 @@ def test_another_instance_gets_404_everywhere(api, people, world, create_member,
     # The reseau token does not work on acme either.
     assert acme.get(url, headers=tokens[r]).status_code == 401
     assert acme.get("/api/v1/introductions", headers=stranger_token).json["total"] == 0
+
+
+def test_stepwise_hides_everyone_but_neighbours_in_every_view(api, world, create_member,
+                                                              token_for):
+    """academia is stepwise: paths, the request, the lists and the notifications name only a
+    member's neighbours (and both ends) until the target accepts; then the whole chain."""
+    from sqlalchemy import select
+
+    from maillon.db import db
+    from maillon.notifications.models import Notification
+
+    academia = World(world.app, create_member, slug="academia")
+    names = ["Rosa Requester", "Alba Anders", "Bertil Berg", "Cosima Cruz", "Tessa Target"]
+    ids = academia.members(*names)
+    academia.chain(*ids, trust=4)
+    r, a, b, c, t = ids
+    name = dict(zip(ids, names, strict=True))
+    tokens = {m: token(academia, token_for, m) for m in ids}
+    client = api("academia")
+
+    def seen_by(member, *urls):
+        text = "".join(client.get(url, headers=tokens[member]).get_data(as_text=True)
+                       for url in urls)
+        with world.app.app_context():
+            for n in db.session.scalars(select(Notification).where(
+                    Notification.member_id == member)):
+                text += f" actor={n.actor_id} {n.data}"
+        return text
+
+    def hidden(member, others, *urls):
+        text = seen_by(member, *urls)
+        for other in others:
+            assert name[other] not in text, (name[member], name[other])
+            assert f"actor={other} " not in text, (name[member], name[other])
+
+    paths = client.get(f"/api/v1/members/{t}/paths", headers=tokens[r]).json
+    assert [m and m["id"] for m in paths["paths"][0]["members"]] == [a, None, None]
+    hidden(r, (b, c), f"/api/v1/members/{t}/paths")
+    intro = client.post("/api/v1/introductions", headers=tokens[r], json={
+        "target_id": t, "message": MESSAGE, "purpose": "research"}).json
+    url = f"/api/v1/introductions/{intro['id']}"
+    lists = "/api/v1/introductions?role=relaying"
+    for holder in (a, b, c):
+        answer = client.post(url + "/forward", headers=tokens[holder],
+                             json={"note": f"over to you from {name[holder]}"})
+        assert answer.status_code == 200, answer.json
+    hidden(r, (b, c), url, "/api/v1/introductions")
+    hidden(a, (c,), url, lists)
+    hidden(b, (), url, lists)
+    hidden(c, (a,), url, lists)
+    hidden(t, (a, b), url, "/api/v1/introductions?role=received")
+    assert f"actor={b} " in seen_by(c) and name[b] in seen_by(c, url)  # neighbours are named
+    assert f"actor={c} " in seen_by(t)
+    assert client.post(url + "/accept", headers=tokens[t], json={}).status_code == 200
+    chain = client.get(url, headers=tokens[r]).json["chain"]
+    assert [m["id"] for m in chain] == [a, b, c]
