@@ -16,10 +16,17 @@ from sqlalchemy import func, select
 from maillon.db import db
 
 
-def _create_app() -> Flask:
+def _create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """The app; a bad instance.toml or theme.toml stops the command with its one-line message
+    (file, key, problem) instead of a traceback."""
     from maillon.app import create_app
+    from maillon.tenancy.settings import InstanceConfigError
+    from maillon.tenancy.theming import ThemeError
 
-    return create_app()
+    try:
+        return create_app(test_config)
+    except (InstanceConfigError, ThemeError) as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
@@ -146,12 +153,11 @@ def serve_command(host: str, port: int, do_prepare: bool) -> None:
     """Development server: migrations, demo data, a jobs worker thread, an SMTP sink, the app."""
     from werkzeug.serving import run_simple
 
-    from maillon.app import create_app
     from maillon.jobs.worker import start_worker_thread
 
     os.environ.setdefault("MAILLON_DEV_OUTBOX", "1")
     os.environ.setdefault("MAILLON_LOCAL_LINKS", "1")
-    app = create_app({"SERVER_PORT": port})
+    app = _create_app({"SERVER_PORT": port})
     with app.app_context():
         if do_prepare:
             prepare()

@@ -176,6 +176,22 @@ def test_bad_instance_toml_stops_create_app(tmp_path, app_config):
     assert str(path) in str(err.value) and "introductions.max_hops" in str(err.value)
 
 
+def test_bad_instance_toml_stops_the_command_with_one_line(tmp_path, app_config):
+    from click.testing import CliRunner
+
+    from maillon.cli import main
+
+    instances = tmp_path / "instances"
+    shutil.copytree(ROOT / "instances" / "reseau", instances / "reseau")
+    path = write_instance(instances, "broken", 'name = "X"\n[introductions]\nmax_hops = 7\n')
+    result = CliRunner().invoke(main, ["instances", "sync"], env={
+        "MAILLON_INSTANCES_DIR": str(instances), "MAILLON_VAR_DIR": app_config["VAR_DIR"],
+        "MAILLON_DATABASE_URL": app_config["DATABASE_URL"]})
+    assert result.exit_code == 1
+    assert f"Error: {path}: introductions.max_hops: must be at most 6" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_theme_cycle_stops_create_app(tmp_path, app_config):
     themes = tmp_path / "themes"
     shutil.copytree(ROOT / "themes" / "classic", themes / "classic")
