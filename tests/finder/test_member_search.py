@@ -102,11 +102,15 @@ def test_search_page(login, create_member, run_jobs):
     assert "Paris" in body
 
 
-@pytest.mark.parametrize("query", ['"unclosed', "skill:", "x" * 600])
+@pytest.mark.parametrize("query", ['"unclosed', "skill:", "x" * 600, "a*", "(" * 30 + "x",
+                                   "\x00", "name:(", " ".join(["w"] * 40)])
 def test_search_page_never_500s(login, create_member, query):
     viewer = create_member("reseau")
-    response = login(viewer, "reseau").get("/search", query_string={"q": query})
+    client = login(viewer, "reseau")
+    response = client.get("/search", query_string={"q": query, "page": "-3", "degree": "9"})
     assert response.status_code in (200, 422)
+    if response.status_code == 422:
+        assert 'role="alert"' in response.get_data(as_text=True)
 
 
 def test_search_page_with_facets_and_pages(login, create_member, run_jobs):
