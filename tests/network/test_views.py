@@ -207,6 +207,44 @@ def test_search_shows_degrees_and_filters_by_degree(app, create_member, login, r
     assert "Cal Gardener" in page and "Dee Gardener" not in page
 
 
+def test_network_page_shows_degrees_and_shared_connections(app, create_member, login):
+    a = create_member("acme", name="Ann A")
+    b = create_member("acme", name="Ben B")
+    c = create_member("acme", name="Cat C")
+    d = create_member("acme", name="Dan D")
+    e = create_member("acme", name="Eve E")
+    connect(app, a, b, "acme")
+    connect(app, b, c, "acme")
+    connect(app, a, e, "acme")
+    connect(app, e, c, "acme")
+    connect(app, c, d, "acme")
+    login(c, "acme").post(f"/members/{a.id}/connect", data={"message": ""})  # received
+    ann = login(a, "acme")
+    ann.post(f"/members/{d.id}/connect", data={"message": ""})  # sent
+    page = ann.get("/network").get_data(as_text=True)
+    received = page[page.index('id="received-heading"'):page.index('id="sent-heading"')]
+    assert "Cat C" in received and ">2nd<" in received and "2 shared connections" in received
+    sent = page[page.index('id="sent-heading"'):page.index('id="connections-heading"')]
+    assert "Dan D" in sent and ">3rd<" in sent
+    connections = page[page.index('id="connections-heading"'):]
+    assert connections.count(">1st<") == 2
+
+
+def test_inviting_past_150_connections_reminds_but_never_refuses(app, create_member, login,
+                                                                  monkeypatch):
+    monkeypatch.setattr(services, "NETWORK_SIZE_ADVICE", 2)
+    a, b, c, d = (create_member("acme") for _ in range(4))
+    client = login(a, "acme")
+    client.post(f"/members/{b.id}/connect", data={"message": ""})
+    assert "network-advice" not in client.get("/network").get_data(as_text=True)
+    connect(app, a, c, "acme")
+    connect(app, a, d, "acme")
+    e = create_member("acme")
+    client.post(f"/members/{e.id}/connect", data={"message": ""})
+    page = client.get(f"/members/{e.id}").get_data(as_text=True)
+    assert "Invitation sent" in page and "more than 2 connections" in page
+
+
 def test_network_size_advice_past_150_connections(app, create_member, login):
     hub = create_member("acme")
     others = [create_member("acme") for _ in range(services.NETWORK_SIZE_ADVICE + 1)]

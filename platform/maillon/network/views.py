@@ -22,7 +22,8 @@ from maillon.network.forms import AcceptForm, ActionForm, ConnectForm, TrustForm
 from maillon.network.visibility import badges_for, list_contacts
 from maillon.tenancy.rendering import render
 
-bp = Blueprint("network", __name__, template_folder="templates")
+bp = Blueprint("network", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/network")
 
 PER_PAGE = 50
 MAX_INVITATIONS_SHOWN = 100
@@ -46,6 +47,13 @@ def _refused(exc: ServiceError) -> None:
     flash(problems or exc.message, "error")
 
 
+def _size_advice() -> str:
+    """The reminder past about 150 connections (never a cap)."""
+    return _("You have more than %(n)d connections. There is no limit, but a network of people "
+             "you really have something to say to relays your requests better than a long list "
+             "of names.", n=services.NETWORK_SIZE_ADVICE)
+
+
 def _pages(total: int, per_page: int) -> int:
     return max(1, -(-total // per_page))
 
@@ -66,8 +74,12 @@ def my_network() -> Any:
     def visible(rows: list[Any]) -> list[Any]:
         return [r for r in rows if r.other(me.id).status in VISIBLE_STATUSES]
 
-    return render("network/index.html", me=me, connections=visible(connections),
-                  received=visible(received), sent=visible(sent), total=total, page=page,
+    connections, received, sent = visible(connections), visible(received), visible(sent)
+    # Degree and shared connections next to every name, as on any other member list.
+    badges = badges_for(db.session, g.instance, me,
+                        [r.other_id(me.id) for r in (*received, *sent, *connections)])
+    return render("network/index.html", me=me, connections=connections, badges=badges,
+                  received=received, sent=sent, total=total, page=page,
                   pages=_pages(total, PER_PAGE),
                   advice=total > services.NETWORK_SIZE_ADVICE,
                   advice_threshold=services.NETWORK_SIZE_ADVICE,
@@ -93,6 +105,9 @@ def connect(member_id: int) -> Any:
         flash(_("You are now connected."), "success")
         return redirect(url_for("network.trust", connection_id=row.id))
     flash(_("Your invitation is sent."), "success")
+    if services.count_connections(db.session, g.instance, me.id) >= \
+            services.NETWORK_SIZE_ADVICE:
+        flash(_size_advice(), "info")
     return redirect(url_for("members.profile", member_id=member_id))
 
 
