@@ -253,3 +253,9 @@ def test_endorsements_and_recommendations_notify_through_their_services(
     assert not any("endorsed" in s or "approved" in s for s in subjects)  # off by default
     [asked] = [m for m in mail.to(alice.email) if "asks you" in m["Subject"]]
     assert "Could you say a word about our project?" in mail.body(asked)
+    # Each e-mail leads straight to where the member acts: the form, the approval page.
+    asked_lines = mail.body(asked).splitlines()
+    assert f"http://acme.localhost/members/{bob.id}/recommend" in asked_lines
+    [written] = [m for m in mail.to(bob.email) if "wrote a recommendation" in m["Subject"]]
+    assert "http://acme.localhost/recommendations" in mail.body(written).splitlines()
+    assert "\n\n\n" not in "\n".join(asked_lines)  # no run of blank lines

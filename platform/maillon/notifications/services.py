@@ -75,6 +75,16 @@ def _invitations(n: Notification) -> Link:
     return "network.my_network", {}
 
 
+def _my_recommendations(n: Notification) -> Link:
+    return "feedback.manage", {}
+
+
+def _recommend_actor(n: Notification) -> Link:
+    if n.actor_id is None:
+        return _own_profile(n)
+    return "feedback.recommend", {"member_id": n.actor_id}
+
+
 def _trust_prompt(n: Notification) -> Link:
     if n.subject_type == "connections" and n.subject_id is not None:
         return "network.trust", {"connection_id": n.subject_id}
@@ -97,11 +107,11 @@ register_kind(NotificationKind(
 register_kind(NotificationKind(
     "recommendation_written", _l("Recommendations written about you"),
     lambda actor, data: _("%(actor)s wrote a recommendation for you", actor=actor),
-    _own_profile, default_email=True))
+    _my_recommendations, default_email=True))
 register_kind(NotificationKind(
     "recommendation_requested", _l("Requests for a recommendation"),
     lambda actor, data: _("%(actor)s asks you for a recommendation", actor=actor),
-    _actor_profile, default_email=True))
+    _recommend_actor, default_email=True))
 register_kind(NotificationKind(
     "recommendation_approved", _l("Recommendations approved"),
     lambda actor, data: _("%(actor)s approved your recommendation", actor=actor),

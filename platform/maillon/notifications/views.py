@@ -17,7 +17,8 @@ from maillon.notifications import services
 from maillon.notifications.forms import PreferencesForm
 from maillon.tenancy.rendering import render
 
-bp = Blueprint("notifications", __name__, template_folder="templates")
+bp = Blueprint("notifications", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/notifications")
 
 PER_PAGE = 20
 
