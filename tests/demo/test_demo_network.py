@@ -19,6 +19,7 @@ from maillon.network.endorsement_models import Endorsement
 from maillon.network.graph import degrees, graph_for
 from maillon.network.models import Connection, ConnectionChange
 from maillon.network.recommendation_models import Recommendation
+from maillon.notifications.models import Notification
 
 
 def _count(model, instance, *criteria) -> int:
@@ -96,6 +97,21 @@ def test_personas_have_three_degrees_and_something_to_do(instances):
             assert intro.created_at < intro.delivered_at
         if intro.status == "in_progress":
             assert intro.hop_deadline is not None
+
+
+def test_personas_have_invitations_waiting_with_their_notifications(instances):
+    reseau = instances["reseau"]
+    load_demo(db.session, reseau)
+    personas = _persona_ids(reseau)
+    pending = db.session.execute(select(Connection.id, Connection.addressee_id,
+                                        Connection.message).where(
+        Connection.instance_id == reseau.id, Connection.status == "pending")).all()
+    assert {addressee for _, addressee, _ in pending} == set(personas.values())
+    assert any("Bonjour" in message for _, _, message in pending)  # the instance's language
+    notified = set(db.session.execute(select(Notification.subject_id, Notification.member_id)
+                                      .where(Notification.instance_id == reseau.id,
+                                             Notification.kind == "connection_requested")))
+    assert notified == {(cid, addressee) for cid, addressee, _ in pending}
 
 
 def test_endorsements_and_recommendations_in_both_languages(instances):

@@ -176,15 +176,29 @@ def load_network(session: Session, instance: Instance, *, seed: int = 7,
         # The changelog in the order the connections were made, as if they had been accepted.
         changes.sort(key=lambda item: item[0])
         session.execute(insert(ConnectionChange), [row for _, row in changes])
-    _pending_invitations(session, instance, people, set(pairs), rng, now)
+    _pending_invitations(session, instance, people, set(pairs), rng, now,
+                         "fr" if instance.setting("locale") == "fr" else "en")
     session.commit()
     return len(connections)
 
 
+INVITATION_MESSAGES = {
+    "fr": ("Bonjour, nous nous sommes croisés lors d'une rencontre professionnelle l'an "
+           "dernier. Au plaisir de garder le contact !",
+           "Une collègue commune m'a parlé de votre travail : j'aimerais beaucoup échanger "
+           "avec vous.", ""),
+    "en": ("Hello, we met at a professional meetup last year. Glad to keep in touch!",
+           "A colleague we share told me about your work: I would be glad to talk.", ""),
+}
+
+
 def _pending_invitations(session: Session, instance: Instance, people: list[_Person],
                          pairs: set[tuple[int, int]], rng: random.Random,
-                         now: datetime) -> None:
-    """A couple of invitations waiting for each persona, so the page has something to show."""
+                         now: datetime, language: str = "en") -> None:
+    """A couple of invitations waiting for each persona (some with a personal message), each
+    with its in-app notification, so the pages have something to show."""
+    from maillon.notifications.models import Notification
+
     personas = [p for p in people if p.persona]
     others = [p for p in people if not p.persona]
     rows = []
@@ -197,7 +211,8 @@ def _pending_invitations(session: Session, instance: Instance, people: list[_Per
             rows.append({
                 "instance_id": instance.id, "low_id": pair[0], "high_id": pair[1],
                 "requester_id": other.id, "addressee_id": persona.id, "status": "pending",
-                "message": "", "trust_requester": 3, "trust_addressee": 3,
+                "message": rng.choice(INVITATION_MESSAGES[language]),
+                "trust_requester": 3, "trust_addressee": 3,
                 "rated_requester": False, "rated_addressee": False,
                 "created_at": now - timedelta(days=rng.randint(0, 6), hours=rng.randint(0, 23)),
                 "responded_at": None, "connected_at": None})
@@ -205,6 +220,15 @@ def _pending_invitations(session: Session, instance: Instance, people: list[_Per
                 break
     if rows:
         session.execute(insert(Connection), rows)
+        # The in-app notice each invitation would have raised (no e-mail: this is history).
+        made = session.execute(select(Connection.id, Connection.requester_id,
+                                      Connection.addressee_id, Connection.created_at).where(
+            Connection.instance_id == instance.id, Connection.status == "pending")).all()
+        session.execute(insert(Notification), [{
+            "instance_id": instance.id, "member_id": addressee, "kind": "connection_requested",
+            "actor_id": requester, "subject_type": "connections", "subject_id": cid,
+            "data": {}, "created_at": created, "read_at": None}
+            for cid, requester, addressee, created in made])
 
 
 RECOMMENDATIONS = {
