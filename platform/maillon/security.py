@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -37,3 +38,13 @@ def check_password(stored_hash: str | None, password: str, method: str) -> bool:
         check_password_hash(_dummy_hash(method), password)
         return False
     return check_password_hash(stored_hash, password)
+
+
+def is_local_path(target: str) -> bool:
+    """Whether a ``next`` target stays on this site. Browsers drop tabs and newlines from URLs
+    and read a backslash as a slash, so ``/<TAB>/evil.example`` would leave it: refuse them."""
+    if not target.startswith("/") or any(c.isspace() or ord(c) < 32 or c == "\\"
+                                         for c in target):
+        return False
+    parts = urlsplit(target)
+    return not target.startswith("//") and not parts.scheme and not parts.netloc

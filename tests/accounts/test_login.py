@@ -138,3 +138,22 @@ def test_language_switcher(client_for):
 def test_instance_default_language(client_for):
     assert 'lang="fr"' in client_for("academia").get("/").get_data(as_text=True)
     assert 'lang="en"' in client_for("acme").get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("target", ["//evil.example", "/\t/evil.example", "/\\evil.example",
+                                    "https://evil.example/", "/\n/evil.example"])
+def test_login_never_redirects_off_site(client_for, create_member, target):
+    member = create_member("reseau")
+    response = client_for("reseau").post("/login", query_string={"next": target},
+                                         data={"email": member.email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    switched = client_for("reseau").post("/language", data={"locale": "en", "next": target})
+    assert switched.headers["Location"] == "/"
+
+
+def test_login_goes_back_to_the_page_asked_for(client_for, create_member):
+    member = create_member("reseau")
+    response = client_for("reseau").post("/login", query_string={"next": "/members?page=2"},
+                                         data={"email": member.email, "password": PASSWORD})
+    assert response.headers["Location"] == "/members?page=2"

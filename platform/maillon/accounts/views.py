@@ -19,6 +19,7 @@ from maillon.accounts.forms import (
 from maillon.db import db
 from maillon.errors import ServiceError
 from maillon.extensions import limiter
+from maillon.security import is_local_path
 from maillon.tenancy.rendering import render
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
@@ -110,7 +111,7 @@ def login() -> Any:
             return render("accounts/login.html", form=form), exc.status
         _log_in(member)
         target = request.args.get("next", "")
-        if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        if not is_local_path(target):
             target = url_for("tenancy.home")
         return redirect(target)
     return render("accounts/login.html", form=form)

@@ -23,6 +23,7 @@ from flask_login import current_user
 
 from maillon.db import db
 from maillon.members.services import count_members
+from maillon.security import is_local_path
 from maillon.tenancy.registry import get_registry
 from maillon.tenancy.rendering import render
 from maillon.tenancy.resolution import LOOPBACK_HOSTS, request_host
@@ -85,7 +86,7 @@ def set_language() -> Any:
 
             set_member_locale(db.session, current_user, locale)
     target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if not is_local_path(target):
         target = url_for("tenancy.home")
     return redirect(target)
 
