@@ -168,6 +168,16 @@ def _use_email_token(session: Session, instance: Instance, token: str, purpose: 
 
 
 def verify_email(session: Session, instance: Instance, token: str) -> Member:
+    """Confirm the address behind a link. A link already used for a confirmed address (often
+    opened first by a mail scanner) says so, without logging anyone in."""
+    used = session.scalar(select(EmailToken).where(
+        EmailToken.instance_id == instance.id, EmailToken.token_hash == digest(token),
+        EmailToken.purpose == "verify", EmailToken.used_at.is_not(None)))
+    if used is not None:
+        owner = get_member_for_update(session, instance, used.member_id)
+        if owner.email_verified_at is not None:
+            raise Conflict("already_confirmed", str(_l(
+                "Your address is already confirmed. You can log in.")))
     row = _use_email_token(session, instance, token, "verify")
     member = get_member_for_update(session, instance, row.member_id)
     member.email_verified_at = utcnow()

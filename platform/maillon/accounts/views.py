@@ -75,6 +75,9 @@ def verify_email(token: str) -> Any:
     try:
         member = services.verify_email(db.session, g.instance, token)
     except ServiceError as exc:
+        if exc.code == "already_confirmed":
+            return render("accounts/message.html", title=_("Address confirmed"),
+                          message=exc.message, login=True)
         return render("accounts/message.html", title=_("Link not valid"),
                       message=exc.message, resend=True), 400
     if member.status == "pending":
