@@ -227,8 +227,8 @@ def _suggest(
             continue
         lowered = suggestion.casefold()
         at = lowered.find(word.text)
-        if at < 0:
-            continue
+        if at < 0 or suggestion[at + len(word.text) : at + len(word.text) + 1] == ":":
+            continue  # an unknown field name ("colour:blue"): the notice already says so
         suggestion = suggestion[:at] + best + suggestion[at + len(word.text) :]
         changed = True
     return suggestion if changed else None

@@ -83,6 +83,7 @@ def test_suggestion_for_unknown_word(index: SearchIndex) -> None:
     result = index.search(SearchQuery("physiqe"))
     assert result.suggestion == "physique"
     assert index.search(SearchQuery("python")).suggestion is None
+    assert index.search(SearchQuery("physiqe:x")).suggestion is None  # a field name, not a word
 
 
 def test_and_by_default_then_or_when_nothing_matches_all(index: SearchIndex) -> None:
