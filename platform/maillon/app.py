@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask, Request, g, request
 from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from maillon import i18n
 from maillon.config import load_process_config
@@ -60,6 +61,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     resolution.init_app(app)  # before anything else that runs per request
+    proxies = int(app.config["TRUSTED_PROXIES"])
+    if proxies:
+        # Otherwise every visitor has the proxy's address and shares one login-throttle bucket.
+        # The Host header is not taken from X-Forwarded-Host: the proxy passes Host through.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     i18n.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)

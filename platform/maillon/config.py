@@ -54,6 +54,9 @@ SETTINGS: tuple[Setting, ...] = (
             "redis://host:6379 when several processes serve the same deployment."),
     Setting("LOGIN_RATE_LIMIT", str, "10 per minute;50 per hour", "Login attempts per client "
             "address and per e-mail address."),
+    Setting("TRUSTED_PROXIES", int, 0, "How many reverse proxies in front of the app set "
+            "X-Forwarded-For and X-Forwarded-Proto. 0: use the connecting address. Behind a "
+            "proxy, set it: login throttling counts per client address."),
     Setting("PASSWORD_HASH_METHOD", str, "scrypt", "Werkzeug password hash method."),
     Setting("MAX_PHOTO_BYTES", int, 5 * 1024 * 1024, "Largest accepted profile photo upload."),
     Setting("SESSION_DAYS", int, 30, "How long a login session lives without activity."),

@@ -157,3 +157,22 @@ def test_login_goes_back_to_the_page_asked_for(client_for, create_member):
     response = client_for("reseau").post("/login", query_string={"next": "/members?page=2"},
                                          data={"email": member.email, "password": PASSWORD})
     assert response.headers["Location"] == "/members?page=2"
+
+
+def test_behind_a_proxy_throttling_counts_each_client(app_config, create_member):
+    """With TRUSTED_PROXIES, one client's failures do not lock everyone else out."""
+    from maillon import create_app
+    from tests.conftest import InstanceClient
+
+    app_config["TRUSTED_PROXIES"] = 1
+    app = create_app(app_config)
+    member = create_member("reseau")
+
+    def attempt(client_address: str, email: str) -> int:
+        client = InstanceClient(app, app.response_class, base_url="http://reseau.localhost")
+        return client.post("/login", data={"email": email, "password": "wrong one!"},
+                           headers={"X-Forwarded-For": client_address}).status_code
+
+    assert [attempt("203.0.113.7", f"n{i}@example.org") for i in range(11)][-1] == 429
+    assert attempt("198.51.100.9", member.email) == 401  # another client is still heard
+    app.extensions["maillon.engine"].dispose()
