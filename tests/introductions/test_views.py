@@ -284,3 +284,16 @@ def test_french_pages_render(app, create_member, login):
     client = login(members(world, a)[0], "reseau")
     assert "Mes mises en relation" in page(client, "/introductions")
     assert page(client, f"/introductions/{intro_id}")
+
+
+def test_out_of_range_numbers_are_not_errors(app, create_member, login):
+    world, (a, b, c, d) = community(app, create_member, "acme")
+    intro_id = ask(world, a, d)
+    requester, relay = (login(members(world, m)[0], "acme") for m in (a, b))
+    huge = "9" * 20
+    assert requester.get(f"/introductions/{huge}").status_code == 404
+    assert requester.post(f"/introductions/{huge}/withdraw").status_code == 404
+    assert requester.get(f"/introductions?page={huge}").status_code == 200
+    answer = relay.post(f"/introductions/{intro_id}/reroute", data={"to_member_id": huge})
+    assert answer.status_code == 303
+    assert status_of(app, intro_id) == "in_progress"

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from maillon.api.errors import pydantic_fields
 from maillon.api.idempotency import Reply
-from maillon.api.registry import operation
+from maillon.api.registry import MAX_ID, operation
 from maillon.api.schemas import Body, Profile, Purpose
 from maillon.db import db
 from maillon.errors import ValidationFailed
@@ -73,7 +73,7 @@ def member_paths(member: Member, member_id: int) -> Reply:
 
 
 class IntroductionIn(Body):
-    target_id: int = Field(ge=1)
+    target_id: int = Field(ge=1, le=MAX_ID)
     message: str = Field(max_length=3000)
     purpose: Purpose
     path: int = Field(0, ge=0, le=9, description="Index into GET /members/{id}/paths.")
@@ -110,7 +110,8 @@ class ListArgs(BaseModel):
 class ForwardIn(Body):
     note: str = Field("", max_length=2000, description="Private, for the next member only.")
     vouch: str = Field("", max_length=2000, description="The target will see it.")
-    to_member_id: int | None = Field(None, ge=1, description="Reroute to this contact.")
+    to_member_id: int | None = Field(None, ge=1, le=MAX_ID,
+                                     description="Reroute to this contact.")
 
 
 class DeclineIn(Body):
@@ -279,7 +280,7 @@ def retry_introduction(member: Member, intro_id: int) -> Reply:
 
 
 class MessageIn(Body):
-    to_member_id: int = Field(ge=1)
+    to_member_id: int = Field(ge=1, le=MAX_ID)
     text: str = Field(max_length=5000)
 
 

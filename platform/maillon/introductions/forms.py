@@ -6,8 +6,9 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, RadioField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from maillon.introductions.records import MAX_ID
 from maillon.members.forms import purpose_choices
 
 MESSAGE_MAX = 2000
@@ -34,7 +35,8 @@ class ForwardForm(FlaskForm):
 
 
 class RerouteForm(FlaskForm):
-    to_member_id = IntegerField(_l("Pass it to"), validators=[InputRequired()])
+    to_member_id = IntegerField(_l("Pass it to"), validators=[InputRequired(),
+                                                              NumberRange(1, MAX_ID)])
     note = TextAreaField(_l("Private note to them"), validators=[Length(max=NOTE_MAX)])
     vouch = TextAreaField(_l("Vouch (optional)"), validators=[Length(max=NOTE_MAX)])
 

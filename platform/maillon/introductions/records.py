@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +24,10 @@ from maillon.tenancy.models import Instance
 
 MAX_NOTE = 2000
 MAX_TEXT = 3000
+#: The largest id a database integer holds: any larger one in a URL names nothing.
+MAX_ID = 2**63 - 1
+# Control characters break rendering, and PostgreSQL refuses NUL in text: they are dropped.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _visible_to(member: Member) -> Any:
@@ -42,7 +47,7 @@ def access_introduction(session: Session, instance: Instance, member: Member, in
     """
     query = select(Introduction).where(Introduction.instance_id == instance.id,
                                        Introduction.id == intro_id)
-    if member.instance_id != instance.id:
+    if member.instance_id != instance.id or not 0 < intro_id <= MAX_ID:
         raise NotFound()
     if not member.is_moderator:
         query = query.where(_visible_to(member))
@@ -113,7 +118,7 @@ def chain_members(session: Session, intro: Introduction) -> list[Member]:
 
 def clean_text(value: str | None, field: str, *, limit: int, minimum: int = 0) -> str:
     """Stripped text within bounds, or a validation error naming the field."""
-    text = (value or "").strip()
+    text = _CONTROL.sub("", value or "").strip()
     if len(text) > limit:
         raise ValidationFailed({field: _("Use at most %(n)d characters.", n=limit)})
     if len(text) < minimum:

@@ -128,6 +128,7 @@ def list_introductions(session: Session, instance: Instance, member: Member, rol
             IntroductionHop.instance_id == instance.id, IntroductionHop.member_id == member.id)))
     total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
     per_page = max(1, min(per_page, 100))
+    page = max(1, min(page, 10_000))
     rows = list(session.scalars(query.order_by(Introduction.created_at.desc(),
                                                Introduction.id.desc())
                                 .offset((max(page, 1) - 1) * per_page).limit(per_page)))
@@ -172,6 +173,7 @@ def list_direct_messages(session: Session, instance: Instance, member: Member, p
         (DirectMessage.sender_id == member.id) | (DirectMessage.recipient_id == member.id))
     total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
     per_page = max(1, min(per_page, 100))
+    page = max(1, min(page, 10_000))
     rows = list(session.scalars(query.order_by(DirectMessage.created_at.desc(),
                                                DirectMessage.id.desc())
                                 .offset((max(page, 1) - 1) * per_page).limit(per_page)))
