@@ -13,6 +13,7 @@ import logging
 import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -28,7 +29,7 @@ from maillon.tenancy.models import Instance
 
 log = logging.getLogger(__name__)
 
-TEXTS = {
+TEXTS: dict[str, dict[str, Any]] = {
     "fr": {
         "message": (
             "Bonjour, j'ai lu votre profil avec attention. Je cherche {seek} et je pense que "
@@ -123,7 +124,7 @@ class _Maker:
         """Pass the request on ``times`` times (until delivered when None)."""
         done = 0
         while intro.status == "in_progress" and (times is None or done < times):
-            holder = self.member(intro.holder_id)  # type: ignore[index]
+            holder = self.member(intro.holder_id)  # type: ignore[arg-type]
             name = self.member(intro.requester_id).name
             try:
                 intro = services.forward_introduction(
