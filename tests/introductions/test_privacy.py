@@ -82,5 +82,9 @@ def test_full_shows_everything_but_who_declined(app, create_member):
     world.call(services.forward_introduction, a, intro.id)
     world.call(services.decline_introduction, b, intro.id, reason="busy month")
     mine = view(world, intro.id, r)
-    assert [m.id if m else None for m in mine["chain"]] == [a, None, c]
-    assert all(e["actor"] is None or e["actor"].id != b for e in mine["events"])
+    # Once it stopped, the requester sees none of that chain, nor how far it went: a blank
+    # where the decliner stood, or the last forward's recipient, would name them.
+    assert mine["chain"] == [None, None, None]
+    assert mine["current_hop"] is None
+    assert all(e["actor"] is None or e["actor"].id == r for e in mine["events"])
+    assert all(e["position"] is None and "to" not in e["data"] for e in mine["events"])

@@ -90,6 +90,9 @@ class IntroductionState(BaseModel):
 class IntroductionOut(IntroductionState):
     model_config = {"extra": "allow"}
 
+    current_hop: int | None = Field(  # type: ignore[assignment]
+        description="As in IntroductionState; null for the requester of a declined or expired "
+        "request, whose progress would point at who stopped it.")
     role: str
     purpose: str
     message: str

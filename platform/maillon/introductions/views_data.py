@@ -50,7 +50,8 @@ def visible_path_ids(instance: Instance, intro: Introduction, viewer: Member) ->
 
 
 def _event_view(event: IntroductionEvent, viewer: Member, role: str, *, shown: set[int],
-                people: dict[int, Member], upstream_of: dict[int, int | None]) -> dict[str, Any]:
+                people: dict[int, Member], upstream_of: dict[int, int | None],
+                stopped: set[int]) -> dict[str, Any]:
     """One timeline entry with only what this viewer may read."""
     data = event.data or {}
     own = event.actor_id == viewer.id
@@ -83,8 +84,14 @@ def _event_view(event: IntroductionEvent, viewer: Member, role: str, *, shown: s
         out["message"] = data["message"]
     elif event.kind == "thanked":
         out["message"] = data.get("message", "")
+    position = event.position
+    if role == "requester" and event.attempt in stopped:
+        # An attempt that stopped: who carried it how far would point at who stopped it.
+        actor = actor if own else None
+        position = None
+        out.pop("to", None)
     return {"id": event.id, "kind": event.kind, "at": event.created_at,
-            "attempt": event.attempt, "position": event.position, "actor": actor, "data": out}
+            "attempt": event.attempt, "position": position, "actor": actor, "data": out}
 
 
 def introduction_view(session: Session, instance: Instance, intro: Introduction,
@@ -101,6 +108,8 @@ def introduction_view(session: Session, instance: Instance, intro: Introduction,
     ids |= {e.data["to"] for e in events if isinstance((e.data or {}).get("to"), int)}
     people = members_by_id(session, instance, list(ids))
     upstream_of: dict[int, int | None] = {h.attempt: h.position for h in mine}
+    stopped = {e.attempt for e in events if e.kind in ("declined", "expired")}
+    blind = role == "requester" and intro.status in ("declined", "expired")
     if role == "target":
         upstream_of = {}
     current = [h for h in hops if h.attempt == intro.attempt]
@@ -126,9 +135,10 @@ def introduction_view(session: Session, instance: Instance, intro: Introduction,
     return {
         "introduction": intro, "id": intro.id, "status": intro.status, "role": role,
         "purpose": intro.purpose, "message": intro.message, "attempt": intro.attempt,
-        "hops": intro.hops, "current_hop": intro.current_hop,
+        "hops": intro.hops, "current_hop": None if blind else intro.current_hop,
         "requester": people.get(intro.requester_id), "target": people.get(intro.target_id),
-        "chain": [people.get(m) if m in shown else None for m in intro.path[1:-1]],
+        "chain": [people.get(m) if m in shown and not blind else None
+                  for m in intro.path[1:-1]],
         "holder": people.get(intro.holder_id) if intro.holder_id in shown else None,
         "deadline": intro.hop_deadline if holding or role in ("requester", "moderator")
         else None,
@@ -147,5 +157,5 @@ def introduction_view(session: Session, instance: Instance, intro: Introduction,
         "created_at": intro.created_at, "delivered_at": intro.delivered_at,
         "closed_at": intro.closed_at,
         "events": [_event_view(e, viewer, role, shown=shown, people=people,
-                               upstream_of=upstream_of) for e in events],
+                               upstream_of=upstream_of, stopped=stopped) for e in events],
     }
