@@ -88,3 +88,21 @@ def test_full_shows_everything_but_who_declined(app, create_member):
     assert mine["current_hop"] is None
     assert all(e["actor"] is None or e["actor"].id == r for e in mine["events"])
     assert all(e["position"] is None and "to" not in e["data"] for e in mine["events"])
+
+
+def test_shown_chance_reveals_no_one_elses_rating(app, create_member):
+    """The chance shown for a chain is the same whatever the others' private ratings."""
+    from maillon.network import services as network
+
+    world, (r, a, b, c, t) = community(app, create_member, "reseau")
+    before = [p.trust for p in world.call(services.find_chains, r, t).paths]
+    direct = [p.trust for p in world.call(services.find_chains, r, a).paths]
+    for rater, other in ((a, r), (b, a), (c, b), (t, c)):
+        row = world.run(network.find_connection_between, rater, other)
+        world.call(network.set_trust, rater, row.id, 1)
+    assert [p.trust for p in world.call(services.find_chains, r, t).paths] == before
+    assert [p.trust for p in world.call(services.find_chains, r, a).paths] == direct
+    # The viewer's own rating does move it.
+    row = world.run(network.find_connection_between, r, a)
+    world.call(network.set_trust, r, row.id, 1)
+    assert world.call(services.find_chains, r, t).paths[0].trust < before[0]

@@ -8,20 +8,26 @@ learned from the instance's own relays.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from maillon.errors import Forbidden, ValidationFailed
-from maillon.introductions.chains import Chain, best_chains, chain_probability
+from maillon.introductions.chains import (
+    Chain,
+    best_chains,
+    chain_probability,
+    default_link_prob,
+)
 from maillon.introductions.models import IntroductionHop
 from maillon.members.models import PURPOSES, Member, default_contact_policy
 from maillon.members.services import access_member
 from maillon.network.graph import graph_for
-from maillon.network.graphcore import TrustGraph
+from maillon.network.graphcore import TRUST_DEFAULT, TrustGraph
 from maillon.network.services import are_connected
 from maillon.tenancy.models import Instance
 
@@ -123,6 +129,26 @@ def visible_in_paths(instance: Instance, intermediaries: Collection[int]) -> lis
     return [mode == "full" or i == 0 for i in range(len(intermediaries))]
 
 
+def shown_chance(graph: TrustGraph, nodes: Sequence[int], viewer_id: int,
+                 hop_factor: float) -> float:
+    """The chance of a chain as shown to ``viewer_id``: from the viewer's own ratings only.
+
+    Chains are ranked on everyone's real ratings, but a figure computed from them would let
+    the viewer solve for another member's private rating (their own rating and the formula
+    are known). So the links the viewer is on count the viewer's rating on both sides, and
+    every other link counts as neutral.
+    """
+    chance = hop_factor ** max(len(nodes) - 2, 0)
+    for a, b in zip(nodes, nodes[1:], strict=False):
+        if viewer_id in (a, b):
+            ratings = graph.trust_between(viewer_id, b if a == viewer_id else a)
+            own = ratings[0] if ratings is not None else TRUST_DEFAULT
+        else:
+            own = TRUST_DEFAULT
+        chance *= float(default_link_prob(np.asarray(own), np.asarray(own)))
+    return chance
+
+
 def find_chains(session: Session, instance: Instance, viewer: Member, target_id: int,
                 limit: int = 3) -> ChainsView:
     """The chains from the viewer to a member, best first, as the instance lets them be seen.
@@ -143,9 +169,11 @@ def find_chains(session: Session, instance: Instance, viewer: Member, target_id:
     members = {m.id: m for m in session.scalars(select(Member).where(
         Member.instance_id == instance.id, Member.id.in_(wanted)))} if wanted else {}
     paths = []
+    factor = relay_factor(session, instance)
     for chain in chains:
         shown = visible_in_paths(instance, chain.intermediaries)
-        paths.append(PathView(hops=chain.hops, trust=chain.probability, chain=chain, members=[
+        trust = shown_chance(graph, chain.nodes, viewer.id, factor)
+        paths.append(PathView(hops=chain.hops, trust=trust, chain=chain, members=[
             members.get(m) if ok else None for m, ok in zip(chain.intermediaries, shown,
                                                               strict=True)]))
     return ChainsView(degree=degree, paths=paths)
@@ -160,12 +188,13 @@ def rank_reroutes(session: Session, instance: Instance, holder_id: int, target_i
     graph = graph_for(session, instance)
     blocked = unavailable_ids(session, instance) | avoid
     factor = relay_factor(session, instance)
-    scored: list[tuple[int, float]] = []
+    scored: list[tuple[int, float, float]] = []
     for contact in graph.neighbours(holder_id)[:500]:
         if contact in blocked or contact == holder_id:
             continue
         if contact == target_id:
-            scored.append((contact, chain_probability(graph, [holder_id, target_id], factor)))
+            scored.append((contact, chain_probability(graph, [holder_id, target_id], factor),
+                           shown_chance(graph, [holder_id, target_id], holder_id, factor)))
             continue
         if budget < 2:
             continue
@@ -173,9 +202,11 @@ def rank_reroutes(session: Session, instance: Instance, holder_id: int, target_i
                            avoid=blocked | {holder_id})
         if tail:
             nodes = [holder_id, *tail[0].nodes]
-            scored.append((contact, chain_probability(graph, nodes, factor)))
+            scored.append((contact, chain_probability(graph, nodes, factor),
+                           shown_chance(graph, nodes, holder_id, factor)))
+    # Ranked on the real chances, shown with the holder's own ratings only (see shown_chance).
     scored.sort(key=lambda item: -item[1])
-    return scored[:limit]
+    return [(contact, shown) for contact, _real, shown in scored[:limit]]
 
 
 def plan_path(session: Session, instance: Instance, requester: Member, target: Member, *,
