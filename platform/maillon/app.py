@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import uuid
 from pathlib import Path
@@ -16,10 +17,14 @@ from maillon import i18n
 from maillon.config import load_process_config
 from maillon.db import db
 from maillon.extensions import csrf, limiter, login_manager
+from maillon.pagination import BoundedIntConverter
 from maillon.tenancy import resolution
 from maillon.tenancy.registry import InstanceRegistry
 
 log = logging.getLogger("maillon")
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+       "script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'; "
+       "object-src 'none'")
 
 
 class InstanceCookieSessions(SecureCookieSessionInterface):
@@ -32,9 +37,13 @@ class InstanceCookieSessions(SecureCookieSessionInterface):
 
 def _secret_key(var_dir: Path) -> str:
     path = var_dir / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+    try:  # created readable by the owner only, never briefly world-readable
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
     return path.read_text().strip()
 
 
@@ -53,8 +62,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["RATELIMIT_STORAGE_URI"] = config["RATELIMIT_STORAGE_URI"]
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    # Behind HTTPS (what e-mail links say), the session cookie never travels in clear.
+    app.config.setdefault("SESSION_COOKIE_SECURE", app.config["SERVER_NAME_SCHEME"] == "https"
+                          and not app.config["LOCAL_LINKS"])
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     app.session_interface = InstanceCookieSessions()
+    app.url_map.converters["int"] = BoundedIntConverter
 
     app.extensions["maillon.instances"] = InstanceRegistry(
         Path(app.config["INSTANCES_DIR"]), Path(app.config["THEMES_DIR"]))
@@ -121,6 +134,11 @@ def _register_request_id(app: Flask) -> None:
     @app.after_request
     def _send_request_id(response: Any) -> Any:
         response.headers["X-Request-Id"] = g.get("request_id", "")
+        # No framing (clickjacking), no sniffing, no scripts but our own files.
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         return response
 
 

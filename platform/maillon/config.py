@@ -57,6 +57,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TRUSTED_PROXIES", int, 0, "How many reverse proxies in front of the app set "
             "X-Forwarded-For and X-Forwarded-Proto. 0: use the connecting address. Behind a "
             "proxy, set it: login throttling counts per client address."),
+    Setting("MAIL_RATE_LIMIT", str, "5 per hour;20 per day", "Mails a visitor can have sent "
+            "to one address (confirmation link again, password reset), per address."),
+    Setting("REGISTRATION_RATE_LIMIT", str, "20 per hour", "Registrations per client address."),
     Setting("PASSWORD_HASH_METHOD", str, "scrypt", "Werkzeug password hash method."),
     Setting("MAX_PHOTO_BYTES", int, 5 * 1024 * 1024, "Largest accepted profile photo upload."),
     Setting("SESSION_DAYS", int, 30, "How long a login session lives without activity."),

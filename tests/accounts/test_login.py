@@ -176,3 +176,45 @@ def test_behind_a_proxy_throttling_counts_each_client(app_config, create_member)
     assert [attempt("203.0.113.7", f"n{i}@example.org") for i in range(11)][-1] == 429
     assert attempt("198.51.100.9", member.email) == 401  # another client is still heard
     app.extensions["maillon.engine"].dispose()
+
+
+def test_mail_sending_forms_are_limited_per_address(client_for, create_member):
+    member = create_member("reseau")
+    statuses = []
+    for n in range(7):  # from several "addresses": the per-address limit still holds
+        client = client_for("reseau")
+        client.environ_base["REMOTE_ADDR"] = f"10.0.0.{n + 1}"
+        statuses.append(client.post("/forgot-password", data={"email": member.email})
+                        .status_code)
+    assert statuses[:5] == [200] * 5
+    assert statuses[5:] == [429, 429]
+
+
+def test_a_reset_ends_every_other_reset_link(client_for, create_member, mail, run_jobs):
+    member = create_member("reseau")
+    client = client_for("reseau")
+    client.post("/forgot-password", data={"email": member.email})
+    client.post("/forgot-password", data={"email": member.email})
+    run_jobs()
+    links = [re.search(r"http://reseau\.localhost(/reset-password/\S+)", mail.body(m))[1]
+             for m in mail.to(member.email)]
+    assert len(links) == 2
+    new = {"password": "a brand new one", "confirm": "a brand new one"}
+    assert client.post(links[0], data=new).status_code == 302
+    assert client_for("reseau").post(links[1], data=new).status_code == 200  # refused
+
+
+def test_registering_a_known_address_costs_the_same_hash(ctx, instances, create_member,
+                                                         monkeypatch):
+    from maillon import security
+    from maillon.accounts import services
+    from maillon.db import db
+
+    create_member("academia", email="known@example.org")
+    calls = []
+    real = security.generate_password_hash
+    monkeypatch.setattr(security, "generate_password_hash",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    services.register_member(db.session, instances["academia"], email="known@example.org",
+                             password="a long password", name="Someone")
+    assert calls == [1]

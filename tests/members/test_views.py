@@ -220,3 +220,14 @@ def test_page_renders_in_the_members_language(create_member: Callable[..., Membe
     html = login(english, "acme").get(f"/members/{french.id}").get_data(as_text=True)
     assert 'lang="en"' in html
 
+
+
+def test_numbers_beyond_the_database_never_500(create_member, login) -> None:
+    member = create_member("acme", locale="en")
+    client = login(member, "acme")
+    huge = "9" * 25
+    assert client.get(f"/members/{huge}").status_code == 404
+    for path in ("/members", "/notifications", "/network", "/search?q=x", "/introductions",
+                 f"/members/{member.id}/contacts"):
+        sep = "&" if "?" in path else "?"
+        assert client.get(f"{path}{sep}page={huge}").status_code == 200, path

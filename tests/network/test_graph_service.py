@@ -59,3 +59,15 @@ def test_snapshot_is_saved_and_loaded(app, create_member):
         app.extensions["maillon.graphs"].clear()  # a new worker starts from the snapshot
     _connect(app, "academia", b, c)
     assert _degrees(app, "academia", a, [b.id, c.id]) == {b.id: 1, c.id: 2}
+
+
+def test_a_snapshot_from_another_database_is_ignored(app, create_member):
+    """var/ kept across a database reset must not hide the new database's connections."""
+    a, b = create_member("reseau"), create_member("reseau")
+    with app.app_context():
+        folder = graph.graph_dir(app, "reseau")
+        stale = graph.TrustGraph.from_connections([1], [2], watermark=10_000)
+        stale.save(folder / "10000")
+    _connect(app, "reseau", a, b)
+    app.extensions.get("maillon.graphs", {}).clear()  # a new process
+    assert _degrees(app, "reseau", a, [b.id]) == {b.id: 1}

@@ -43,3 +43,32 @@ def test_loopback_root_lists_instances(app):
     body = response.get_data(as_text=True)
     for slug in ("academia", "acme", "reseau"):
         assert f"/i/{slug}/" in body
+
+
+def test_path_prefix_is_refused_on_an_instance_domain(app):
+    """On acme's own domain, /i/reseau/ must not serve reseau (one origin per tenant)."""
+    client = app.test_client()
+    assert client.get("/i/reseau/", headers={"Host": "acme.localhost"}).status_code == 404
+    assert client.get("/i/reseau/login",
+                      headers={"Host": "network.acme.example"}).status_code == 404
+    assert client.get("/i/reseau/", headers={"Host": "127.0.0.1:5000"}).status_code == 200
+
+
+def test_dev_outbox_only_on_loopback(app_config):
+    from maillon import create_app
+
+    app = create_app({**app_config, "DEV_OUTBOX": True})
+    client = app.test_client()
+    assert client.get("/dev/outbox", headers={"Host": "127.0.0.1:5000"}).status_code == 200
+    assert client.get("/dev/outbox", headers={"Host": "acme.localhost"}).status_code == 404
+    assert client.get("/dev/outbox", headers={"Host": "evil.example"}).status_code == 404
+    app.extensions["maillon.engine"].dispose()
+
+
+def test_pages_carry_security_headers(client_for):
+    response = client_for("acme").get("/login")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "<script>" not in response.get_data(as_text=True)

@@ -99,6 +99,8 @@ def register_member(session: Session, instance: Instance, *, email: str, passwor
 
     existing = find_member_by_email(session, instance, email)
     if existing is not None:
+        if not reveal:
+            _hash(password)  # the same work as a new registration: timing must not tell
         if reveal:
             raise Conflict("email_taken", str(_l("This address is already registered.")),
                            fields={"email": "taken"})
@@ -288,6 +290,10 @@ def reset_password(session: Session, instance: Instance, token: str, password: s
         member.status = "pending" if instance.setting("registration.policy") == "approval" \
             else "active"
     end_all_sessions(session, member)
+    # Any other reset link still in a mailbox stops working too.
+    session.execute(update(EmailToken).where(
+        EmailToken.instance_id == instance.id, EmailToken.member_id == member.id,
+        EmailToken.purpose == "reset", EmailToken.used_at.is_(None)).values(used_at=utcnow()))
     session.commit()
     return member
 

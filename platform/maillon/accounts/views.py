@@ -19,6 +19,7 @@ from maillon.accounts.forms import (
 from maillon.db import db
 from maillon.errors import ServiceError
 from maillon.extensions import limiter
+from maillon.pagination import MAX_ID
 from maillon.security import is_local_path
 from maillon.tenancy.rendering import render
 
@@ -34,6 +35,20 @@ def _login_email_key() -> str:
     return f"{g.instance.slug}:login:{email}"
 
 
+def _mail_limit() -> str:
+    return str(current_app.config["MAIL_RATE_LIMIT"])
+
+
+def _mail_email_key() -> str:
+    """Per address and instance: nobody can flood one mailbox through these forms."""
+    email = (request.form.get("email") or "").strip().lower()
+    return f"{g.instance.slug}:mail:{request.endpoint}:{email}"
+
+
+def _registration_limit() -> str:
+    return str(current_app.config["REGISTRATION_RATE_LIMIT"])
+
+
 def _apply_field_errors(form: Any, exc: ServiceError) -> None:
     for name, problem in exc.fields.items():
         field = getattr(form, name, None)
@@ -44,6 +59,7 @@ def _apply_field_errors(form: Any, exc: ServiceError) -> None:
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_registration_limit, methods=["POST"])
 def register() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("tenancy.home"))
@@ -89,6 +105,8 @@ def verify_email(token: str) -> Any:
 
 
 @bp.route("/verify", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_mail_limit, methods=["POST"], key_func=_mail_email_key)
 def resend_verification() -> Any:
     form = EmailForm()
     if form.validate_on_submit():
@@ -140,6 +158,7 @@ def logout() -> Any:
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_mail_limit, methods=["POST"], key_func=_mail_email_key)
 def forgot_password() -> Any:
     form = EmailForm()
     if form.validate_on_submit():
@@ -174,6 +193,8 @@ def approvals() -> Any:
     invite_form = InviteForm()
     if request.method == "POST" and request.form.get("action") in ("approve", "reject"):
         member_id = request.form.get("member_id", type=int) or 0
+        if not 0 < member_id <= MAX_ID:
+            abort(404)
         if request.form["action"] == "approve":
             services.approve_member(db.session, g.instance, current_user, member_id)
             flash(_("Member approved."), "success")

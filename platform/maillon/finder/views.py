@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from maillon.db import db
 from maillon.errors import ServiceError
 from maillon.finder.services import search_members
+from maillon.pagination import page_arg
 from maillon.tenancy.rendering import render
 
 bp = Blueprint("finder", __name__, template_folder="templates")
@@ -32,7 +33,7 @@ def search() -> Any:
         "location": args.get("location") or None, "skill": args.get("skill") or None,
         "open_to_opportunities": _bool_arg("open"),
         "degree": int(degree) if degree in ("1", "2", "3") else None}
-    page = args.get("page", 1, type=int) or 1
+    page = page_arg()
     error = None
     outcome = None
     if text or any(filters.values()):

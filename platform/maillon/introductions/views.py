@@ -29,6 +29,7 @@ from maillon.introductions.forms import (
 from maillon.introductions.models import Introduction
 from maillon.members.models import default_contact_policy
 from maillon.members.services import access_member
+from maillon.pagination import page_arg
 from maillon.tenancy.rendering import render
 
 bp = Blueprint("introductions", __name__, template_folder="templates", static_folder="static",
@@ -144,7 +145,7 @@ def index() -> Any:
     tab = request.args.get("tab", "sent")
     if tab not in TABS:
         tab = "sent"
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_arg()
     total, rows = services.list_introductions(db.session, g.instance, current_user, tab,
                                               page=page, per_page=PER_PAGE)
     items = [(intro, services.introduction_view(db.session, g.instance, intro, current_user))

@@ -99,7 +99,9 @@ def count_members(session: Session, instance: Instance) -> int:
 
 
 def set_member_locale(session: Session, member: Member, locale: str) -> None:
+    """Record the member's language (the switcher); it also picks their search stemming."""
     member.locale = locale
+    member_changed.send(session, member=member)
     session.commit()
 
 

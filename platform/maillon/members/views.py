@@ -24,6 +24,7 @@ from maillon.members.forms import (
 from maillon.members.models import Member
 from maillon.network.forms import ActionForm, ConnectForm
 from maillon.network.visibility import badges_for, profile_network
+from maillon.pagination import page_arg
 from maillon.tenancy.rendering import render
 
 bp = Blueprint("members", __name__, template_folder="templates")
@@ -64,7 +65,7 @@ def profile(member_id: int) -> Any:
 @bp.get("/members")
 @login_required
 def directory() -> Any:
-    page = request.args.get("page", 1, type=int) or 1
+    page = page_arg()
     total, members = services.list_directory(db.session, g.instance, current_user,
                                              page=page, per_page=PER_PAGE)
     pages = max(1, -(-total // PER_PAGE))

@@ -72,9 +72,17 @@ def _load(session: Session, app: Flask, instance: Instance) -> TrustGraph:
     snapshot = _latest_snapshot(graph_dir(app, instance.slug))
     if snapshot is not None:
         try:
-            return TrustGraph.load(snapshot)
+            graph = TrustGraph.load(snapshot)
         except (OSError, ValueError):
             log.warning("unreadable graph snapshot %s: rebuilding", snapshot, exc_info=True)
+        else:
+            newest = session.scalar(select(func.max(ConnectionChange.id)).where(
+                ConnectionChange.instance_id == instance.id)) or 0
+            if graph.watermark <= newest:
+                return graph
+            # A snapshot ahead of the changelog belongs to another database (var/ kept
+            # across a database reset): it would hide every change up to its watermark.
+            log.warning("graph snapshot %s is ahead of the database: rebuilding", snapshot)
     return build_graph(session, instance)
 
 

@@ -20,6 +20,7 @@ from maillon.members.services import VISIBLE_STATUSES, get_member
 from maillon.network import services
 from maillon.network.forms import AcceptForm, ActionForm, ConnectForm, TrustForm, trust_labels
 from maillon.network.visibility import badges_for, list_contacts
+from maillon.pagination import page_arg
 from maillon.tenancy.rendering import render
 
 bp = Blueprint("network", __name__, template_folder="templates", static_folder="static",
@@ -62,7 +63,7 @@ def _pages(total: int, per_page: int) -> int:
 @login_required
 def my_network() -> Any:
     me = _me()
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_arg()
     total, connections = services.list_connections(db.session, g.instance, me,
                                                    status="connected", page=page,
                                                    per_page=PER_PAGE)
@@ -199,7 +200,7 @@ def trust(connection_id: int) -> Any:
 @login_required
 def contacts(member_id: int) -> Any:
     me = _me()
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_arg()
     try:
         owner, total, members = list_contacts(db.session, g.instance, me, member_id,
                                               page=page, per_page=PER_PAGE)

@@ -15,6 +15,7 @@ from maillon.db import db, utcnow
 from maillon.members.services import get_member
 from maillon.notifications import services
 from maillon.notifications.forms import PreferencesForm
+from maillon.pagination import page_arg
 from maillon.tenancy.rendering import render
 
 bp = Blueprint("notifications", __name__, template_folder="templates", static_folder="static",
@@ -50,7 +51,7 @@ def time_ago(moment: datetime) -> str:
 @bp.get("/notifications")
 @login_required
 def index() -> Any:
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     total, rows, unread = services.read_notifications(db.session, g.instance, current_user,
                                                       page=page, per_page=PER_PAGE)
     g.pop("unread_notifications", None)  # the badge counts after this page was seen

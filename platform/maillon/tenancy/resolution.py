@@ -55,11 +55,22 @@ def resolve_instance() -> None:
     # member Flask-Login cached for the previous request (it may be another instance's).
     g.pop("_login_user", None)
     registry = get_registry()
-    slug = request.environ.get(SLUG_ENVIRON_KEY) or registry.hosts.get(request_host())
+    host = request_host()
+    prefixed = request.environ.get(SLUG_ENVIRON_KEY)
+    if prefixed is not None and host in registry.hosts:
+        # /i/<slug>/ is for development hosts: on an instance's own domain it would let one
+        # origin serve every tenant (shared cookies and scripts).
+        abort(404)
+    if (request.endpoint or "").startswith("dev.") and (
+            prefixed is not None or host not in LOOPBACK_HOSTS):
+        abort(404)  # the development outbox holds every tenant's mail: loopback only
+    slug = prefixed or registry.hosts.get(host)
     if slug is None or slug not in registry.configs:
-        if SLUG_ENVIRON_KEY not in request.environ and (
-                request.endpoint in DEPLOYMENT_ENDPOINTS
-                or (request.endpoint == "tenancy.home" and request_host() in LOOPBACK_HOSTS)):
+        loopback = host in LOOPBACK_HOSTS
+        if prefixed is None and (
+                request.endpoint == "static"
+                or (request.endpoint in DEPLOYMENT_ENDPOINTS and loopback)
+                or (request.endpoint == "tenancy.home" and loopback)):
             return
         abort(404)
     instance = find_instance_by_slug(db.session, slug)

@@ -15,3 +15,13 @@ document.addEventListener("DOMContentLoaded", function () {
     update();
   });
 });
+
+// A second click on a sent form does nothing (the server is idempotent anyway).
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("form[data-once]").forEach(function (form) {
+    form.addEventListener("submit", function (e) {
+      if (form.dataset.sent) { e.preventDefault(); return; }
+      form.dataset.sent = "1";
+    });
+  });
+});
