@@ -222,8 +222,9 @@ def _suggest(
             continue
         maxdist = 2 if len(plain) >= 6 else 1
         near = snap.terms_within("word", plain, maxdist, prefix=1) - {plain}
-        best = max(near, key=lambda t: (snap.doc_frequency("word", t), t), default=None)
-        if best is None or snap.doc_frequency("word", best) <= df:
+        live = {t: snap.live_frequency("word", t) for t in near}
+        best = max((t for t in near if live[t]), key=lambda t: (live[t], t), default=None)
+        if best is None or live[best] <= df:
             continue
         lowered = suggestion.casefold()
         at = lowered.find(word.text)

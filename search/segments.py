@@ -273,6 +273,12 @@ class Snapshot:
             self._df[key] = df
         return df
 
+    def live_frequency(self, field: str, term: str) -> int:
+        """Documents still in the index holding ``term`` (deleted ones keep their terms in
+        the lexicon until a merge: suggestions must not surface a removed profile's words)."""
+        ids = self.postings(field, term)[0]
+        return int(self.live[ids].sum()) if len(ids) else 0
+
     def idf(self, field: str, term: str) -> float:
         df = self.doc_frequency(field, term)
         return float(np.log(1.0 + (self.size - df + 0.5) / (df + 0.5)))
