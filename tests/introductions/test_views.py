@@ -297,3 +297,23 @@ def test_out_of_range_numbers_are_not_errors(app, create_member, login):
     answer = relay.post(f"/introductions/{intro_id}/reroute", data={"to_member_id": huge})
     assert answer.status_code == 303
     assert status_of(app, intro_id) == "in_progress"
+
+
+def test_messages_page_lists_sent_and_received(app, create_member, login):
+    from maillon.introductions import services as intro_services
+    from tests.introductions.world import World
+
+    world = World(app, create_member, slug="acme")
+    alice, bob, eve = world.members("Alice Ames", "Bob Berg", "Eve Evans")
+    world.connect(alice, bob)
+    world.call(intro_services.send_direct_message, alice, bob, "Lunch on Friday?")
+    world.call(intro_services.send_direct_message, bob, alice, "Gladly <b>yes</b>")
+    with app.app_context():
+        bob_row = world.get(bob)
+        eve_row = world.get(eve)
+    page = login(bob_row, "acme").get("/messages").get_data(as_text=True)
+    assert "Lunch on Friday?" in page and "From Alice Ames" in page
+    assert "Gladly &lt;b&gt;yes&lt;/b&gt;" in page and "To Alice Ames" in page
+    assert f"/members/{alice}/message" in page  # reply
+    other = login(eve_row, "acme").get("/messages").get_data(as_text=True)
+    assert "Lunch on Friday?" not in other

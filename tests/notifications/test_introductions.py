@@ -197,7 +197,7 @@ def test_direct_message_notifies_the_recipient(world, mail, run_jobs):
     text = "Hello Tom, " + "I would love to compare notes on graph partitioning. " * 5
     world.call(intros.send_direct_message, r, t, text)
     [(kind, actor, sentence, link)] = told(world, t)
-    assert (kind, actor, link) == ("direct_message", r, ("members.profile", {"member_id": r}))
+    assert (kind, actor, link) == ("direct_message", r, ("introductions.messages", {}))
     assert sentence.startswith("Rita Requester sent you a message: “Hello Tom, I would love")
     assert sentence.endswith("…”") and len(sentence) < 200
     run_jobs()

@@ -31,6 +31,7 @@ from maillon.members.models import default_contact_policy
 from maillon.members.services import access_member
 from maillon.pagination import page_arg
 from maillon.tenancy.rendering import render
+from maillon.introductions.records import members_by_id
 
 bp = Blueprint("introductions", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/introductions")
@@ -153,6 +154,20 @@ def index() -> Any:
     pages = max(1, -(-total // PER_PAGE))
     return render("introductions/index.html", tab=tab, tabs=TABS, items=items, total=total,
                   page=min(page, pages), pages=pages)
+
+
+@bp.get("/messages")
+@login_required
+def messages() -> Any:
+    """Direct messages sent and received, newest first, with a reply link."""
+    page = page_arg()
+    total, rows = services.list_direct_messages(db.session, g.instance, current_user,
+                                                page=page, per_page=PER_PAGE)
+    people = members_by_id(db.session, g.instance, list(
+        {m.sender_id for m in rows} | {m.recipient_id for m in rows}))
+    pages = max(1, -(-total // PER_PAGE))
+    return render("introductions/messages.html", rows=rows, people=people, total=total,
+                  page=min(page, pages), pages=pages, tabs=TABS)
 
 
 @bp.get("/introductions/<int:intro_id>")

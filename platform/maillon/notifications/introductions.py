@@ -37,8 +37,8 @@ def _introduction(n: Notification) -> Link:
     return "introductions.index", {}
 
 
-def _sender(n: Notification) -> Link:
-    return "members.profile", {"member_id": n.actor_id or n.member_id}
+def _messages(n: Notification) -> Link:
+    return "introductions.messages", {}
 
 
 def _kind(name: str, label: Any, sentence: Callable[[str, Mapping[str, Any]], str], *,
@@ -138,7 +138,7 @@ _kind("introduction_thanked", _l("Thanks for introductions you passed on"), _tha
       email=False)
 _kind("introduction_withdrawn", _l("Requests withdrawn while you held them"), _withdrawn,
       email=False)
-_kind("direct_message", _l("Direct messages"), _direct_message, email=True, link=_sender)
+_kind("direct_message", _l("Direct messages"), _direct_message, email=True, link=_messages)
 
 
 # --- Receivers ---------------------------------------------------------------------------------
