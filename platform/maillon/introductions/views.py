@@ -27,11 +27,11 @@ from maillon.introductions.forms import (
     ThankForm,
 )
 from maillon.introductions.models import Introduction
+from maillon.introductions.records import members_by_id
 from maillon.members.models import default_contact_policy
 from maillon.members.services import access_member
 from maillon.pagination import page_arg
 from maillon.tenancy.rendering import render
-from maillon.introductions.records import members_by_id
 
 bp = Blueprint("introductions", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/introductions")
