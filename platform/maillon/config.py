@@ -62,6 +62,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REGISTRATION_RATE_LIMIT", str, "20 per hour", "Registrations per client address."),
     Setting("PASSWORD_HASH_METHOD", str, "scrypt", "Werkzeug password hash method."),
     Setting("MAX_PHOTO_BYTES", int, 5 * 1024 * 1024, "Largest accepted profile photo upload."),
+    Setting("API_TOKEN_DAYS", int, 180, "An API token unused for this many days stops "
+            "working (its owner logs in again)."),
     Setting("SESSION_DAYS", int, 30, "How long a login session lives without activity."),
     Setting("JOB_POLL_SECONDS", float, 0.5, "How often an idle worker looks for jobs."),
     Setting("SERVER_NAME_SCHEME", str, "https", "Scheme used in links written into e-mails."),

@@ -105,3 +105,25 @@ def test_login_is_rate_limited_per_email(api, app, create_member):
     other = create_member("reseau")
     response = _login(api("reseau"), other.email, environ_base={"REMOTE_ADDR": "10.0.1.1"})
     assert response.status_code == 201
+
+
+def test_an_unused_token_expires_and_use_is_recorded(app, client_for, create_member):
+    from datetime import timedelta
+
+    from sqlalchemy import select, update
+
+    from maillon.accounts.models import ApiToken
+    from maillon.db import db, utcnow
+    from tests.conftest import PASSWORD
+
+    member = create_member("acme")
+    client = client_for("acme")
+    token = client.post("/api/v1/tokens", json={"email": member.email, "password": PASSWORD}
+                        ).json["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    with app.app_context():
+        assert db.session.scalar(select(ApiToken.last_used_at)) is not None
+        db.session.execute(update(ApiToken).values(last_used_at=utcnow() - timedelta(days=181)))
+        db.session.commit()
+    assert client.get("/api/v1/me", headers=headers).status_code == 401

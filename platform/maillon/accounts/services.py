@@ -312,6 +312,13 @@ def find_member_by_api_token(session: Session, instance: Instance, token: str) -
         ApiToken.revoked_at.is_(None)))
     if row is None or row.member.status != "active":
         return None
+    now = utcnow()
+    last = row.last_used_at or row.created_at
+    if now - last > timedelta(days=int(current_app.config["API_TOKEN_DAYS"])):
+        return None  # unused for too long: log in again
+    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
+        row.last_used_at = now  # coarse, so that reads do not all become writes
+        session.commit()
     return row.member
 
 
