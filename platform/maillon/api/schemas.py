@@ -42,7 +42,7 @@ class Body(BaseModel):
 def _patch_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:
     """Document PATCH fields as they are checked: no default, null only where allowed."""
     _drop_null_defaults(schema)
-    nullable = getattr(model, "nullable", frozenset())
+    nullable: frozenset[str] = getattr(model, "nullable", frozenset())
     for name, prop in schema.get("properties", {}).items():
         branches = prop.get("anyOf", [])
         if name not in nullable and {"type": "null"} in branches:

@@ -19,8 +19,9 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import exists, insert, select
+from sqlalchemy import Table, exists, insert, select
 from sqlalchemy.orm import Session
 
 from maillon.db import utcnow
@@ -293,7 +294,7 @@ def load_endorsements(session: Session, instance: Instance, *, seed: int = 7,
                     "skill_key": skill_key(skill),
                     "created_at": (since or now) + timedelta(days=rng.randint(1, 60))})
     for row in endorsements:  # never in the future
-        row["created_at"] = min(row["created_at"], now)  # type: ignore[type-var]
+        row["created_at"] = min(cast(datetime, row["created_at"]), now)
     if endorsements:
         session.execute(insert(Endorsement), endorsements)
 
@@ -314,6 +315,7 @@ def load_endorsements(session: Session, instance: Instance, *, seed: int = 7,
             "status": "approved", "created_at": written, "updated_at": written,
             "approved_at": min(now, written + timedelta(days=rng.randint(0, 5)))})
     if recommendations:
-        session.execute(insert(Recommendation.__table__), recommendations)
+        # Core insert by column name ("relationship"; the mapped attribute is relationship_kind).
+        session.execute(insert(cast(Table, Recommendation.__table__)), recommendations)
     session.commit()
     return len(endorsements), len(recommendations)

@@ -100,7 +100,7 @@ def graph_for(session: Session, instance: Instance, app: Flask | None = None) ->
             ConnectionChange.instance_id == instance.id,
             ConnectionChange.id > entry.graph.watermark).order_by(ConnectionChange.id)).all()
         if rows:
-            entry.graph.apply(Change(*row) for row in rows)
+            entry.graph.apply(Change(*row) for row in rows)  # type: ignore[arg-type]
         return entry.graph
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, g, template_rendered
+from jinja2 import Template
 
 from maillon.tenancy.registry import get_registry
 
 
-def render_for(slug: str, template_name: str | list[str], **context: Any) -> str:
+def render_for(slug: str, template_name: str | list[str | Template], **context: Any) -> str:
     """Render a template for an instance (works outside a request: e-mails, workers)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     env = get_registry(app).environment(app, slug)
@@ -21,7 +22,7 @@ def render_for(slug: str, template_name: str | list[str], **context: Any) -> str
     return rendered
 
 
-def render(template_name: str | list[str], **context: Any) -> str:
+def render(template_name: str | list[str | Template], **context: Any) -> str:
     """Render a page for the current request's instance."""
     if g.get("instance_config") is None:
         from flask import render_template

@@ -8,6 +8,7 @@ database (the editable level); the file gives their initial value.
 
 from __future__ import annotations
 
+import builtins
 import re
 import tomllib
 from collections.abc import Mapping
@@ -27,14 +28,14 @@ class InstanceConfigError(Exception):
 @dataclass(frozen=True)
 class InstanceKey:
     key: str
-    type: type | tuple[type, ...]
+    type: builtins.type | tuple[builtins.type, ...]
     default: Any
     description: str
     choices: tuple[Any, ...] | None = None
     minimum: int | float | None = None
     maximum: int | float | None = None
     editable: bool = False
-    item_type: type | None = None
+    item_type: builtins.type | None = None
 
 
 KEYS: tuple[InstanceKey, ...] = (
@@ -116,13 +117,14 @@ def validate_value(spec: InstanceKey, value: Any) -> Any:
     if not isinstance(value, types):
         names = " or ".join(t.__name__ for t in types)
         raise ValueError(f"must be {names} (got {type(value).__name__} {value!r})")
-    if spec.item_type is not None and not all(isinstance(v, spec.item_type) for v in value):
+    checked: Any = value  # of its declared type from here on
+    if spec.item_type is not None and not all(isinstance(v, spec.item_type) for v in checked):
         raise ValueError(f"every item must be {spec.item_type.__name__}")
     if spec.choices is not None and value not in spec.choices:
         raise ValueError(f"must be one of {', '.join(map(str, spec.choices))} (got {value!r})")
-    if spec.minimum is not None and value < spec.minimum:
+    if spec.minimum is not None and checked < spec.minimum:
         raise ValueError(f"must be at least {spec.minimum} (got {value!r})")
-    if spec.maximum is not None and value > spec.maximum:
+    if spec.maximum is not None and checked > spec.maximum:
         raise ValueError(f"must be at most {spec.maximum} (got {value!r})")
     return value
 
