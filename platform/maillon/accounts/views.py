@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, request, session, url_for
+from flask import Blueprint, abort, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -18,7 +18,7 @@ from maillon.accounts.forms import (
 )
 from maillon.db import db
 from maillon.errors import ServiceError
-from maillon.extensions import limiter
+from maillon.extensions import limiter, login_limit, mail_limit, registration_limit
 from maillon.pagination import MAX_ID
 from maillon.security import is_local_path
 from maillon.tenancy.rendering import render
@@ -26,27 +26,15 @@ from maillon.tenancy.rendering import render
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
 
-def _login_limit() -> str:
-    return str(current_app.config["LOGIN_RATE_LIMIT"])
-
-
 def _login_email_key() -> str:
     email = (request.form.get("email") or "").strip().lower()
     return f"{g.instance.slug}:login:{email}"
-
-
-def _mail_limit() -> str:
-    return str(current_app.config["MAIL_RATE_LIMIT"])
 
 
 def _mail_email_key() -> str:
     """Per address and instance: nobody can flood one mailbox through these forms."""
     email = (request.form.get("email") or "").strip().lower()
     return f"{g.instance.slug}:mail:{request.endpoint}:{email}"
-
-
-def _registration_limit() -> str:
-    return str(current_app.config["REGISTRATION_RATE_LIMIT"])
 
 
 def _apply_field_errors(form: Any, exc: ServiceError) -> None:
@@ -59,7 +47,7 @@ def _apply_field_errors(form: Any, exc: ServiceError) -> None:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(_registration_limit, methods=["POST"])
+@limiter.limit(registration_limit, methods=["POST"])
 def register() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("tenancy.home"))
@@ -105,8 +93,8 @@ def verify_email(token: str) -> Any:
 
 
 @bp.route("/verify", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_mail_limit, methods=["POST"], key_func=_mail_email_key)
+@limiter.limit(login_limit, methods=["POST"])
+@limiter.limit(mail_limit, methods=["POST"], key_func=_mail_email_key)
 def resend_verification() -> Any:
     form = EmailForm()
     if form.validate_on_submit():
@@ -117,8 +105,8 @@ def resend_verification() -> Any:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=_login_email_key)
+@limiter.limit(login_limit, methods=["POST"])
+@limiter.limit(login_limit, methods=["POST"], key_func=_login_email_key)
 def login() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("tenancy.home"))
@@ -157,8 +145,8 @@ def logout() -> Any:
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_mail_limit, methods=["POST"], key_func=_mail_email_key)
+@limiter.limit(login_limit, methods=["POST"])
+@limiter.limit(mail_limit, methods=["POST"], key_func=_mail_email_key)
 def forgot_password() -> Any:
     form = EmailForm()
     if form.validate_on_submit():

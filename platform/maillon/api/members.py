@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from flask import current_app, g
+from flask import g
 from flask_babel import gettext as _
 from pydantic import BaseModel, Field
 
@@ -24,7 +24,7 @@ from maillon.api.schemas import (
     Relaying,
 )
 from maillon.db import db
-from maillon.extensions import limiter
+from maillon.extensions import limiter, registration_limit
 from maillon.members.models import Member
 from maillon.members.services import access_member, profile_dict, update_profile
 from maillon.network.visibility import badges_for
@@ -89,16 +89,12 @@ class MemberView(Profile):
     recommendations: list[RecommendationOut] = Field(description="Approved recommendations.")
 
 
-def _registration_limit() -> str:
-    return str(current_app.config["REGISTRATION_RATE_LIMIT"])
-
-
 @operation("POST", "/members", summary="Join the community", auth=False, idempotent=True,
            tag="accounts", body=RegisterIn, description=(
                "Where the instance confirms addresses without revealing them, the answer is "
                "202 with the same body whether the address is new or already registered. "
                "Rate-limited per client address (429 rate_limited)."),
-           decorators=(limiter.limit(_registration_limit, methods=["POST"]),),
+           decorators=(limiter.limit(registration_limit, methods=["POST"]),),
            responses={201: ("The new member (active, or pending an admin's approval)",
                             OwnProfile),
                       202: ("Check your mailbox: the address must be confirmed",

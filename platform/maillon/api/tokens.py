@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, request
+from flask import g, request
 from pydantic import BaseModel, Field
 
 from maillon.accounts.services import authenticate, issue_api_token, revoke_api_token
@@ -11,7 +11,7 @@ from maillon.api.idempotency import Reply
 from maillon.api.registry import operation
 from maillon.api.schemas import Body, OwnProfile
 from maillon.db import db
-from maillon.extensions import limiter
+from maillon.extensions import limiter, login_limit
 from maillon.members.models import Member
 from maillon.members.services import profile_dict
 
@@ -25,10 +25,6 @@ class TokenIn(Body):
 class TokenOut(BaseModel):
     token: str = Field(description="Send it as Authorization: Bearer <token>, on this instance.")
     member: OwnProfile
-
-
-def _login_limit() -> str:
-    return str(current_app.config["LOGIN_RATE_LIMIT"])
 
 
 def _login_email_key() -> str:
@@ -51,8 +47,8 @@ def _login_email_key() -> str:
                       401: "invalid_credentials (also for an unknown address)",
                       403: "email_not_verified, approval_pending, suspended",
                       429: "rate_limited"},
-           decorators=(limiter.limit(_login_limit, methods=["POST"]),
-                       limiter.limit(_login_limit, methods=["POST"],
+           decorators=(limiter.limit(login_limit, methods=["POST"]),
+                       limiter.limit(login_limit, methods=["POST"],
                                      key_func=_login_email_key)))
 def create_token(body: TokenIn) -> Reply:
     member = authenticate(db.session, g.instance, body.email, body.password)

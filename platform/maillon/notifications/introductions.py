@@ -23,8 +23,13 @@ from maillon.introductions.records import current_hop_row
 from maillon.introductions.views_data import visible_path_ids
 from maillon.members.models import Member
 from maillon.notifications.models import Notification
-from maillon.notifications.services import Link, NotificationKind, notify, register_kind
-from maillon.tenancy.models import Instance
+from maillon.notifications.services import (
+    Link,
+    NotificationKind,
+    instance_of,
+    notify,
+    register_kind,
+)
 
 SNIPPET = 140  # characters of a direct message quoted in the in-app sentence
 
@@ -143,16 +148,11 @@ _kind("direct_message", _l("Direct messages"), _direct_message, email=True, link
 
 # --- Receivers ---------------------------------------------------------------------------------
 
-def _instance(session: Session, instance_id: int) -> Instance:
-    instance = session.get(Instance, instance_id)
-    assert instance is not None
-    return instance
-
 
 def _tell(session: Session, intro: Introduction, recipients: Iterable[Member], kind: str,
           actor: Member | None, **data: Any) -> None:
     """Notify each recipient, naming the actor only if the recipient may see them."""
-    instance = _instance(session, intro.instance_id)
+    instance = instance_of(session, intro.instance_id)
     names = {"requester": intro.requester.name, "target": intro.target.name}
     for member in recipients:
         shown = actor
@@ -248,7 +248,7 @@ def _on_direct_message(session: Session, *, message: Any, actor: Member,
     if len(text) > SNIPPET:
         text = text[:SNIPPET - 1].rstrip() + "…"
     for member in recipients:
-        notify(session, _instance(session, member.instance_id), member, "direct_message",
+        notify(session, instance_of(session, member.instance_id), member, "direct_message",
                actor=actor, subject=message, data={"text": text})
 
 

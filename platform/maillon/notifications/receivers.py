@@ -13,27 +13,20 @@ from sqlalchemy.orm import Session
 from maillon.members.models import Member
 from maillon.network import signals
 from maillon.notifications import introductions as _introductions  # noqa: F401  (its kinds)
-from maillon.notifications.services import notify
-from maillon.tenancy.models import Instance
-
-
-def _instance(session: Session, instance_id: int) -> Instance:
-    instance = session.get(Instance, instance_id)
-    assert instance is not None
-    return instance
+from maillon.notifications.services import instance_of, notify
 
 
 @signals.connection_requested.connect
 def _on_connection_requested(session: Session, *, connection: Any, actor: Member,
                              **extra: Any) -> None:
-    notify(session, _instance(session, connection.instance_id), connection.addressee,
+    notify(session, instance_of(session, connection.instance_id), connection.addressee,
            "connection_requested", actor=actor, subject=connection)
 
 
 @signals.connection_accepted.connect
 def _on_connection_accepted(session: Session, *, connection: Any, actor: Member,
                             **extra: Any) -> None:
-    notify(session, _instance(session, connection.instance_id), connection.requester,
+    notify(session, instance_of(session, connection.instance_id), connection.requester,
            "connection_accepted", actor=actor, subject=connection)
 
 
@@ -61,7 +54,7 @@ def _relay(kind: str, subject_key: str) -> Any:
         skill = _skill_name(recipient, subject)
         if skill:
             data["skill"] = skill
-        notify(session, _instance(session, recipient.instance_id), recipient, kind,
+        notify(session, instance_of(session, recipient.instance_id), recipient, kind,
                actor=kwargs.get("actor"), subject=subject, data=data)
 
     receive.__name__ = f"_on_{kind}"

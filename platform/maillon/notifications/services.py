@@ -283,3 +283,11 @@ def open_notification(session: Session, instance: Instance, member: Member,
         row.read_at = utcnow()
         session.commit()
     return link_for(row)
+
+
+def instance_of(session: Session, instance_id: int) -> Instance:
+    """The instance a notified row belongs to (receivers get rows, not the instance)."""
+    instance = session.get(Instance, instance_id)
+    if instance is None:
+        raise LookupError(f"no instance {instance_id}")
+    return instance
