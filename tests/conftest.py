@@ -109,6 +109,9 @@ def _empty_tables(app: Flask) -> None:
     names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        # The PostgreSQL search backend's tables are the search package's, not in metadata.
+        if conn.execute(text("SELECT to_regclass('search_documents')")).scalar() is not None:
+            conn.execute(text("TRUNCATE search_documents, search_terms, search_namespaces"))
 
 
 @pytest.fixture

@@ -59,6 +59,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = _secret_key(var_dir)
     if not app.config.get("DATABASE_URL"):
         app.config["DATABASE_URL"] = f"sqlite:///{var_dir.resolve() / 'maillon.db'}"
+    from maillon.finder.backends import backend_name
+
+    backend_name(app.config)  # a search backend that cannot work stops the start, clearly
     app.config["RATELIMIT_STORAGE_URI"] = config["RATELIMIT_STORAGE_URI"]
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")

@@ -37,6 +37,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Production: postgresql+psycopg://user@host/db."),
     Setting("VAR_DIR", str, str(PROJECT_ROOT / "var"), "Data directory: SQLite file, search "
             "indexes, graph files, uploaded photos, dev outbox."),
+    Setting("SEARCH_BACKEND", str, "whoosh", "Where search indexes live: whoosh (files under "
+            "var/search/, shared by every process of a machine) or postgres (tables in the "
+            "DATABASE_URL database, which must then be PostgreSQL: web processes on several "
+            "machines)."),
     Setting("INSTANCES_DIR", str, str(PROJECT_ROOT / "instances"), "Where instance.toml files "
             "live, one folder per instance."),
     Setting("THEMES_DIR", str, str(PROJECT_ROOT / "themes"), "Where themes live."),

@@ -16,7 +16,7 @@ import pytest
 from search import IndexBusy, SearchIndex, SearchQuery, open_index
 from search import storage as layout
 
-from .conftest import PROFILES
+from .conftest import PROFILES, Backend
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -25,10 +25,10 @@ def profile(n: int, word: str = "common") -> dict[str, object]:
     return {"id": f"p{n}", "name": f"Person {n}", "summary": f"{word} text number{n}"}
 
 
-def test_rebuild_swaps_atomically_while_readers_search(tmp_path: Path) -> None:
-    writer = open_index(tmp_path / "idx", retain_seconds=0)
+def test_rebuild_swaps_atomically_while_readers_search(backend: Backend, tmp_path: Path) -> None:
+    writer = backend.open("idx", retain_seconds=0)
     writer.upsert(profile(n, "oldword") for n in range(300))
-    reader = open_index(tmp_path / "idx")
+    reader = backend.open("idx")
     seen: set[int] = set()
     errors: list[BaseException] = []
     stop = threading.Event()
@@ -56,17 +56,19 @@ def test_rebuild_swaps_atomically_while_readers_search(tmp_path: Path) -> None:
     reader.refresh()
     assert reader.search(SearchQuery("newword")).total == 2500
     assert reader.search(SearchQuery("oldword")).total == 0
-    gens = layout.generations(tmp_path / "idx")
-    assert gens == [layout.read_pointer(tmp_path / "idx")]  # the old one was cleaned up
-    reader.close()
-    writer.close()
+    if backend.name == "whoosh":  # generation directories are Whoosh's storage layout
+        gens = layout.generations(tmp_path / "idx")
+        assert gens == [layout.read_pointer(tmp_path / "idx")]  # the old one was cleaned up
 
 
 _CRASHER = """
 import sys
 from pathlib import Path
-from search import open_index
-idx = open_index(Path(sys.argv[1]))
+from search import open_index, open_postgres_index
+if sys.argv[1] == "whoosh":
+    idx = open_index(Path(sys.argv[2]))
+else:
+    idx = open_postgres_index(sys.argv[3], sys.argv[2])
 batch = 0
 while True:
     idx.upsert({"id": f"b{batch}-{i}", "summary": f"crash batch{batch} filler words"}
@@ -76,12 +78,12 @@ while True:
 """
 
 
-def test_writer_killed_mid_commit_leaves_previous_content(tmp_path: Path) -> None:
-    root = tmp_path / "idx"
-    open_index(root).close()
+def test_writer_killed_mid_commit_leaves_previous_content(backend: Backend) -> None:
+    backend.open("idx")
     env = dict(os.environ, PYTHONPATH=str(REPO))
     proc = subprocess.Popen(  # noqa: S603 - our own interpreter and a fixed script
-        [sys.executable, "-c", _CRASHER, str(root)], stdout=subprocess.PIPE, env=env, text=True
+        [sys.executable, "-c", _CRASHER, backend.name, backend.location("idx"), backend.url],
+        stdout=subprocess.PIPE, env=env, text=True,
     )
     try:
         assert proc.stdout is not None
@@ -92,18 +94,17 @@ def test_writer_killed_mid_commit_leaves_previous_content(tmp_path: Path) -> Non
         proc.wait()
         if proc.stdout:
             proc.stdout.close()
-    idx = open_index(root)
-    try:
-        assert idx.recovery is None
-        count = idx.count()
-        assert count >= 500 and count % 500 == 0
-        assert idx.search(SearchQuery("crash")).total == count
-        idx.upsert([{"id": "after", "summary": "still writable"}])  # lock was released
-        assert idx.count() == count + 1
-    finally:
-        idx.close()
+    idx = backend.open("idx")
+    assert idx.recovery is None
+    count = idx.count()
+    assert count >= 500 and count % 500 == 0
+    assert idx.search(SearchQuery("crash")).total == count
+    idx.upsert([{"id": "after", "summary": "still writable"}])  # lock was released
+    assert idx.count() == count + 1
 
 
+# Whoosh only: corrupt or missing files are the file layout's failure modes (the PostgreSQL
+# counterpart, tables dropped under a running index, is in test_postgres_backend.py).
 def test_corrupt_index_is_set_aside_and_reported(tmp_path: Path) -> None:
     root = tmp_path / "idx"
     idx = open_index(root)
@@ -133,10 +134,10 @@ def test_missing_pointer_is_recovered(tmp_path: Path) -> None:
 
 
 def test_second_writer_times_out_readers_do_not_wait(
-    make_index: Callable[..., SearchIndex], tmp_path: Path
+    make_index: Callable[..., SearchIndex], backend: Backend
 ) -> None:
     idx = make_index("main", PROFILES, lock_timeout=0.1)
-    with layout.writer_lock(tmp_path / "main", timeout=1):
+    with backend.writer_lock("main"):
         with pytest.raises(IndexBusy):
             idx.upsert([profile(1)])
         assert idx.search(SearchQuery("python")).total == 2  # reading needs no lock

@@ -182,12 +182,10 @@ def test_refresh_sees_writes_from_another_handle(make_index: Callable[..., Searc
     assert "zoe" not in reader.ids()
 
 
-def test_suggestions_never_come_from_a_removed_profile(tmp_path):
-    from search import SearchQuery, open_index
-
-    idx = open_index(tmp_path / "idx")
-    idx.upsert([{"id": "1", "name": "Zénobie Quarterback", "headline": "Hidden"},
-                {"id": "2", "name": "Anne Martin", "headline": "Visible"}])
+def test_suggestions_never_come_from_a_removed_profile(
+    make_index: Callable[..., SearchIndex],
+) -> None:
+    idx = make_index("idx", [{"id": "1", "name": "Zénobie Quarterback", "headline": "Hidden"},
+                             {"id": "2", "name": "Anne Martin", "headline": "Visible"}])
     idx.delete(["1"])
     assert idx.search(SearchQuery(text="quarterbak")).suggestion is None
-    idx.close()

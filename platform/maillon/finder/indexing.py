@@ -20,12 +20,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from maillon.db import utcnow
+from maillon.finder import backends
 from maillon.jobs.models import Job
 from maillon.jobs.services import enqueue, job_handler, periodic
 from maillon.members.models import Member
 from maillon.members.signals import member_changed
 from maillon.tenancy.models import Instance
-from search import IndexBusy, ReconcileReport, SearchIndex, open_index
+from search import IndexBusy, ReconcileReport, SearchIndex
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ def get_index(slug: str, app: Flask | None = None) -> SearchIndex:
         with _lock:
             index = cache.get(slug)
             if index is None:
-                index = open_index(index_root(app, slug))
+                index = backends.open_instance_index(app, slug, index_root(app, slug))
                 cache[slug] = index
     return index
 
