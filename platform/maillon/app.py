@@ -63,11 +63,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     backend_name(app.config)  # a search backend that cannot work stops the start, clearly
     app.config["RATELIMIT_STORAGE_URI"] = config["RATELIMIT_STORAGE_URI"]
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    # Behind HTTPS (what e-mail links say), the session cookie never travels in clear.
-    app.config.setdefault("SESSION_COOKIE_SECURE", app.config["SERVER_NAME_SCHEME"] == "https"
-                          and not app.config["LOCAL_LINKS"])
+    # Assigned, not setdefault: Flask already defines these keys (SameSite None, Secure off).
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    # Behind HTTPS (what e-mail links say), the session cookie never travels in clear; a
+    # config file may still ask for it explicitly.
+    app.config["SESSION_COOKIE_SECURE"] = bool(config.get("SESSION_COOKIE_SECURE")) or (
+        app.config["SERVER_NAME_SCHEME"] == "https" and not app.config["LOCAL_LINKS"])
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     app.session_interface = InstanceCookieSessions()
     app.url_map.converters["int"] = BoundedIntConverter

@@ -52,12 +52,21 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAIL_STARTTLS", _bool, False, "Use STARTTLS with the SMTP server."),
     Setting("MAIL_FROM", str, "noreply@maillon.localhost", "Default sender address; an instance "
             "may set its own in instance.toml."),
+    Setting("DEV_HOSTS", str, "", "Extra host names (comma-separated, no port) that may serve "
+            "/i/<slug>/ paths, besides localhost, 127.0.0.1, [::1] and *.localhost."),
     Setting("DEV_OUTBOX", _bool, False, "Serve /dev/outbox listing the mail caught by the local "
             "SMTP sink. Only for development."),
-    Setting("RATELIMIT_STORAGE_URI", str, "memory://", "Flask-Limiter storage; use "
-            "redis://host:6379 when several processes serve the same deployment."),
-    Setting("LOGIN_RATE_LIMIT", str, "10 per minute;50 per hour", "Login attempts per client "
-            "address and per e-mail address."),
+    Setting("RATELIMIT_STORAGE_URI", str, "", "Where rate-limit counters live, shared by "
+            "every process given the same URI. Empty: a SQLite file, var/ratelimits.sqlite "
+            "(sqlite:///relative or sqlite:////absolute/path to choose another). Several "
+            "machines: redis://host:6379. memory:// counts per process."),
+    Setting("RATELIMIT_KEY_PREFIX", str, "", "Prefix of every rate-limit key, for deployments "
+            "sharing one Redis."),
+    Setting("LOGIN_RATE_LIMIT", str, "10 per minute;50 per hour", "Login attempts (page and "
+            "API together) per client address, and failed logins per account from devices "
+            "where it never logged in."),
+    Setting("LOGIN_DEVICE_DAYS", int, 365, "A browser where an account logged in is "
+            "remembered this long (signed cookie): failures elsewhere never lock it out."),
     Setting("TRUSTED_PROXIES", int, 0, "How many reverse proxies in front of the app set "
             "X-Forwarded-For and X-Forwarded-Proto. 0: use the connecting address. Behind a "
             "proxy, set it: login throttling counts per client address."),

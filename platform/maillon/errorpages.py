@@ -4,11 +4,14 @@ bad input, and server errors logged with the request id."""
 from __future__ import annotations
 
 import logging
+import math
+import time
 from typing import Any
 
-from flask import Flask, g, jsonify, request
+from flask import Flask, g, jsonify, make_response, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from werkzeug.exceptions import HTTPException
 
 from maillon.errors import ServiceError
@@ -35,9 +38,9 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def json_error(status: int, code: str, message: str, fields: dict[str, str] | None = None
-               ) -> Any:
-    body: dict[str, Any] = {"code": code, "message": message}
+def json_error(status: int, code: str, message: str, fields: dict[str, str] | None = None,
+               **extra: Any) -> Any:
+    body: dict[str, Any] = {"code": code, "message": message, **extra}
     if fields:
         body["fields"] = fields
     response = jsonify({"error": body})
@@ -48,6 +51,8 @@ def json_error(status: int, code: str, message: str, fields: dict[str, str] | No
 def http_error(exc: HTTPException) -> Any:
     """The JSON body or themed page for an HTTP error (blueprint handlers fall back on it)."""
     status = exc.code or 500
+    if status == 429:
+        return too_many_requests(exc)
     if wants_json():
         response = json_error(status, CODES.get(status, "error"), exc.description or exc.name)
         if status == 401:
@@ -57,6 +62,41 @@ def http_error(exc: HTTPException) -> Any:
     if status in PAGE_TEXTS and message == type(exc).description:  # not a custom text
         title, message = (str(text) for text in PAGE_TEXTS[status])
     return _page(status, title, message), status
+
+
+def retry_after(exc: HTTPException) -> int:
+    """Seconds until a 429 ends: carried by the exception, or read from the breached limit."""
+    wait: float | None = getattr(exc, "retry_after", None)
+    if wait is None:
+        from maillon.extensions import limiter
+
+        current = limiter.current_limit if limiter.enabled else None
+        if current is not None and current.breached:
+            wait = current.window.reset_time - time.time()
+    return max(1, math.ceil(wait if wait is not None else 60))
+
+
+def wait_message(seconds: int) -> str:
+    """"Too many attempts. Try again in 40 seconds." (minutes from a minute and a half)."""
+    if seconds < 90:
+        return ngettext("Too many attempts. Try again in %(num)d second.",
+                        "Too many attempts. Try again in %(num)d seconds.", seconds)
+    return ngettext("Too many attempts. Try again in %(num)d minute.",
+                    "Too many attempts. Try again in %(num)d minutes.", math.ceil(seconds / 60))
+
+
+def too_many_requests(exc: HTTPException, page: Any = None) -> Any:
+    """A 429 with Retry-After: JSON ``rate_limited`` with ``retry_after`` under /api/, else
+    ``page`` (a form re-rendered with what was typed) or the themed error page."""
+    wait = retry_after(exc)
+    if wants_json():
+        response = json_error(429, "rate_limited", wait_message(wait), retry_after=wait)
+    else:
+        if page is None:
+            page = _page(429, str(PAGE_TEXTS[429][0]), wait_message(wait))
+        response = make_response(page, 429)
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 def init_app(app: Flask) -> None:

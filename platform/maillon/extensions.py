@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
-from flask import current_app
+import flask_limiter
+from flask import Flask, current_app
 from flask_babel import Babel
-from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
+
+from maillon import ratelimit_storage  # noqa: F401  (registers the sqlite:// limits storage)
+
+RATELIMIT_FILE = "ratelimits.sqlite"
+
+
+class Limiter(flask_limiter.Limiter):
+    """Flask-Limiter whose default storage is a SQLite file in var/, shared by the processes
+    of one machine (the in-memory storage would give each worker its own counters)."""
+
+    def init_app(self, app: Flask) -> None:
+        if not app.config.get("RATELIMIT_STORAGE_URI"):
+            path = Path(app.config["VAR_DIR"]).resolve() / RATELIMIT_FILE
+            app.config["RATELIMIT_STORAGE_URI"] = f"sqlite:///{path}"
+        super().init_app(app)
+
 
 babel = Babel()
 csrf = CSRFProtect()
@@ -31,3 +48,6 @@ def configured_limit(setting: str) -> Callable[[], str]:
 login_limit = configured_limit("LOGIN_RATE_LIMIT")
 mail_limit = configured_limit("MAIL_RATE_LIMIT")
 registration_limit = configured_limit("REGISTRATION_RATE_LIMIT")
+# The login page and POST /api/v1/tokens count together per client address: alternating
+# between them buys an attacker nothing.
+login_address_limit = limiter.shared_limit(login_limit, scope="login", methods=["POST"])

@@ -40,5 +40,7 @@ def error_of(response: Any) -> dict[str, Any]:
     assert response.is_json, response.get_data(as_text=True)[:300]
     body = response.get_json()
     assert set(body) == {"error"}
-    assert {"code", "message"} <= set(body["error"]) <= {"code", "message", "fields"}
+    # retry_after: the seconds to wait, in a 429 rate_limited answer
+    assert {"code", "message"} <= set(body["error"]) <= {"code", "message", "fields",
+                                                        "retry_after"}
     return body["error"]  # type: ignore[no-any-return]

@@ -72,3 +72,38 @@ def test_pages_carry_security_headers(client_for):
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "<script>" not in response.get_data(as_text=True)
+
+
+def test_path_prefix_is_refused_on_a_public_host(app, create_member):
+    """/i/<slug>/ on any public name would serve every tenant from one origin: 404."""
+    from maillon.accounts.services import issue_api_token
+    from maillon.db import db
+
+    member = create_member("acme")
+    with app.app_context():
+        auth = {"Authorization": f"Bearer {issue_api_token(db.session, member)}"}
+    client = app.test_client()
+    for host in ("evil.example", "evil.example:443", "10.1.2.3"):
+        assert client.get("/i/acme/", headers={"Host": host}).status_code == 404
+        response = client.get("/i/acme/api/v1/me", headers={"Host": host, **auth})
+        assert response.status_code == 404
+    response = client.get("/i/acme/api/v1/me", headers={"Host": "localhost:5000", **auth})
+    assert response.status_code == 200
+
+
+def test_path_prefix_on_development_hosts(app):
+    client = app.test_client()
+    for host in ("127.0.0.1:8000", "localhost", "[::1]:5000", "anything.localhost:5000"):
+        assert client.get("/i/acme/", headers={"Host": host}).status_code == 200, host
+
+
+def test_dev_hosts_setting_allows_the_prefix(app, app_config):
+    from maillon import create_app
+
+    app_config["DEV_HOSTS"] = "devbox.lan, staging.example"
+    app = create_app(app_config)
+    client = app.test_client()
+    assert client.get("/i/acme/", headers={"Host": "devbox.lan:5000"}).status_code == 200
+    assert client.get("/i/acme/", headers={"Host": "STAGING.example"}).status_code == 200
+    assert client.get("/i/acme/", headers={"Host": "evil.example"}).status_code == 404
+    app.extensions["maillon.engine"].dispose()

@@ -7,8 +7,9 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.exceptions import TooManyRequests
 
-from maillon.accounts import services
+from maillon.accounts import services, throttle
 from maillon.accounts.forms import (
     EmailForm,
     InviteForm,
@@ -17,18 +18,20 @@ from maillon.accounts.forms import (
     ResetPasswordForm,
 )
 from maillon.db import db
+from maillon.errorpages import retry_after, too_many_requests, wait_message
 from maillon.errors import ServiceError
-from maillon.extensions import limiter, login_limit, mail_limit, registration_limit
+from maillon.extensions import (
+    limiter,
+    login_address_limit,
+    login_limit,
+    mail_limit,
+    registration_limit,
+)
 from maillon.pagination import MAX_ID
 from maillon.security import is_local_path
 from maillon.tenancy.rendering import render
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
-
-
-def _login_email_key() -> str:
-    email = (request.form.get("email") or "").strip().lower()
-    return f"{g.instance.slug}:login:{email}"
 
 
 def _mail_email_key() -> str:
@@ -105,19 +108,23 @@ def resend_verification() -> Any:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_limit, methods=["POST"])
-@limiter.limit(login_limit, methods=["POST"], key_func=_login_email_key)
+@login_address_limit
 def login() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("tenancy.home"))
     form = LoginForm()
     if form.validate_on_submit():
+        email = form.email.data or ""
+        attempt = throttle.check_login(g.instance, email)
         try:
-            member = services.authenticate(db.session, g.instance, form.email.data or "",
+            member = services.authenticate(db.session, g.instance, email,
                                            form.password.data or "")
         except ServiceError as exc:
+            if exc.code == "invalid_credentials":
+                throttle.record_failure(attempt)
             flash(exc.message, "error")
             return render("accounts/login.html", form=form), exc.status
+        throttle.remember_device(attempt)
         _log_in(member)
         target = request.args.get("next", "")
         if not is_local_path(target):
@@ -162,10 +169,12 @@ def reset_password(token: str) -> Any:
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            services.reset_password(db.session, g.instance, token, form.password.data or "")
+            member = services.reset_password(db.session, g.instance, token,
+                                             form.password.data or "")
         except ServiceError as exc:
             _apply_field_errors(form, exc)
         else:
+            throttle.forget_failures(g.instance, member.email)
             logout_user()
             session.clear()
             flash(_("Your password is changed. Log in with the new one."), "success")
@@ -201,3 +210,27 @@ def approvals() -> Any:
             return redirect(url_for("accounts.approvals"))
     pending = services.list_pending_members(db.session, g.instance)
     return render("accounts/approvals.html", pending=pending, invite_form=invite_form)
+
+
+@bp.errorhandler(TooManyRequests)
+def _too_many(exc: TooManyRequests) -> Any:
+    """A limited form comes back with what was typed (never a password) and the wait."""
+    endpoint = request.endpoint or ""
+    if request.method != "POST" or endpoint not in LIMITED_FORMS:
+        return too_many_requests(exc)
+    form_class, template = LIMITED_FORMS[endpoint]
+    form = form_class()
+    flash(wait_message(retry_after(exc)), "error")
+    context: dict[str, Any] = {}
+    if endpoint == "accounts.register":
+        context = {"policy": g.instance.setting("registration.policy"),
+                   "domains": g.instance.setting("registration.email_domains")}
+    return too_many_requests(exc, render(template, form=form, **context))
+
+
+LIMITED_FORMS: dict[str, tuple[type[Any], str]] = {
+    "accounts.login": (LoginForm, "accounts/login.html"),
+    "accounts.register": (RegisterForm, "accounts/register.html"),
+    "accounts.resend_verification": (EmailForm, "accounts/resend.html"),
+    "accounts.forgot_password": (EmailForm, "accounts/forgot.html"),
+}

@@ -1,17 +1,18 @@
-"""API tokens: log in (POST /tokens, rate-limited like the login page) and log out."""
+"""API tokens: log in (POST /tokens, throttled together with the login page) and log out."""
 
 from __future__ import annotations
 
-from flask import g, request
+from flask import g
 from pydantic import BaseModel, Field
 
+from maillon.accounts import throttle
 from maillon.accounts.services import authenticate, issue_api_token, revoke_api_token
-from maillon.api.errors import NotJson, load_json
 from maillon.api.idempotency import Reply
 from maillon.api.registry import operation
 from maillon.api.schemas import Body, OwnProfile
 from maillon.db import db
-from maillon.extensions import limiter, login_limit
+from maillon.errors import ServiceError
+from maillon.extensions import login_address_limit
 from maillon.members.models import Member
 from maillon.members.services import profile_dict
 
@@ -27,31 +28,27 @@ class TokenOut(BaseModel):
     member: OwnProfile
 
 
-def _login_email_key() -> str:
-    """Rate-limit key per instance and e-mail address, whatever the client address."""
-    try:
-        data = load_json(request.get_data(cache=True))
-    except NotJson:
-        data = None
-    email = data.get("email") if isinstance(data, dict) else None
-    email = email.strip().lower() if isinstance(email, str) else ""
-    return f"{g.instance.slug}:api-login:{email}"
-
-
 @operation("POST", "/tokens", summary="Log in: get an API token", auth=False, tag="accounts",
            body=TokenIn, description=(
-               "Rate-limited per client address and per e-mail address (429 rate_limited). "
+               "Throttled together with the login page (429 rate_limited, Retry-After): "
+               "attempts per client address, failures per account (a browser where the "
+               "account logged in before counts apart). "
                "Idempotency-Key is not honoured here: replaying would mean storing the token; "
                "a repeat simply issues another token."),
            responses={201: ("A new token and the member", TokenOut),
                       401: "invalid_credentials (also for an unknown address)",
                       403: "email_not_verified, approval_pending, suspended",
                       429: "rate_limited"},
-           decorators=(limiter.limit(login_limit, methods=["POST"]),
-                       limiter.limit(login_limit, methods=["POST"],
-                                     key_func=_login_email_key)))
+           decorators=(login_address_limit,))
 def create_token(body: TokenIn) -> Reply:
-    member = authenticate(db.session, g.instance, body.email, body.password)
+    attempt = throttle.check_login(g.instance, body.email)
+    try:
+        member = authenticate(db.session, g.instance, body.email, body.password)
+    except ServiceError as exc:
+        if exc.code == "invalid_credentials":
+            throttle.record_failure(attempt)
+        raise
+    throttle.remember_device(attempt)
     token = issue_api_token(db.session, member)
     return {"token": token, "member": profile_dict(member, member)}, 201
 

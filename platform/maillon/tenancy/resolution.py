@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask, abort, g, request
+from flask import Flask, abort, current_app, g, request
 
 from maillon.db import db
 from maillon.tenancy.registry import get_registry
@@ -47,6 +47,12 @@ def request_host() -> str:
     return host.rsplit(":", 1)[0]
 
 
+def is_development_host(host: str) -> bool:
+    """Loopback names, ``*.localhost`` and the hosts listed in DEV_HOSTS (``/i/<slug>/`` hosts)."""
+    listed = {h.strip().lower() for h in str(current_app.config["DEV_HOSTS"]).split(",")}
+    return host in LOOPBACK_HOSTS or host.endswith(".localhost") or host in listed - {""}
+
+
 def resolve_instance() -> None:
     """before_request: set g.instance and g.instance_config, or 404."""
     g.instance = None
@@ -57,9 +63,9 @@ def resolve_instance() -> None:
     registry = get_registry()
     host = request_host()
     prefixed = request.environ.get(SLUG_ENVIRON_KEY)
-    if prefixed is not None and host in registry.hosts:
-        # /i/<slug>/ is for development hosts: on an instance's own domain it would let one
-        # origin serve every tenant (shared cookies and scripts).
+    if prefixed is not None and (host in registry.hosts or not is_development_host(host)):
+        # /i/<slug>/ is for development hosts: on an instance's own domain, or any public
+        # name, it would let one origin serve every tenant (shared cookies and scripts).
         abort(404)
     if (request.endpoint or "").startswith("dev.") and (
             prefixed is not None or host not in LOOPBACK_HOSTS):
