@@ -19,6 +19,7 @@ from typing import Any
 from search.interface import (
     Hit,
     IndexBusy,
+    IndexUnavailable,
     QueryError,
     ReconcileReport,
     SearchIndex,
@@ -29,6 +30,7 @@ from search.interface import (
 __all__ = [
     "Hit",
     "IndexBusy",
+    "IndexUnavailable",
     "QueryError",
     "ReconcileReport",
     "SearchIndex",
@@ -40,16 +42,19 @@ __all__ = [
 
 
 def open_index(
-    root: Path, *, lock_timeout: float = 10.0, retain_seconds: float = 60.0
+    root: Path, *, lock_timeout: float = 10.0, retain_seconds: float = 60.0,
+    create: bool = True,
 ) -> SearchIndex:
-    """Open (creating if missing) the index stored under ``root`` = ``var/search/<slug>/``.
+    """Open the index stored under ``root`` = ``var/search/<slug>/``.
 
-    An unreadable index is set aside and replaced by an empty one; ``idx.recovery`` then says
-    why, and the caller should rebuild it from the database.
+    With ``create``, an index that never existed there is created empty (first use).  One
+    that is missing or unreadable is never replaced: reads and writes raise
+    ``IndexUnavailable`` (``idx.recovery`` says why) until ``idx.rebuild(...)``.
     """
     from search.whoosh_backend import WhooshIndex
 
-    return WhooshIndex(Path(root), lock_timeout=lock_timeout, retain_seconds=retain_seconds)
+    return WhooshIndex(Path(root), lock_timeout=lock_timeout, retain_seconds=retain_seconds,
+                       create=create)
 
 
 def open_postgres_index(

@@ -9,6 +9,9 @@ person's name (x1.0 of its idf) or skills (x0.5), typo and prefix matches scored
 exact words, then the caller's ``boosts`` (network proximity) multiply the score.  Words are
 ANDed; when nothing matches all of them, the query is retried as OR (documents matching more
 words rank first) and a notice says so.
+
+Typo and prefix expansion is bounded per word and per query (:mod:`search.budget`) and each
+word is expanded once per query, even when the OR retry or the suggestion asks again.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from search import analysis
+from search import analysis, budget
+from search.budget import Budget
 from search.interface import FacetValue, Hit, SearchQuery, SearchResult
 from search.query import All, Any, Node, Not, ParsedQuery, Phrase, Word, plain_words
 from search.schema import FACET_FIELDS, TEXT_FIELD
@@ -29,7 +33,7 @@ NAME_BONUS = 1.0
 SKILL_BONUS = 0.5
 FUZZY_WEIGHT = 0.6
 PREFIX_WEIGHT = 0.8
-MAX_EXPANSIONS = 64
+MAX_EXPANSIONS = budget.MAX_PREFIX_TERMS
 FACET_LIMIT = 20
 LANGUAGE_EDGE = 1.05
 
@@ -39,10 +43,16 @@ Match = tuple[np.ndarray, np.ndarray]  # (mask, score)
 
 
 class Evaluator:
-    def __init__(self, snap: Snapshot) -> None:
+    def __init__(self, snap: Snapshot, spend: Budget | None = None) -> None:
         self.snap = snap
         self.unknown: list[str] = []
         self.n = snap.size
+        self.budget = spend if spend is not None else Budget()
+        # Expansions already computed in this query (the OR retry and the suggestion reuse
+        # them; a refused expansion stays refused, so a word is never charged twice).
+        self._prefixes: dict[tuple[str, str], list[str]] = {}
+        self._within: dict[tuple[str, str], set[str] | None] = {}
+        self._typos: dict[tuple[str, str], list[str]] = {}
 
     def empty(self) -> Match:
         return np.zeros(self.n, dtype=bool), np.zeros(self.n, dtype=np.float32)
@@ -93,21 +103,49 @@ class Evaluator:
                 score[ids] = np.maximum(score[ids], weight * self.snap.idf(field, term))
 
     def _expand(self, field: str, prefix: str) -> list[str]:
-        terms = self.snap.expand_prefix(field, prefix)
-        if len(terms) > MAX_EXPANSIONS:
-            ranked = sorted(terms, key=lambda t: -self.snap.doc_frequency(field, t))
-            terms = set(ranked[:MAX_EXPANSIONS])
-        return sorted(terms)
+        """The most frequent terms starting with ``prefix``, within the query's budget."""
+        key = (field, prefix)
+        cached = self._prefixes.get(key)
+        if cached is not None:
+            return cached
+        terms: list[str] = []
+        if self.budget.start_prefix():
+            frequencies = self.snap.prefix_frequencies(
+                field, prefix, budget.MAX_PREFIX_SCAN, stop=self.budget.expired
+            )
+            ranked = sorted(frequencies, key=lambda t: (-frequencies[t], t))
+            terms = sorted(self.budget.take(ranked[:MAX_EXPANSIONS]))
+        self._prefixes[key] = terms
+        return terms
+
+    def within(self, field: str, text: str) -> set[str] | None:
+        """Known terms within a small edit distance of ``text`` (None: not looked up).
+
+        Only words long enough to tell apart and short enough to be cheap are looked up.
+        """
+        if not 4 <= len(text) <= budget.MAX_FUZZY_LENGTH:
+            return None
+        key = (field, text)
+        if key not in self._within:
+            found: set[str] | None = None
+            if self.budget.start_fuzzy():
+                maxdist = 2 if len(text) >= 6 else 1
+                found = self.snap.terms_within(
+                    field, text, maxdist, prefix=1, stop=self.budget.expired
+                )
+                found.discard(text)
+            self._within[key] = found
+        return self._within[key]
 
     def _fuzzy(self, field: str, text: str) -> list[str]:
-        """Known terms within a small edit distance, only for words long enough to tell apart."""
-        if len(text) < 4:
-            return []
-        maxdist = 2 if len(text) >= 6 else 1
-        found = self.snap.terms_within(field, text, maxdist, prefix=1)
-        found.discard(text)
-        ranked = sorted(found, key=lambda t: -self.snap.doc_frequency(field, t))
-        return ranked[:8]
+        """The most frequent known terms a typo may stand for, within the query's budget."""
+        key = (field, text)
+        cached = self._typos.get(key)
+        if cached is None:
+            found = self.within(field, text) or set()
+            ranked = sorted(found, key=lambda t: (-self.snap.doc_frequency(field, t), t))
+            cached = self._typos[key] = self.budget.take(ranked[: budget.MAX_FUZZY_TERMS])
+        return cached
 
     def word(self, word: Word) -> Match:
         mask, score = self.empty()
@@ -206,11 +244,12 @@ def _facets(snap: Snapshot, mask: np.ndarray) -> dict[str, list[tuple[FacetValue
 
 
 def _suggest(
-    snap: Snapshot, text: str, unknown: list[str], candidates: list[Word], total: int
+    evaluator: Evaluator, text: str, unknown: list[str], candidates: list[Word], total: int
 ) -> str | None:
     """Replace unknown (or, when little was found, rare) words by the closest frequent word."""
     if not unknown and total >= 3:
         return None
+    snap = evaluator.snap
     suggestion = text
     changed = False
     for word in candidates:
@@ -218,10 +257,15 @@ def _suggest(
         df = snap.doc_frequency("word", plain)
         if word.text not in unknown and df > 2:
             continue
-        if len(plain) < 4:
+        near = evaluator.within("word", plain)  # None for short or long words, or no budget
+        if not near:
             continue
-        maxdist = 2 if len(plain) >= 6 else 1
-        near = snap.terms_within("word", plain, maxdist, prefix=1) - {plain}
+        # Live counts read postings: only for the most frequent candidates.
+        near = set(
+            sorted(near, key=lambda t: (-snap.doc_frequency("word", t), t))[
+                : budget.MAX_SUGGESTION_TERMS
+            ]
+        )
         live = {t: snap.live_frequency("word", t) for t in near}
         best = max((t for t in near if live[t]), key=lambda t: (live[t], t), default=None)
         if best is None or live[best] <= df:
@@ -280,9 +324,18 @@ def with_synonyms(node: Node) -> Node:
     return out[0] if len(out) == 1 else All(tuple(out))
 
 
-def run(snap: Snapshot, parsed: ParsedQuery, q: SearchQuery) -> SearchResult:
+def _group_counts(snap: Snapshot, q: SearchQuery, mask: np.ndarray) -> dict[str, int]:
+    """How many matches lie in each of the caller's id groups (the degree facet's circles)."""
+    if not q.group_ids:
+        return {}
+    return {name: int(mask[snap.locate(ids)].sum()) for name, ids in q.group_ids.items()}
+
+
+def run(
+    snap: Snapshot, parsed: ParsedQuery, q: SearchQuery, spend: Budget | None = None
+) -> SearchResult:
     notices = list(parsed.notices)
-    evaluator = Evaluator(snap)
+    evaluator = Evaluator(snap, spend)
     allowed = _filters(snap, q)
     root = with_synonyms(parsed.root) if parsed.root is not None else None
     if root is None:
@@ -324,5 +377,9 @@ def run(snap: Snapshot, parsed: ParsedQuery, q: SearchQuery) -> SearchResult:
     typed = plain_words(parsed.root)
     unknown = [w for w in evaluator.unknown if w in {t.text for t in typed}
                and not (total and analysis.synonyms((w,)))]  # found under another spelling
-    suggestion = _suggest(snap, q.text, unknown, typed, total)
-    return SearchResult(total, hits, facets, suggestion, tuple(notices))
+    suggestion = _suggest(evaluator, q.text, unknown, typed, total)
+    if evaluator.budget.limited:
+        notices.append(budget.NOTICE)
+    return SearchResult(
+        total, hits, facets, suggestion, tuple(notices), _group_counts(snap, q, mask)
+    )

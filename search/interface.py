@@ -26,12 +26,26 @@ class IndexBusy(RuntimeError):
     """Another writer held the index lock past the timeout; the job should be retried."""
 
 
+class IndexUnavailable(RuntimeError):
+    """The index is missing or unreadable: nothing can be answered until ``rebuild()``.
+
+    Raised by reads (``search``, ``ids``, ``count``, ``refresh``) and writes (``upsert``,
+    ``delete``) instead of answering from an empty or partial index; ``reason`` is for logs.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class SearchQuery:
     """One search: free text plus exact filters; ``boosts`` multiplies scores per member id.
 
     ``organisation``/``location``/``skill`` match a facet value exactly (case and accents
     ignored); ``language`` is the searcher's language: documents in it get a slight edge.
+    ``group_ids`` names sets of ids; the result counts its matches in each (``group_counts``),
+    so a facet over caller-side groups (network degrees) needs no second query.
     """
 
     text: str = ""
@@ -45,6 +59,7 @@ class SearchQuery:
     per_page: int = 20
     facets: bool = True
     language: str | None = None
+    group_ids: Mapping[str, Collection[str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +77,7 @@ class SearchResult:
     facets: dict[str, list[tuple[FacetValue, int]]] = field(default_factory=dict)
     suggestion: str | None = None
     notices: tuple[str, ...] = ()
+    group_counts: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -79,6 +95,9 @@ class ReconcileReport:
 
 
 class SearchIndex(Protocol):
+    """One instance's index; reads and writes raise IndexUnavailable when it is missing or
+    unreadable (never an empty stand-in), and ``rebuild`` always builds a working one."""
+
     recovery: str | None
 
     def upsert(self, docs: Iterable[Document]) -> int: ...

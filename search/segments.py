@@ -12,9 +12,11 @@ the code falls back to the public (slow) matcher interface.
 
 from __future__ import annotations
 
+import functools
+import itertools
 from collections import OrderedDict
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar, cast
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN
@@ -27,6 +29,36 @@ IdArray = np.ndarray
 _LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 # Decoded postings kept per segment, counted in postings (8 bytes each: int32 id, float32 tf).
 _POSTINGS_CACHE_SIZE = 4_000_000
+# ... and at most this many terms (a stream of distinct words must not grow it forever).
+_POSTINGS_CACHE_TERMS = 50_000
+# Document frequencies remembered per snapshot.
+_DF_CACHE_TERMS = 100_000
+_EMPTY = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32))
+for _array in _EMPTY:
+    _array.flags.writeable = False  # shared by every unknown term
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class SegmentUnreadable(Exception):
+    """Whoosh could not read a segment's files (truncated, garbage, gone): not a query bug."""
+
+
+def _reading(method: F) -> F:
+    """Report any failure inside Whoosh's reading code as :class:`SegmentUnreadable`."""
+
+    @functools.wraps(method)
+    def wrapper(self: SegmentData, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except SegmentUnreadable:
+            raise
+        except Exception as exc:
+            raise SegmentUnreadable(
+                f"segment {self.segment_id}: {method.__name__}{args!r} failed: {exc!r}"
+            ) from exc
+
+    return cast(F, wrapper)
 
 
 class FacetTable:
@@ -122,12 +154,15 @@ class SegmentData:
     def close(self) -> None:
         self.reader.close()
 
+    @_reading
     def has_term(self, field: str, term: str) -> bool:
         return (field, term) in self.reader
 
+    @_reading
     def doc_frequency(self, field: str, term: str) -> int:
         return self.reader.doc_frequency(field, term)
 
+    @_reading
     def postings(self, field: str, term: str) -> tuple[IdArray, np.ndarray]:
         """Local document numbers and weights (term frequencies) of one term."""
         key = (field, term)
@@ -136,12 +171,14 @@ class SegmentData:
             self._postings.move_to_end(key)
             return cached
         if key not in self.reader:
-            result = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32))
-        else:
-            result = self._decode(field, term)
+            return _EMPTY  # not cached: unknown words would fill the cache for nothing
+        result = self._decode(field, term)
         self._postings[key] = result
         self._cached_postings += len(result[0])
-        while self._cached_postings > _POSTINGS_CACHE_SIZE and len(self._postings) > 1:
+        while len(self._postings) > 1 and (
+            self._cached_postings > _POSTINGS_CACHE_SIZE
+            or len(self._postings) > _POSTINGS_CACHE_TERMS
+        ):
             _, (old_ids, _) = self._postings.popitem(last=False)
             self._cached_postings -= len(old_ids)
         return result
@@ -161,6 +198,7 @@ class SegmentData:
                 matcher.next()
             return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float32)
 
+    @_reading
     def lengths(self, field: str) -> np.ndarray:
         """Field length of every document (BM25 length normalisation)."""
         cached = self._lengths.get(field)
@@ -175,6 +213,7 @@ class SegmentData:
             self._lengths[field] = cached
         return cached
 
+    @_reading
     def ids(self) -> list[str]:
         """External ids by document number, read from the ``id`` column."""
         if self._ids is None:
@@ -186,9 +225,15 @@ class SegmentData:
             self._id_index = {doc_id: n for n, doc_id in enumerate(self.ids())}
         return self._id_index
 
+    @_reading
     def stored(self, docnum: int) -> dict[str, Any]:
         return self.reader.stored_fields(docnum)
 
+    @_reading
+    def field_length(self, field: str) -> int:
+        return int(self.reader.field_length(field))
+
+    @_reading
     def facet(self, field: str) -> FacetTable:
         table = self._facets.get(field)
         if table is None:
@@ -208,12 +253,27 @@ class SegmentData:
             self._facets[field] = table
         return table
 
+    @_reading
     def terms_within(self, field: str, text: str, maxdist: int, prefix: int) -> set[str]:
         return set(self.reader.terms_within(field, text, maxdist, prefix=prefix))
 
-    def expand_prefix(self, field: str, prefix: str) -> Iterable[str]:
-        for term in self.reader.expand_prefix(field, prefix):
-            yield term.decode("utf-8") if isinstance(term, bytes) else term
+    @_reading
+    def expand_prefix(self, field: str, prefix: str) -> list[str]:
+        return [
+            term.decode("utf-8") if isinstance(term, bytes) else term
+            for term in self.reader.expand_prefix(field, prefix)
+        ]
+
+    @_reading
+    def prefix_frequencies(self, field: str, prefix: str, limit: int) -> dict[str, int]:
+        """The first ``limit`` terms starting with ``prefix``, with their doc frequencies."""
+        if field not in self.reader.schema:
+            return {}
+        found: dict[str, int] = {}
+        for term, info in itertools.islice(self.reader.iter_prefix(field, prefix), limit):
+            text = term.decode("utf-8") if isinstance(term, bytes) else term
+            found[text] = int(info.doc_frequency())
+        return found
 
 
 def _decode_blocks(matcher: Any) -> tuple[IdArray, np.ndarray]:
@@ -270,6 +330,8 @@ class Snapshot:
         df = self._df.get(key)
         if df is None:
             df = sum(seg.doc_frequency(field, term) for seg in self.segments)
+            if len(self._df) >= _DF_CACHE_TERMS:
+                self._df.clear()
             self._df[key] = df
         return df
 
@@ -301,7 +363,7 @@ class Snapshot:
     def average_length(self, field: str) -> float:
         avg = self._avg_length.get(field)
         if avg is None:
-            total = sum(seg.reader.field_length(field) for seg in self.segments)
+            total = sum(seg.field_length(field) for seg in self.segments)
             avg = total / self.size if self.size else 1.0
             self._avg_length[field] = avg or 1.0
         return self._avg_length[field]
@@ -354,9 +416,19 @@ class Snapshot:
             result.update(doc_id for doc_id, alive in zip(ids, live, strict=True) if alive)
         return result
 
-    def terms_within(self, field: str, text: str, maxdist: int, prefix: int = 1) -> set[str]:
+    def terms_within(
+        self,
+        field: str,
+        text: str,
+        maxdist: int,
+        prefix: int = 1,
+        stop: Callable[[], bool] | None = None,
+    ) -> set[str]:
+        """Terms within ``maxdist`` edits; ``stop()`` true skips the remaining segments."""
         found: set[str] = set()
         for seg in self.segments:
+            if stop is not None and found and stop():
+                break
             found |= seg.terms_within(field, text, maxdist, prefix)
         return found
 
@@ -364,4 +436,17 @@ class Snapshot:
         found: set[str] = set()
         for seg in self.segments:
             found.update(seg.expand_prefix(field, prefix))
+        return found
+
+    def prefix_frequencies(
+        self, field: str, prefix: str, limit: int, stop: Callable[[], bool] | None = None
+    ) -> dict[str, int]:
+        """Terms starting with ``prefix`` (at most ``limit`` read per segment) and their
+        document frequencies; ``stop()`` true skips the remaining segments."""
+        found: dict[str, int] = {}
+        for seg in self.segments:
+            if stop is not None and found and stop():
+                break
+            for term, df in seg.prefix_frequencies(field, prefix, limit).items():
+                found[term] = found.get(term, 0) + df
         return found

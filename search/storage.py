@@ -7,6 +7,7 @@
         gen-000002/      a Whoosh index (its own commits are atomic: TOC written then renamed)
         gen-000001/      the previous generation, kept a short while for readers still on it
         build-000003/    a rebuild in progress; becomes gen-000003 when complete
+        broken-…/        an unreadable generation set aside by a rebuild (the last two kept)
         write.lock       flock()ed by the single writer; readers never touch it
 
 A rebuild writes beside the live index and switches ``CURRENT`` with ``os.replace``, so
@@ -24,10 +25,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from search.interface import IndexBusy
+from search.interface import IndexBusy, IndexUnavailable
 
 POINTER = "CURRENT"
 LOCK_FILE = "write.lock"
+KEEP_BROKEN = 2  # set-aside unreadable generations kept for a human to look at
 _GEN_RE = re.compile(r"^gen-(\d{6})$")
 
 
@@ -78,6 +80,10 @@ def remove_stale(root: Path, keep: set[str], older_than: float) -> list[str]:
     """Delete generations and abandoned builds not in ``keep`` (caller holds the lock)."""
     removed: list[str] = []
     now = time.time()
+    broken = sorted(p.name for p in root.iterdir() if p.name.startswith("broken-"))
+    for name in broken[:-KEEP_BROKEN]:  # the oldest ones: a flapping disk must not fill it
+        shutil.rmtree(root / name, ignore_errors=True)
+        removed.append(name)
     for path in root.iterdir():
         if path.name in keep or not path.is_dir():
             continue
@@ -91,10 +97,21 @@ def remove_stale(root: Path, keep: set[str], older_than: float) -> list[str]:
     return removed
 
 
+def set_aside(root: Path, name: str) -> str:
+    """Rename an unreadable generation to ``broken-<time>-<name>`` (caller holds the lock)."""
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    aside = f"broken-{stamp}-{name}"
+    os.replace(root / name, root / aside)
+    return aside
+
+
 @contextlib.contextmanager
 def writer_lock(root: Path, timeout: float) -> Iterator[None]:
     """Exclusive lock for writers (upsert, delete, rebuild); the OS drops it if we die."""
-    fd = os.open(root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    except FileNotFoundError:
+        raise IndexUnavailable(f"search index {root} is missing") from None
     try:
         deadline = time.monotonic() + timeout
         while True:

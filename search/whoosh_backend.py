@@ -3,19 +3,25 @@
 Whoosh stores the index and makes commits atomic; :mod:`search.segments` and
 :mod:`search.evaluate` answer queries.  One object per index per process keeps a long-lived
 snapshot; ``refresh()`` is two ``stat`` calls when nothing changed.
+
+An index that is missing or unreadable is never replaced by an empty one here (an empty
+index would answer "nobody found"): reads and writes raise ``IndexUnavailable`` until
+``rebuild()`` builds a new generation, which every process then picks up on its next refresh.
+Only an index that never existed is created empty, on first use.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import os
 import threading
 import time
 import warnings
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import BufferFile
@@ -24,10 +30,19 @@ from whoosh.reading import SegmentReader
 
 from search import evaluate, storage
 from search.bulk import BulkSegmentWriter
-from search.interface import Document, ReconcileReport, SearchQuery, SearchResult
+from search.interface import (
+    Document,
+    IndexBusy,
+    IndexUnavailable,
+    ReconcileReport,
+    SearchQuery,
+    SearchResult,
+)
 from search.query import parse
 from search.schema import SearchCodec, build_schema, document_fields
-from search.segments import SegmentData, Snapshot
+from search.segments import SegmentData, SegmentUnreadable, Snapshot
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +80,7 @@ class WhooshIndex:
         *,
         lock_timeout: float = 10.0,
         retain_seconds: float = 60.0,
+        create: bool = True,
     ) -> None:
         self.root = Path(root)
         self.lock_timeout = lock_timeout
@@ -72,57 +88,126 @@ class WhooshIndex:
         self.recovery: str | None = None
         self.schema = build_schema()
         self._lock = threading.RLock()
+        self._create = create
         self._gen_name: str | None = None
+        self._gen_identity: tuple[int, int] | None = None
+        self._files: set[str] = set()
         self._ix: FileIndex | None = None
         self._segments: dict[str, SegmentData] = {}
         self._snap: Snapshot | None = None
         self._signature: tuple[int, ...] | None = None
-        self.root.mkdir(parents=True, exist_ok=True)
-        self._open()
+        # Once this object has seen the index, a missing one was deleted, not never created.
+        self._seen = False
+        # An unusable index is reported by the first read; the worker's check rebuilds it.
+        with self._lock, contextlib.suppress(IndexUnavailable):
+            self._sync()
 
-    # -- opening and recovery ---------------------------------------------------------------
+    # -- opening and availability -----------------------------------------------------------
 
-    def _open(self) -> None:
+    def _is_new(self) -> bool:
+        """Nothing was ever built here: no pointer, generation, build or set-aside one."""
+        if not self.root.exists():
+            return True
+        return not any(
+            path.name == storage.POINTER or path.name.startswith(("gen-", "build-", "broken-"))
+            for path in self.root.iterdir()
+        )
+
+    def _sync(self) -> None:
+        """Bring the snapshot in line with the disk, or raise IndexUnavailable."""
         name = storage.read_pointer(self.root)
-        problem: str | None = None
         if name is None:
-            if storage.generations(self.root):
-                problem = "the CURRENT pointer is missing or unreadable"
-            self._create_fresh(problem)
-            return
-        # Whoosh leaves the TOC file open when it fails to parse it: let it be closed here,
-        # quietly, rather than warn later in some unrelated place.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ResourceWarning)
-            try:
-                self._switch_to(name)
-            except Exception as exc:  # any failure to read means the index is unusable
-                problem = f"generation {name} could not be opened: {exc!r}"
-            gc.collect()
-        if problem:
-            self._create_fresh(problem)
-
-    def _create_fresh(self, problem: str | None) -> None:
-        """Start an empty generation; an unreadable one is kept aside as broken-* for study."""
-        with storage.writer_lock(self.root, self.lock_timeout):
-            current = storage.read_pointer(self.root)
-            if problem is None and current is not None:  # another process created it meanwhile
-                self._switch_to(current)
+            if self._create and not self._seen and self._is_new():
+                self._create_empty()
                 return
-            if current is not None and (self.root / current).exists():
-                stamp = time.strftime("%Y%m%dT%H%M%S")
-                os.replace(self.root / current, self.root / f"broken-{stamp}-{current}")
-            number = storage.next_generation(self.root)
-            build = self.root / f"build-{number:06d}"
-            build.mkdir()
-            FileStorage(str(build)).create_index(self.schema, indexname=INDEX_NAME)
-            name = storage.generation_name(number)
-            os.replace(build, self.root / name)
-            storage.write_pointer(self.root, name)
+            if not self.root.exists():
+                raise self._fail(f"search index {self.root} is missing")
+            raise self._fail(f"search index {self.root}: CURRENT is missing or unreadable")
+        gen_dir = self.root / name
+        if (
+            self._snap is None
+            or name != self._gen_name
+            or self._gen_identity != _identity(gen_dir)
+        ):
+            self._open_generation(name)
+            return
+        damage = _damage(gen_dir)
+        if damage is not None:
+            raise self._fail(f"search index {gen_dir} was found damaged: {damage}")
+        problem = _quietly(self._follow_commits)
+        if problem is not None:
+            self._mark_if_damaged(gen_dir, problem)
+            raise self._fail(f"search index {gen_dir} could not be read: {_describe(problem)}")
+        missing = self._files - set(os.listdir(gen_dir))
+        if missing:  # deleted under this searcher: its open files must not hide it
+            raise self._fail(f"files of search index {gen_dir} vanished: {sorted(missing)}")
+
+    def _follow_commits(self) -> None:
+        """Load a newer commit of the same generation (its merges remove older files)."""
+        assert self._ix is not None and self._snap is not None and self._gen_name is not None
+        names = set(os.listdir(self.root / self._gen_name))
+        latest = TOC._latest_generation(self._ix.storage, INDEX_NAME)
+        if latest != self._snap.generation or self._files - names:
+            self._load_snapshot()
+
+    def _open_generation(self, name: str) -> None:
+        def open_it() -> None:
+            damage = _damage(self.root / name)
+            if damage is not None:
+                raise IndexUnavailable(f"found damaged: {damage}")
             self._switch_to(name)
-        if problem:
-            self.recovery = f"search index {self.root} was reset to empty: {problem}; rebuild it"
-            log.warning(self.recovery)
+
+        problem = _quietly(open_it)
+        if problem is not None:
+            self._mark_if_damaged(self.root / name, problem)
+            raise self._fail(f"search index {self.root}: generation {name} could not be "
+                             f"opened: {_describe(problem)}")
+
+    def _mark_if_damaged(self, gen_dir: Path, problem: Exception) -> None:
+        """Files that do not parse are damaged: say so to every process and to the worker's
+        check (its own long-lived reader may hold the good copy in memory)."""
+        unparsable = not isinstance(problem, IndexUnavailable) and not _system_error(problem)
+        if unparsable and gen_dir.is_dir():
+            _mark_damaged(gen_dir, _describe(problem))
+
+    def _create_empty(self) -> None:
+        """First use: an empty generation (a rebuild from the database fills it)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            with storage.writer_lock(self.root, self.lock_timeout):
+                current = storage.read_pointer(self.root)
+                if current is None and self._is_new():
+                    number = storage.next_generation(self.root)
+                    build = self.root / f"build-{number:06d}"
+                    build.mkdir()
+                    FileStorage(str(build)).create_index(self.schema, indexname=INDEX_NAME)
+                    current = storage.generation_name(number)
+                    os.replace(build, self.root / current)
+                    storage.write_pointer(self.root, current)
+        except IndexBusy:
+            raise self._fail(f"search index {self.root} is being built") from None
+        if current is None:  # another process started (or lost) a build meanwhile
+            raise self._fail(f"search index {self.root}: CURRENT is missing or unreadable")
+        self._open_generation(current)
+
+    def _fail(self, reason: str) -> IndexUnavailable:
+        """Drop the snapshot (its files may be gone) and say why nothing can be answered."""
+        if self.recovery != reason:
+            log.warning("%s; search is unavailable until it is rebuilt", reason)
+        self.recovery = reason
+        self._drop()
+        return IndexUnavailable(reason)
+
+    def _drop(self) -> None:
+        for seg in self._segments.values():
+            seg.close()
+        self._segments = {}
+        self._snap = None
+        self._ix = None
+        self._gen_name = None
+        self._gen_identity = None
+        self._files = set()
+        self._signature = None
 
     def _switch_to(self, name: str) -> None:
         st = ReaderStorage(str(self.root / name))
@@ -130,12 +215,15 @@ class WhooshIndex:
         old = self._segments
         self._segments = {}
         self._ix, self._gen_name = ix, name
+        self._gen_identity = _identity(self.root / name)
         self._snap = None
         try:
             self._load_snapshot()
         finally:
             for seg in old.values():
                 seg.close()
+        self._seen = True
+        self.recovery = None
 
     def _load_snapshot(self) -> None:
         assert self._ix is not None
@@ -155,6 +243,8 @@ class WhooshIndex:
                     deleted.append(
                         set(segment.deleted_docs()) if segment.has_deletions() else set()
                     )
+                files = _segment_files(self.root / str(self._gen_name), toc.generation,
+                                       [seg.segment_id for seg in segments])
                 break
             except FileNotFoundError:
                 # A concurrent commit merged segments away between reading the TOC and
@@ -168,6 +258,7 @@ class WhooshIndex:
                 seg.close()
         self._segments = {seg.segment_id: seg for seg in segments}
         self._snap = Snapshot(toc.generation, segments, deleted)
+        self._files = files
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -181,21 +272,18 @@ class WhooshIndex:
         newest = max(pointer.st_mtime_ns, gen_dir.st_mtime_ns)
         if now_ns - newest < _RACY_SECONDS * 1e9:
             return None  # too recent to trust: a change in the same tick would be invisible
-        return (pointer.st_ino, pointer.st_mtime_ns, gen_dir.st_mtime_ns)
+        return (pointer.st_ino, pointer.st_mtime_ns, gen_dir.st_ino, gen_dir.st_mtime_ns)
 
     def refresh(self) -> None:
-        """Reopen only what changed; costs two stat() calls when nothing did."""
+        """Reopen only what changed; costs two stat() calls when nothing did.
+
+        Raises IndexUnavailable when the index is missing or unreadable.
+        """
         with self._lock:
             signature = self._stat_signature()
-            if signature is not None and signature == self._signature:
+            if signature is not None and signature == self._signature and self._snap is not None:
                 return
-            name = storage.read_pointer(self.root)
-            if name is not None and name != self._gen_name:
-                self._switch_to(name)
-            elif self._ix is not None and self._snap is not None:
-                latest = TOC._latest_generation(self._ix.storage, INDEX_NAME)
-                if latest != self._snap.generation:
-                    self._load_snapshot()
+            self._sync()
             self._signature = signature
 
     def _snapshot(self) -> Snapshot:
@@ -203,14 +291,32 @@ class WhooshIndex:
         assert self._snap is not None
         return self._snap
 
+    def _read(self, action: Callable[[Snapshot], T]) -> T:
+        """Run ``action`` on the current snapshot; unreadable files get one fresh reopen.
+
+        Files replaced under a long-lived searcher read as garbage until reopened; files that
+        are still unreadable afterwards are damaged: the generation is marked so (every
+        process then answers IndexUnavailable, and the worker's check rebuilds it).
+        """
+        with self._lock:
+            try:
+                return action(self._snapshot())
+            except SegmentUnreadable as exc:
+                log.warning("search index %s: %s; reopening it", self.root, exc)
+                self._drop()
+            try:
+                return action(self._snapshot())
+            except SegmentUnreadable as exc:
+                if self._gen_name is not None:
+                    _mark_damaged(self.root / self._gen_name, str(exc))
+                raise self._fail(f"search index {self.root} is unreadable: {exc}") from exc
+
     def search(self, q: SearchQuery) -> SearchResult:
         parsed = parse(q.text)
-        with self._lock:
-            return evaluate.run(self._snapshot(), parsed, q)
+        return self._read(lambda snap: evaluate.run(snap, parsed, q))
 
     def ids(self) -> set[str]:
-        with self._lock:
-            return self._snapshot().all_ids()
+        return self._read(lambda snap: snap.all_ids())
 
     def count(self) -> int:
         with self._lock:
@@ -218,62 +324,96 @@ class WhooshIndex:
 
     def stored(self, doc_id: str) -> dict[str, Any] | None:
         """The stored fields (id, updated_at) of one document, for diagnostics."""
-        with self._lock:
-            snap = self._snapshot()
+
+        def find(snap: Snapshot) -> dict[str, Any] | None:
             docnums = snap.locate([doc_id])
             if not len(docnums):
                 return None
             seg, local = snap.segment_of(int(docnums[0]))
             return seg.stored(local)
 
+        return self._read(find)
+
     def _bulk_writer(self, ix: FileIndex) -> Any:
         return BulkSegmentWriter(ix, codec=SearchCodec(), compound=False)
 
     # -- writing ----------------------------------------------------------------------------
 
-    def _writer_ix(self) -> FileIndex:
-        """The live generation for a writer (which may differ from our snapshot's)."""
-        name = storage.read_pointer(self.root) or self._gen_name
-        return FileIndex(
-            FileStorage(str(self.root / str(name))), schema=self.schema, indexname=INDEX_NAME
-        )
+    @contextlib.contextmanager
+    def _writer(self) -> Iterator[Any]:
+        """A Whoosh writer on the live generation (which may differ from our snapshot's),
+        committed when the block ends; an index missing or unreadable is not written to."""
+        name = storage.read_pointer(self.root)
+        if name is None or _damage(self.root / name) is not None:
+            with self._lock:
+                self._sync()  # creates an index never created yet, or raises
+        with storage.writer_lock(self.root, self.lock_timeout):
+            name = storage.read_pointer(self.root)
+            if name is None:
+                with self._lock:
+                    raise self._fail(f"search index {self.root}: CURRENT is missing")
+            gen_dir = self.root / name
+            opened: list[Any] = []
+
+            def open_writer() -> None:
+                ix = FileIndex(FileStorage(str(gen_dir)), schema=self.schema,
+                               indexname=INDEX_NAME)
+                opened.append(ix.writer(codec=SearchCodec(), compound=False))
+
+            problem = _quietly(open_writer)
+            if problem is not None:
+                if _system_error(problem):
+                    raise problem
+                raise self._unwritable(gen_dir, _describe(problem))
+            writer = opened[0]
+            try:
+                yield writer
+            except BaseException as exc:
+                writer.cancel()
+                if _system_error(exc) or not isinstance(exc, Exception):
+                    raise
+                raise self._unwritable(gen_dir, repr(exc)) from exc
+            try:
+                writer.commit()
+            except Exception as exc:
+                if _system_error(exc):
+                    raise
+                raise self._unwritable(gen_dir, repr(exc)) from exc
+        self._signature = None
+
+    def _unwritable(self, gen_dir: Path, problem: str) -> IndexUnavailable:
+        """Whoosh failed on the index's own files: the generation is damaged (marked so)."""
+        _mark_damaged(gen_dir, problem)
+        with self._lock:
+            return self._fail(f"search index {gen_dir} could not be written: {problem}")
 
     def upsert(self, docs: Iterable[Document]) -> int:
         """Add or replace documents by id, in one commit."""
         batch = {str(d["id"]): document_fields(d) for d in docs}
         if not batch:
             return 0
-        with storage.writer_lock(self.root, self.lock_timeout):
-            writer = self._writer_ix().writer(codec=SearchCodec(), compound=False)
-            try:
-                for fields in batch.values():
-                    writer.update_document(**fields)
-            except BaseException:
-                writer.cancel()
-                raise
-            writer.commit()
-        self._signature = None
+        with self._writer() as writer:
+            for fields in batch.values():
+                writer.update_document(**fields)
         return len(batch)
 
     def delete(self, ids: Iterable[str]) -> int:
         wanted = sorted(set(ids))
         if not wanted:
             return 0
-        with storage.writer_lock(self.root, self.lock_timeout):
-            writer = self._writer_ix().writer(codec=SearchCodec(), compound=False)
-            try:
-                deleted = sum(writer.delete_by_term("id", doc_id) or 0 for doc_id in wanted)
-            except BaseException:
-                writer.cancel()
-                raise
-            writer.commit()
-        self._signature = None
+        with self._writer() as writer:
+            deleted = sum(writer.delete_by_term("id", doc_id) or 0 for doc_id in wanted)
         return deleted
 
     def rebuild(
         self, docs: Iterable[Document], progress: Callable[[int], None] | None = None
     ) -> int:
-        """Build a new generation beside the live one, then switch readers to it atomically."""
+        """Build a new generation beside the live one, then switch readers to it atomically.
+
+        Also how a missing or unreadable index is cured: the unreadable generation is set
+        aside as ``broken-*`` for a human to look at.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
         with storage.writer_lock(self.root, self.lock_timeout):
             number = storage.next_generation(self.root)
             build = self.root / f"build-{number:06d}"
@@ -320,6 +460,9 @@ class WhooshIndex:
             with self._lock:
                 self._switch_to(name)
                 self._signature = None
+            if previous and not _readable(self.root / previous):
+                storage.set_aside(self.root, previous)
+                previous = None
             keep = {name} | ({previous} if previous and self.retain_seconds > 0 else set())
             storage.remove_stale(self.root, keep, self.retain_seconds)
         return len(seen)
@@ -339,17 +482,19 @@ class WhooshIndex:
         indexed = self.ids()
         missing = expected - indexed
         extra = indexed - expected
-        stale: set[str] = set()
-        if versions:
-            with self._lock:
-                snap = self._snapshot()
-                for doc_id in expected & indexed:
-                    want = versions.get(doc_id)
-                    if want is None:
-                        continue
-                    seg, local = snap.segment_of(int(snap.locate([doc_id])[0]))
-                    if str(seg.stored(local).get("updated_at")) != str(want):
-                        stale.add(doc_id)
+
+        def outdated(snap: Snapshot) -> set[str]:
+            stale: set[str] = set()
+            for doc_id in expected & indexed:
+                want = (versions or {}).get(doc_id)
+                if want is None:
+                    continue
+                seg, local = snap.segment_of(int(snap.locate([doc_id])[0]))
+                if str(seg.stored(local).get("updated_at")) != str(want):
+                    stale.add(doc_id)
+            return stale
+
+        stale = self._read(outdated) if versions else set()
         repaired = 0
         if missing or stale:
             repaired += self.upsert(fetch(missing | stale))
@@ -359,8 +504,84 @@ class WhooshIndex:
 
     def close(self) -> None:
         with self._lock:
-            for seg in self._segments.values():
-                seg.close()
-            self._segments = {}
-            self._snap = None
-            self._ix = None
+            self._drop()
+
+
+DAMAGED = "DAMAGED"
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """Which directory this is (a rebuilt gen-000001 is not the deleted one)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def _damage(gen_dir: Path) -> str | None:
+    """Why a reader marked this generation damaged, or None."""
+    try:
+        return (gen_dir / DAMAGED).read_text(encoding="utf-8", errors="replace").strip() or "?"
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return repr(exc)
+
+
+def _mark_damaged(gen_dir: Path, reason: str) -> None:
+    """Tell every process (and the worker's check) that this generation cannot be read."""
+    try:
+        (gen_dir / DAMAGED).write_text(reason[:2000] + "\n", encoding="utf-8")
+    except OSError as exc:  # read-only or gone: the worker's own reads will find out
+        log.warning("could not mark %s damaged: %r", gen_dir, exc)
+
+
+def _system_error(exc: BaseException) -> bool:
+    """The system failed (disk full, permissions), not the index's files: retry later."""
+    return isinstance(exc, (OSError, IndexBusy)) and not isinstance(exc, FileNotFoundError)
+
+
+def _quietly(action: Callable[[], None]) -> Exception | None:
+    """Run a step that opens Whoosh files; its failure is returned, without its traceback.
+
+    Whoosh leaves a file open when it fails to parse it: it is closed here, quietly, rather
+    than warned about later in some unrelated place (the traceback's frames would keep it).
+    """
+    failure: Exception | None = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            action()
+        except Exception as exc:  # any failure to read means the files are unusable
+            failure = exc.with_traceback(None)
+            failure.__context__ = failure.__cause__ = None
+        if failure is not None:
+            gc.collect()
+    return failure
+
+
+def _describe(exc: Exception) -> str:
+    return exc.reason if isinstance(exc, IndexUnavailable) else repr(exc)
+
+
+def _readable(gen_dir: Path) -> bool:
+    """Whether a generation opens (TOC readable, segment files present, not marked)."""
+    if _damage(gen_dir) is not None:
+        return False
+
+    def check() -> None:
+        toc = TOC.read(FileStorage(str(gen_dir)), INDEX_NAME)
+        names = set(os.listdir(gen_dir))
+        for seg in toc.segments:
+            if not any(n.startswith(f"{INDEX_NAME}_{seg.segment_id()}.") for n in names):
+                raise FileNotFoundError(seg.segment_id())
+
+    return _quietly(check) is None
+
+
+def _segment_files(gen_dir: Path, generation: int, segment_ids: list[str]) -> set[str]:
+    """The files a snapshot reads: its TOC and every file of its segments."""
+    prefixes = tuple(f"{INDEX_NAME}_{seg_id}." for seg_id in segment_ids)
+    names = {n for n in os.listdir(gen_dir) if n.startswith(prefixes)}
+    return names | {TOC._filename(INDEX_NAME, generation)}

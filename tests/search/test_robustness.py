@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from search import IndexBusy, SearchIndex, SearchQuery, open_index
+from search import IndexBusy, IndexUnavailable, SearchIndex, SearchQuery, open_index
 from search import storage as layout
 
 from .conftest import PROFILES, Backend
@@ -105,7 +105,7 @@ def test_writer_killed_mid_commit_leaves_previous_content(backend: Backend) -> N
 
 # Whoosh only: corrupt or missing files are the file layout's failure modes (the PostgreSQL
 # counterpart, tables dropped under a running index, is in test_postgres_backend.py).
-def test_corrupt_index_is_set_aside_and_reported(tmp_path: Path) -> None:
+def test_corrupt_index_is_reported_not_replaced_until_rebuilt(tmp_path: Path) -> None:
     root = tmp_path / "idx"
     idx = open_index(root)
     idx.upsert(PROFILES)
@@ -113,24 +113,38 @@ def test_corrupt_index_is_set_aside_and_reported(tmp_path: Path) -> None:
     gen = root / str(layout.read_pointer(root))
     for toc in gen.glob("*.toc"):
         toc.write_bytes(b"garbage")
-    recovered = open_index(root)
+    reopened = open_index(root)
     try:
-        assert recovered.recovery and "rebuild" in recovered.recovery
-        assert recovered.count() == 0
-        assert any(p.name.startswith("broken-") for p in root.iterdir())
-        recovered.upsert(PROFILES)
-        assert recovered.count() == len(PROFILES)
+        assert reopened.recovery and "could not" in reopened.recovery
+        with pytest.raises(IndexUnavailable):
+            reopened.search(SearchQuery("python"))  # not "nobody found" from an empty index
+        with pytest.raises(IndexUnavailable):
+            reopened.upsert(PROFILES)  # nor a partial one
+        assert layout.read_pointer(root) == gen.name  # nothing replaced it
+        assert reopened.rebuild(PROFILES) == len(PROFILES)
+        assert reopened.recovery is None
+        assert reopened.search(SearchQuery("python")).total == 2
+        assert any(p.name.startswith("broken-") for p in root.iterdir())  # kept for a human
     finally:
-        recovered.close()
+        reopened.close()
 
 
-def test_missing_pointer_is_recovered(tmp_path: Path) -> None:
+def test_missing_pointer_is_reported_not_replaced(tmp_path: Path) -> None:
     root = tmp_path / "idx"
-    open_index(root).close()
+    first = open_index(root)
+    first.upsert(PROFILES)
+    first.close()
     (root / layout.POINTER).unlink()
     idx = open_index(root)
-    assert idx.recovery is not None
-    idx.close()
+    try:
+        assert idx.recovery is not None
+        with pytest.raises(IndexUnavailable):
+            idx.count()
+        assert layout.read_pointer(root) is None  # no empty stand-in was created
+        idx.rebuild(PROFILES)
+        assert idx.count() == len(PROFILES)
+    finally:
+        idx.close()
 
 
 def test_second_writer_times_out_readers_do_not_wait(
