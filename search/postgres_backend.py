@@ -71,15 +71,16 @@ VOCABULARY_FIELDS = ("word", "name", "title", "org", "loc", "skill")
 _VOCABULARY_CODES = {FIELD_CODES[f] + ":" for f in VOCABULARY_FIELDS}
 # Facet, filter and language fields are answered from the in-process columns.
 _COLUMN_FIELDS = {"f_org", "f_loc", "f_skill", "open", "lang"}
-# A lexeme keeps at most 256 positions; term frequency is their count (BM25 saturates long
-# before: a word 255 times in one profile scores as if 255).
-MAX_TF = 255
+# A text term's frequency is written in binary as extra lexemes "f<bit>:<term>" for tf - 1,
+# so reading it needs only the GIN index: decompressing each matching row's tsvector (as
+# ts_rank or unnest would) costs ~30 µs a row, most of a query's time.  Capped at 4096.
+TF_BITS = tuple(1 << i for i in range(12))
+MAX_TF = 1 << len(TF_BITS)
 # PostgreSQL refuses lexemes of 2 KiB or more; no query word can be that long anyway.
 _MAX_LEXEME_BYTES = 2000
 REBUILD_BATCH = 1000
 _POSTINGS_CACHE_SIZE = 4_000_000
 _LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
-_POSITIONS = [",".join(str(p) for p in range(1, n + 1)) for n in range(MAX_TF + 1)]
 
 _DDL = (
     "CREATE SEQUENCE IF NOT EXISTS search_documents_seq",
@@ -154,9 +155,11 @@ class Row:
         self.updated_at: str | None = _clean(updated) if updated is not None else None
         parts: list[str] = []
         for term, tf in Counter(text).items():
-            lexeme = "t:" + term
-            if len(lexeme.encode()) < _MAX_LEXEME_BYTES:
-                parts.append(f"{_quote(lexeme)}:{_POSITIONS[min(tf, MAX_TF)]}")
+            if len(term.encode()) + 6 >= _MAX_LEXEME_BYTES:
+                continue
+            parts.append(_quote("t:" + term))
+            extra = min(tf, MAX_TF) - 1
+            parts.extend(_quote(f"f{bit}:{term}") for bit in TF_BITS if extra & bit)
         vocabulary: set[str] = set()
         for field, code in FIELD_CODES.items():
             if field == "text":
@@ -298,25 +301,28 @@ class PostgresSegment:
         lexeme = f"{code}:{term}"
         if code is None or len(lexeme.encode()) >= _MAX_LEXEME_BYTES:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-        query = _quote(lexeme)
+        # No "namespace =" condition: it would tempt the planner to scan the namespace and
+        # decompress every tsvector.  seq is unique across namespaces, so rows of another
+        # namespace simply find no document number here.
+        arms = [(lexeme, 0)]
         if field == TEXT_FIELD:
-            rows = self.index._query(
-                "SELECT seq, ts_rank('{1,1,1,1}', tsv, %s::tsquery, 0) FROM search_documents"
-                " WHERE namespace = %s AND tsv @@ %s::tsquery",
-                (query, self.index.namespace, query))
-            seqs = np.array([r[0] for r in rows], dtype=np.int64)
-            freqs = self.index._frequencies(np.array([r[1] for r in rows], dtype=np.float32))
-        else:
-            rows = self.index._query(
-                "SELECT seq FROM search_documents WHERE namespace = %s AND tsv @@ %s::tsquery",
-                (self.index.namespace, query))
-            seqs = np.array([r[0] for r in rows], dtype=np.int64)
-            freqs = np.ones(len(seqs), dtype=np.float32)
-        docnums = np.searchsorted(self.seqs, seqs)
+            arms += [(f"f{bit}:{term}", bit) for bit in TF_BITS]
+        query = " UNION ALL ".join(
+            "SELECT seq, %s::int FROM search_documents WHERE tsv @@ %s::tsquery" for _ in arms)
+        rows = self.index._query(query, [v for lex, bit in arms for v in (bit, _quote(lex))])
+        if not rows:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+        data = np.array(rows, dtype=np.int64)
+        docnums = np.searchsorted(self.seqs, data[:, 0])
         known = docnums < self.size
-        known[known] = self.seqs[docnums[known]] == seqs[known]
-        order = np.argsort(docnums[known], kind="stable")
-        return docnums[known][order].astype(np.int64), freqs[known][order]
+        known[known] = self.seqs[docnums[known]] == data[known, 0]
+        docnums, bits = docnums[known], data[known, 1]
+        present = np.zeros(self.size, dtype=bool)
+        present[docnums[bits == 0]] = True
+        extra = np.zeros(self.size, dtype=np.int64)
+        np.add.at(extra, docnums, bits)
+        ids = np.flatnonzero(present)
+        return ids.astype(np.int64), (extra[ids] + 1).astype(np.float32)
 
     def field_length(self, field: str) -> int:
         return self.total_length if field == TEXT_FIELD else 0
@@ -400,7 +406,6 @@ class PostgresIndex:
         self._reader: psycopg.Connection[Any] | None = None
         self._writer: psycopg.Connection[Any] | None = None
         self._snap: PostgresSnapshot | None = None
-        self._ranks: np.ndarray | None = None
         with self._lock:
             self._ensure_tables(self._reader_connection())
 
@@ -408,8 +413,9 @@ class PostgresIndex:
 
     def _connect(self, *, reader: bool) -> psycopg.Connection[Any]:
         timeout_ms = int(self.statement_timeout * 1000)
+        # Index scans always: a sequential scan decompresses every row's tsvector.
         conn = psycopg.connect(self.conninfo, autocommit=False,
-                               options=f"-c statement_timeout={timeout_ms}",
+                               options=f"-c statement_timeout={timeout_ms} -c enable_seqscan=off",
                                application_name=f"maillon-search:{self.namespace}")
         if reader:
             conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
@@ -445,20 +451,6 @@ class PostgresIndex:
     def _query(self, query: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         """Run a read in the reader's current transaction (the caller holds ``_lock``)."""
         return self._reader_connection().execute(query, params).fetchall()  # type: ignore[arg-type]
-
-    def _frequencies(self, ranks: np.ndarray) -> np.ndarray:
-        """Term frequencies from ts_rank: with unit weights it grows strictly with the number
-        of positions (1 - 1/4 - 1/9 ... scaled), so a table measured once inverts it."""
-        if self._ranks is None:
-            rows = self._query(
-                "SELECT n, ts_rank('{1,1,1,1}', ('''x'':' || (SELECT string_agg(g::text, ',')"
-                " FROM generate_series(1, n) g))::tsvector, '''x'''::tsquery, 0)"
-                " FROM generate_series(1, %s) n ORDER BY n", (MAX_TF,))
-            table = np.array([r[1] for r in rows], dtype=np.float64)
-            if not np.all(np.diff(table) > 0):  # pragma: no cover - a future PostgreSQL
-                raise RuntimeError("ts_rank no longer grows with term frequency")
-            self._ranks = (table[1:] + table[:-1]) / 2  # midpoints between neighbours
-        return (np.searchsorted(self._ranks, ranks) + 1).astype(np.float32)
 
     # -- reading --------------------------------------------------------------------------
 

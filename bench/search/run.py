@@ -6,6 +6,12 @@ Prints bulk indexing rate, size on disk, query latency p50/p95 per query type (i
 ``refresh()``, totals and facets, as the engine calls it), single-update latency (upsert,
 commit, visible to a refreshed searcher) and the searcher's memory (RSS delta in a fresh
 process after opening and warming), with FTS5 (unicode61 remove_diacritics 2) as baseline.
+
+    .venv/bin/python bench/search/run.py --backend postgres \
+        --database-url postgresql://postgres@127.0.0.1:5432/bench
+
+measures the PostgreSQL backend instead (namespace "bench", removed afterwards); its size is
+that of the search tables and their indexes.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ sys.path[:0] = [str(ROOT), str(HERE)]
 
 from profiles import generate  # noqa: E402
 
-from search import SearchQuery, open_index  # noqa: E402
+from search import SearchIndex, SearchQuery, open_index, open_postgres_index  # noqa: E402
 
 # (type, our query, FTS5 query); FTS5 has no stemming, typo tolerance or facets of lists.
 QUERIES: list[tuple[str, str | SearchQuery, str]] = [
@@ -129,18 +135,51 @@ def time_queries(
 
 def whoosh_bench(docs: list[dict], workdir: Path, rounds: int) -> dict[str, object]:
     root = workdir / "whoosh"
-    idx = open_index(root)
+    return index_bench(lambda: open_index(root), lambda: dir_size(root), ["whoosh", str(root)],
+                       docs, rounds)
+
+
+PG_NAMESPACE = "bench"
+
+
+def postgres_size(url: str) -> int:
+    import psycopg
+
+    from search.postgres_backend import TABLES, conninfo
+
+    with psycopg.connect(conninfo(url)) as conn:
+        row = conn.execute(
+            "SELECT sum(pg_total_relation_size(t)) FROM unnest(%s::regclass[]) t", (list(TABLES),)
+        ).fetchone()
+    return int(row[0]) if row and row[0] else 0
+
+
+def postgres_bench(docs: list[dict], url: str, rounds: int) -> dict[str, object]:
+    def open_pg() -> SearchIndex:
+        return open_postgres_index(url, PG_NAMESPACE)
+
+    try:
+        return index_bench(open_pg, lambda: postgres_size(url), ["postgres", url], docs, rounds)
+    finally:
+        idx = open_pg()
+        idx.drop()  # type: ignore[attr-defined]
+        idx.close()
+
+
+def index_bench(
+    open_: Callable[[], SearchIndex], size_of: Callable[[], int], child: list[str],
+    docs: list[dict], rounds: int,
+) -> dict[str, object]:
+    idx = open_()
     start = time.perf_counter()
     idx.rebuild(docs)
     build = time.perf_counter() - start
     idx.close()
-    size = dir_size(root)
+    size = size_of()
     memory = int(
-        subprocess.check_output(
-            [sys.executable, __file__, "--child-memory", "whoosh", str(root)]
-        ).strip()
+        subprocess.check_output([sys.executable, __file__, "--child-memory", *child]).strip()
     )
-    idx = open_index(root)
+    idx = open_()
 
     def run(ours: str | SearchQuery, fts: str) -> object:
         return idx.search(as_query(ours))
@@ -164,11 +203,12 @@ def whoosh_bench(docs: list[dict], workdir: Path, rounds: int) -> dict[str, obje
     }
 
 
-def whoosh_memory(root: Path) -> int:
-    import search.whoosh_backend  # noqa: F401 - module imports are not the searcher's memory
+def index_memory(kind: str, where: str) -> int:
+    import search.postgres_backend  # noqa: F401 - module imports are not the searcher's memory
+    import search.whoosh_backend  # noqa: F401
 
     before = rss_kb()
-    idx = open_index(root)
+    idx = open_index(Path(where)) if kind == "whoosh" else open_postgres_index(where, PG_NAMESPACE)
     for _, ours, _ in QUERIES:
         idx.search(as_query(ours))
     return rss_kb() - before
@@ -280,9 +320,9 @@ def row(label: str, ours: float, base: float, unit: str, fmt: str = "{:.1f}") ->
     return f"| {label} | {fmt.format(ours)} {unit} | {fmt.format(base)} {unit} | {ratio:.2f} |"
 
 
-def report(n: int, ours: dict, base: dict) -> None:
+def report(n: int, ours: dict, base: dict, backend: str = "whoosh") -> None:
     print(f"\n### {n} profiles\n")
-    print("| measure | whoosh (search/) | SQLite FTS5 | ratio |")
+    print(f"| measure | {backend} (search/) | SQLite FTS5 | ratio |")
     print("|---|---|---|---|")
     print(row("bulk indexing", ours["rate"], base["rate"], "docs/s", "{:.0f}"))
     print(row("size on disk", ours["size"] / 2**20, base["size"] / 2**20, "MiB"))
@@ -325,22 +365,31 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--child-memory", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
     parser.add_argument("--skip-fts", action="store_true")
+    parser.add_argument("--backend", choices=("whoosh", "postgres"), default="whoosh")
+    parser.add_argument("--database-url", default=os.environ.get("MAILLON_BENCH_DATABASE_URL", ""),
+                        help="PostgreSQL URL for --backend postgres (default: "
+                        "MAILLON_BENCH_DATABASE_URL)")
     parser.add_argument("--from-instance", metavar="SLUG", help="Index the members of this "
                         "instance from the database (fill it first with `maillon demo "
                         "--members N --instance SLUG`) instead of generated profiles.")
     args = parser.parse_args()
     if args.child_memory:
         kind, path = args.child_memory
-        print(whoosh_memory(Path(path)) if kind == "whoosh" else fts_memory(Path(path)))
+        print(fts_memory(Path(path)) if kind == "fts" else index_memory(kind, path))
         return
+    if args.backend == "postgres" and not args.database_url:
+        parser.error("--backend postgres needs --database-url (or MAILLON_BENCH_DATABASE_URL)")
     start = time.perf_counter()
     docs = list(from_instance(args.from_instance) if args.from_instance
                 else generate(args.members))
     print(f"generated {len(docs)} profiles in {time.perf_counter() - start:.1f}s", flush=True)
     workdir = Path(tempfile.mkdtemp(prefix="search-bench-"))
     try:
-        ours = whoosh_bench(docs, workdir, args.rounds)
-        print("whoosh done", flush=True)
+        if args.backend == "postgres":
+            ours = postgres_bench(docs, args.database_url, args.rounds)
+        else:
+            ours = whoosh_bench(docs, workdir, args.rounds)
+        print(f"{args.backend} done", flush=True)
         empty = {
             "rate": 0,
             "size": 0,
@@ -349,7 +398,7 @@ def main() -> None:
             "memory": 0,
         }
         base = empty if args.skip_fts else fts_bench(docs, workdir, args.rounds)
-        report(len(docs), ours, base)
+        report(len(docs), ours, base, args.backend)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     _ = os.getpid()
