@@ -91,6 +91,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     _register_blueprints(app)
     _register_request_id(app)
+    from maillon import ops
+
+    ops.init_app(app)  # logging, access lines, metrics, /healthz /readyz /metrics
     from maillon import errorpages
 
     errorpages.init_app(app)

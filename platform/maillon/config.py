@@ -82,6 +82,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SERVER_NAME_SCHEME", str, "https", "Scheme used in links written into e-mails."),
     Setting("LOCAL_LINKS", _bool, False, "Links in e-mails point at <slug>.localhost:SERVER_PORT "
             "instead of the instance's first configured host (make run sets it)."),
+    Setting("LOG_FORMAT", str, "text", "Log lines: text (development) or json, one object per "
+            "line with the request id (production)."),
+    Setting("METRICS_TOKEN", str, "", "Bearer token that opens /metrics (and /readyz details) "
+            "to non-loopback clients. Empty: loopback clients only."),
+    Setting("READY_WORKER_MAX_AGE_SECONDS", int, 60, "/readyz fails when no jobs worker has "
+            "written a heartbeat for this long."),
+    Setting("RETENTION_DONE_JOBS_DAYS", int, 7, "Finished jobs are deleted after this long."),
+    Setting("RETENTION_FAILED_JOBS_DAYS", int, 30, "Failed jobs are deleted after this long."),
+    Setting("RETENTION_CHANGES_GRACE_HOURS", int, 168, "Connection changes already in the "
+            "newest graph snapshot are deleted once older than this."),
+    Setting("RETENTION_SESSIONS_DAYS", int, 7, "Login sessions are deleted this long after "
+            "they expired or were ended."),
+    Setting("RETENTION_API_TOKENS_DAYS", int, 30, "API tokens are deleted this long after "
+            "they were revoked or stopped working unused."),
 )
 
 

@@ -15,6 +15,7 @@ from maillon.errors import ServiceError
 from maillon.finder.indexing import get_index, is_searchable
 from maillon.members.models import Member
 from maillon.network.visibility import DEGREE_BOOSTS, badges_for, degree_circles
+from maillon.ops.metrics import observe
 from maillon.tenancy.models import Instance
 from search import QueryError, SearchQuery
 
@@ -75,6 +76,7 @@ class MemberSearch:
     notices: tuple[str, ...] = ()
 
 
+@observe("search")
 def search_members(session: Session, instance: Instance, viewer: Member | None, *,
                    text: str = "", organisation: str | None = None,
                    location: str | None = None, skill: str | None = None,

@@ -29,6 +29,7 @@ from maillon.members.services import access_member
 from maillon.network.graph import graph_for
 from maillon.network.graphcore import TRUST_DEFAULT, TrustGraph
 from maillon.network.services import are_connected
+from maillon.ops.metrics import observe
 from maillon.tenancy.models import Instance
 
 #: Weight, in relay decisions, of the instance policy's prior forward rate.
@@ -99,6 +100,7 @@ def relay_factor(session: Session, instance: Instance) -> float:
     return min(1.0, max(0.05, factor))
 
 
+@observe("chains")
 def chains_between(session: Session, instance: Instance, source: int, target: int, *,
                    max_hops: int, k: int = 3, avoid: Iterable[int] = ()) -> list[Chain]:
     """The best ``k`` chains from ``source`` to ``target``, around unavailable members."""

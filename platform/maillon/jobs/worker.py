@@ -10,6 +10,7 @@ from flask import Flask
 
 from maillon.db import db
 from maillon.jobs.services import PERIODIC, requeue_stale, run_pending, worker_name
+from maillon.ops.health import HEARTBEAT_EVERY_SECONDS, record_heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -19,11 +20,15 @@ def work(app: Flask, stop: threading.Event, *, once: bool = False) -> int:
     name = worker_name()
     total = 0
     last_stale_check = 0.0
+    last_beat = float("-inf")
     last_run: dict[str, float] = {}
     poll = float(app.config["JOB_POLL_SECONDS"])
     while not stop.is_set():
         with app.app_context():
             try:
+                if time.monotonic() - last_beat >= HEARTBEAT_EVERY_SECONDS:
+                    record_heartbeat(db.session, name)  # /readyz wants a recent one
+                    last_beat = time.monotonic()
                 if time.monotonic() - last_stale_check > 60:
                     requeue_stale(db.session)
                     last_stale_check = time.monotonic()

@@ -21,6 +21,8 @@ SLUG_ENVIRON_KEY = "maillon.instance_slug"
 # Endpoints that belong to the deployment, not to an instance.
 DEPLOYMENT_ENDPOINTS = {"static", "tenancy.deployment_index", "dev.outbox", "dev.outbox_message"}
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "[::1]"}
+# Served for any Host, before any lookup: probes often use an address as the host.
+HOSTLESS_ENDPOINTS = {"ops.healthz", "ops.readyz", "ops.metrics"}
 
 
 class InstancePrefixMiddleware:
@@ -60,6 +62,8 @@ def resolve_instance() -> None:
     # A request normally gets a fresh `g`; where a test reuses an app context, forget the
     # member Flask-Login cached for the previous request (it may be another instance's).
     g.pop("_login_user", None)
+    if request.endpoint in HOSTLESS_ENDPOINTS:
+        return  # probes and scrapers: no instance, no database
     registry = get_registry()
     host = request_host()
     prefixed = request.environ.get(SLUG_ENVIRON_KEY)
