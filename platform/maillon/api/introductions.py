@@ -17,7 +17,7 @@ from maillon.errors import ValidationFailed
 from maillon.introductions import services
 from maillon.introductions.models import DirectMessage, Introduction
 from maillon.members.models import Member
-from maillon.members.services import profile_dict
+from maillon.members.services import load_profiles, profile_dict
 
 TAG = "introductions"
 
@@ -64,6 +64,7 @@ class PathsOut(BaseModel):
 def member_paths(member: Member, member_id: int) -> Reply:
     args = _query(PathsArgs)
     found = services.find_chains(db.session, g.instance, member, member_id, limit=args.limit)
+    load_profiles(db.session, [m for p in found.paths for m in p.members if m is not None])
     return {"degree": found.degree, "paths": [
         {"hops": p.hops, "trust": round(p.trust, 6),
          "members": [_person(m, member) for m in p.members]} for p in found.paths]}, 200
@@ -135,9 +136,16 @@ class ThankIn(Body):
     message: str = Field(max_length=2000)
 
 
-def _view(intro: Introduction, viewer: Member) -> dict[str, Any]:
+def _people(data: dict[str, Any]) -> list[Member]:
+    """Every member a view shows (its profiles are read in one go)."""
+    found = [data["requester"], data["target"], data["holder"], *data["chain"],
+             *(v["by"] for v in data["vouches"]),
+             *(e["actor"] for e in data["events"]), *(e["data"].get("to") for e in data["events"])]
+    return [m for m in found if isinstance(m, Member)]
+
+
+def _shape(data: dict[str, Any], viewer: Member) -> dict[str, Any]:
     """The JSON shape of ``introduction_view``."""
-    data = services.introduction_view(db.session, g.instance, intro, viewer)
     out = {key: value for key, value in data.items() if key not in (
         "introduction", "requester", "target", "chain", "holder", "vouches", "events")}
     for key in ("deadline", "created_at", "delivered_at", "closed_at"):
@@ -152,6 +160,17 @@ def _view(intro: Introduction, viewer: Member) -> dict[str, Any]:
                  "data": {k: (_person(v, viewer) if k == "to" else v)
                           for k, v in e["data"].items()}} for e in data["events"]])
     return out
+
+
+def _views(intros: list[Introduction], viewer: Member) -> list[dict[str, Any]]:
+    """The JSON shapes of several requests, in a constant number of queries."""
+    views = services.introduction_views(db.session, g.instance, intros, viewer)
+    load_profiles(db.session, [m for data in views for m in _people(data)])
+    return [_shape(data, viewer) for data in views]
+
+
+def _view(intro: Introduction, viewer: Member) -> dict[str, Any]:
+    return _views([intro], viewer)[0]
 
 
 def _intro(intro_id: int, member: Member) -> Introduction:
@@ -179,7 +198,7 @@ def list_introductions(member: Member) -> Reply:
     args = _query(ListArgs)
     total, rows = services.list_introductions(db.session, g.instance, member, args.role,
                                               args.page, args.per_page)
-    return {"total": total, "results": [_view(row, member) for row in rows]}, 200
+    return {"total": total, "results": _views(rows, member)}, 200
 
 
 @operation("GET", "/introductions/<int:intro_id>", summary="An introduction", tag=TAG,

@@ -14,7 +14,7 @@ from maillon.api.schemas import Body, Profile
 from maillon.db import db
 from maillon.errors import ValidationFailed
 from maillon.members.models import Member
-from maillon.members.services import profile_dict
+from maillon.members.services import load_profiles, profile_dict
 from maillon.network import services
 from maillon.network.models import Connection
 
@@ -136,4 +136,5 @@ def list_connections(member: Member) -> Reply:
     total, rows = services.list_connections(db.session, g.instance, member, status=args.status,
                                             direction=args.direction, page=args.page,
                                             per_page=args.per_page)
+    load_profiles(db.session, [r.other(member.id) for r in rows])
     return {"total": total, "results": [connection_dict(r, member) for r in rows]}, 200

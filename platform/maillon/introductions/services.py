@@ -50,7 +50,7 @@ from maillon.introductions.routing import (
 )
 from maillon.introductions.signals import direct_message_sent
 from maillon.introductions.stats import statistics
-from maillon.introductions.views_data import introduction_view
+from maillon.introductions.views_data import introduction_view, introduction_views
 from maillon.members.models import PURPOSES, Member
 from maillon.members.services import access_member
 from maillon.network.services import are_connected
@@ -60,9 +60,10 @@ __all__ = [
     "ChainsView", "PathView", "accept_introduction", "access_introduction",
     "advise_introduction", "can_contact_directly", "count_pending_introductions",
     "decline_introduction", "expire_overdue", "find_chains", "forward_introduction",
-    "introduction_view", "list_direct_messages", "list_introductions", "reject_introduction",
-    "relay_factor", "request_introduction", "retry_introduction", "send_direct_message",
-    "statistics", "suggest_reroutes", "thank_chain", "withdraw_introduction",
+    "introduction_view", "introduction_views", "list_direct_messages", "list_introductions",
+    "reject_introduction", "relay_factor", "request_introduction", "retry_introduction",
+    "send_direct_message", "statistics", "suggest_reroutes", "thank_chain",
+    "withdraw_introduction",
 ]
 
 MESSAGE_MIN = 20

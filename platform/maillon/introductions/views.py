@@ -149,8 +149,8 @@ def index() -> Any:
     page = page_arg()
     total, rows = services.list_introductions(db.session, g.instance, current_user, tab,
                                               page=page, per_page=PER_PAGE)
-    items = [(intro, services.introduction_view(db.session, g.instance, intro, current_user))
-             for intro in rows]
+    items = list(zip(rows, services.introduction_views(db.session, g.instance, rows,
+                                                       current_user), strict=True))
     pages = max(1, -(-total // PER_PAGE))
     return render("introductions/index.html", tab=tab, tabs=TABS, items=items, total=total,
                   page=min(page, pages), pages=pages)

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from maillon.introductions.models import Introduction, IntroductionEvent
-from maillon.introductions.records import hops_of, members_by_id
+from maillon.introductions.models import Introduction, IntroductionEvent, IntroductionHop
+from maillon.introductions.records import members_by_id
 from maillon.members.models import Member
 from maillon.tenancy.models import Instance
 
@@ -97,16 +97,45 @@ def _event_view(event: IntroductionEvent, viewer: Member, role: str, *, shown: s
 def introduction_view(session: Session, instance: Instance, intro: Introduction,
                       viewer: Member) -> dict[str, Any]:
     """The request as ``viewer`` may see it (call ``access_introduction`` first)."""
-    hops = hops_of(session, intro)
+    return introduction_views(session, instance, [intro], viewer)[0]
+
+
+def introduction_views(session: Session, instance: Instance, intros: list[Introduction],
+                       viewer: Member) -> list[dict[str, Any]]:
+    """``introduction_view`` of each request of a list, in three queries whatever its length:
+    the hops, the events and the people of every request are read together."""
+    if not intros:
+        return []
+    ids = [intro.id for intro in intros]
+    hops: dict[int, list[IntroductionHop]] = {i: [] for i in ids}
+    for hop in session.scalars(select(IntroductionHop).where(
+            IntroductionHop.instance_id == instance.id,
+            IntroductionHop.introduction_id.in_(ids)).order_by(
+            IntroductionHop.attempt, IntroductionHop.position)):
+        hops[hop.introduction_id].append(hop)
+    events: dict[int, list[IntroductionEvent]] = {i: [] for i in ids}
+    for event in session.scalars(select(IntroductionEvent).where(
+            IntroductionEvent.instance_id == instance.id,
+            IntroductionEvent.introduction_id.in_(ids)).order_by(IntroductionEvent.id)):
+        events[event.introduction_id].append(event)
+    people_ids: set[int] = set()
+    for intro in intros:
+        people_ids |= set(intro.path) | {intro.requester_id, intro.target_id}
+        people_ids |= {e.actor_id for e in events[intro.id] if e.actor_id is not None}
+        people_ids |= {e.data["to"] for e in events[intro.id]
+                       if isinstance((e.data or {}).get("to"), int)}
+    people = members_by_id(session, instance, list(people_ids))
+    return [_view(instance, intro, viewer, hops[intro.id], events[intro.id], people)
+            for intro in intros]
+
+
+def _view(instance: Instance, intro: Introduction, viewer: Member,
+          hops: list[IntroductionHop], events: list[IntroductionEvent],
+          people: dict[int, Member]) -> dict[str, Any]:
+    """One request as ``viewer`` may see it, from its rows already read."""
     mine = [h for h in hops if h.member_id == viewer.id]
     role = _role(intro, viewer, bool(mine))
     shown = visible_path_ids(instance, intro, viewer)
-    events = list(session.scalars(select(IntroductionEvent).where(
-        IntroductionEvent.introduction_id == intro.id).order_by(IntroductionEvent.id)))
-    ids = set(intro.path) | {intro.requester_id, intro.target_id}
-    ids |= {e.actor_id for e in events if e.actor_id is not None}
-    ids |= {e.data["to"] for e in events if isinstance((e.data or {}).get("to"), int)}
-    people = members_by_id(session, instance, list(ids))
     upstream_of: dict[int, int | None] = {h.attempt: h.position for h in mine}
     stopped = {e.attempt for e in events if e.kind in ("declined", "expired")}
     blind = role == "requester" and intro.status in ("declined", "expired")

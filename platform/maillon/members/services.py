@@ -6,7 +6,8 @@ import os
 import re
 import secrets
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from io import BytesIO
 from pathlib import Path
@@ -15,8 +16,8 @@ from typing import IO, Any
 from flask import current_app, has_request_context, url_for
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import func, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import func, inspect, select, true
+from sqlalchemy.orm import Session, selectinload
 from werkzeug.exceptions import NotFound
 
 from maillon.db import utcnow
@@ -365,6 +366,55 @@ def profile_dict(member: Member, viewer: Member | None) -> dict[str, Any]:
             "locale": member.locale, "role": member.role, "status": member.status,
         })
     return data
+
+
+def load_profiles(session: Session, members: Iterable[Member]) -> None:
+    """Load the experiences and education of many members at once (what ``profile_dict``
+    reads), instead of two lazy queries per member."""
+    missing = {m.id: m for m in members
+               if {"experiences", "education"} & inspect(m).unloaded}
+    if not missing:
+        return
+    # Rows already in the session keep their state; only the unloaded collections are filled.
+    session.scalars(select(Member).where(Member.id.in_(list(missing))).options(
+        selectinload(Member.experiences), selectinload(Member.education))).all()
+
+
+def profile_dicts(session: Session, members: list[Member], viewer: Member | None
+                  ) -> list[dict[str, Any]]:
+    """``profile_dict`` of each member, in a constant number of queries."""
+    load_profiles(session, members)
+    return [profile_dict(member, viewer) for member in members]
+
+
+@dataclass(frozen=True)
+class MemberCard:
+    """What a member list shows of someone: plain values, so a template cannot lazy-load.
+
+    The attribute names are the member's own (``photo`` is the file name the avatar macros
+    read), so list templates take a card where they took a member.
+    """
+
+    id: int
+    name: str
+    headline: str
+    position: str
+    organisation: str
+    location: str
+    photo: str | None
+    photo_url: str | None
+    open_to_opportunities: bool
+    degree: int | None = None  # from the viewer: 1, 2, 3, or None beyond / unknown
+    shared: int = 0  # connections shared with the viewer
+
+
+def member_card(member: Member, degree: int | None = None, shared: int = 0) -> MemberCard:
+    """The card of a loaded member, with the viewer's degree badge and shared count."""
+    return MemberCard(
+        id=member.id, name=member.name, headline=member.headline, position=member.position,
+        organisation=member.organisation, location=member.location, photo=member.photo,
+        photo_url=photo_url(member), open_to_opportunities=bool(member.open_to_opportunities),
+        degree=degree, shared=shared)
 
 
 def list_directory(session: Session, instance: Instance, viewer: Member | None, page: int = 1,

@@ -23,7 +23,7 @@ from maillon.members.forms import (
 )
 from maillon.members.models import Member
 from maillon.network.forms import ActionForm, ConnectForm
-from maillon.network.visibility import badges_for, profile_network
+from maillon.network.visibility import member_cards, profile_network
 from maillon.pagination import page_arg
 from maillon.tenancy.rendering import render
 
@@ -69,9 +69,12 @@ def directory() -> Any:
     total, members = services.list_directory(db.session, g.instance, current_user,
                                              page=page, per_page=PER_PAGE)
     pages = max(1, -(-total // PER_PAGE))
-    badges = badges_for(db.session, g.instance, current_user, [m.id for m in members])
-    return render("members/directory.html", members=members, total=total,
-                  page=max(1, min(page, pages)), pages=pages, badges=badges)
+    # Cards, not rows: the template gets plain values and cannot query per member. A card
+    # carries its degree and shared count as a badge does.
+    cards = member_cards(db.session, g.instance, current_user, members)
+    return render("members/directory.html", members=cards, total=total,
+                  page=max(1, min(page, pages)), pages=pages,
+                  badges={card.id: card for card in cards})
 
 
 @bp.route("/profile/edit", methods=["GET", "POST"])

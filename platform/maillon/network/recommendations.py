@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, false, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 from werkzeug.exceptions import NotFound
 
 from maillon.db import utcnow
@@ -283,8 +283,10 @@ def list_recommendations(session: Session, instance: Instance, viewer: Member | 
         mine = Recommendation.author_id == viewer.id if viewer is not None else false()
         query = query.where(or_(Recommendation.status == "approved", mine))
     order = case({"pending": 0, "approved": 1, "hidden": 2}, value=Recommendation.status)
-    return list(session.scalars(query.order_by(order, Recommendation.updated_at.desc(),
-                                               Recommendation.id.desc())))
+    # The author is shown with every recommendation: read from the join, not one query per row.
+    return list(session.scalars(query.options(contains_eager(Recommendation.author))
+                                .order_by(order, Recommendation.updated_at.desc(),
+                                          Recommendation.id.desc())))
 
 
 def list_written_recommendations(session: Session, instance: Instance, author: Member
@@ -292,6 +294,7 @@ def list_written_recommendations(session: Session, instance: Instance, author: M
     """The recommendations a member wrote, newest first."""
     return list(session.scalars(select(Recommendation).where(
         Recommendation.instance_id == instance.id, Recommendation.author_id == author.id)
+        .options(joinedload(Recommendation.recipient, innerjoin=True))
         .order_by(Recommendation.updated_at.desc(), Recommendation.id.desc())))
 
 
@@ -301,6 +304,7 @@ def list_recommendation_requests(session: Session, instance: Instance, member: M
     return list(session.scalars(
         select(RecommendationRequest)
         .join(Member, Member.id == RecommendationRequest.requester_id)
+        .options(contains_eager(RecommendationRequest.requester))
         .where(RecommendationRequest.instance_id == instance.id,
                RecommendationRequest.asked_id == member.id,
                RecommendationRequest.status == "open", Member.status.in_(VISIBLE_STATUSES))

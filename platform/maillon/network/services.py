@@ -13,7 +13,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.exceptions import NotFound
 
 from maillon.db import utcnow
@@ -211,8 +211,12 @@ def list_connections(session: Session, instance: Instance, member: Member, *,
     elif direction == "out":
         query = query.where(Connection.requester_id == member.id)
     total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
-    rows = list(session.scalars(query.order_by(Connection.created_at.desc(), Connection.id.desc())
-                                .offset((max(page, 1) - 1) * per_page).limit(per_page)))
+    # Both sides in the same query: every caller shows ``row.other(member.id)`` for each row.
+    rows = list(session.scalars(query.options(
+        joinedload(Connection.requester, innerjoin=True),
+        joinedload(Connection.addressee, innerjoin=True))
+        .order_by(Connection.created_at.desc(), Connection.id.desc())
+        .offset((max(page, 1) - 1) * per_page).limit(per_page)))
     return total, rows
 
 

@@ -19,7 +19,7 @@ from maillon.members.models import Member
 from maillon.members.services import VISIBLE_STATUSES, get_member
 from maillon.network import services
 from maillon.network.forms import AcceptForm, ActionForm, ConnectForm, TrustForm, trust_labels
-from maillon.network.visibility import badges_for, list_contacts
+from maillon.network.visibility import badges_for, list_contacts, member_cards
 from maillon.pagination import page_arg
 from maillon.tenancy.rendering import render
 
@@ -208,7 +208,8 @@ def contacts(member_id: int) -> Any:
         db.session.rollback()
         owner = get_member(db.session, g.instance, member_id)
         return render("network/contacts.html", owner=owner, members=[], total=0, page=1,
-                      pages=1, hidden=exc.message, badges={}), 403
-    badges = badges_for(db.session, g.instance, me, [m.id for m in members])
-    return render("network/contacts.html", owner=owner, members=members, total=total,
-                  page=page, pages=_pages(total, PER_PAGE), hidden=None, badges=badges)
+                      pages=1, hidden=exc.message), 403
+    # Cards, not rows: the template gets plain values and cannot query per contact.
+    return render("network/contacts.html", owner=owner,
+                  members=member_cards(db.session, g.instance, me, members), total=total,
+                  page=page, pages=_pages(total, PER_PAGE), hidden=None)

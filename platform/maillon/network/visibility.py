@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from maillon.errors import Forbidden
 from maillon.members.models import Member, default_visibility
-from maillon.members.services import VISIBLE_STATUSES, access_member
+from maillon.members.services import VISIBLE_STATUSES, MemberCard, access_member, member_card
 from maillon.network.graph import degrees, graph_for, shared_connection_ids
 from maillon.network.models import Connection
 from maillon.network.services import are_connected, connection_ids, find_connection_between
@@ -104,6 +104,15 @@ def badges_for(session: Session, instance: Instance, viewer: Member | None,
     found = graph.degree_of(viewer.id, member_ids)
     return {mid: Badge(found.get(mid), len(graph.shared_connections(viewer.id, mid))
                        if mid != viewer.id else 0) for mid in member_ids}
+
+
+def member_cards(session: Session, instance: Instance, viewer: Member | None,
+                 members: list[Member]) -> list[MemberCard]:
+    """The cards of a member list, with each one's degree badge and shared count."""
+    badges = badges_for(session, instance, viewer, [m.id for m in members])
+    no_badge = Badge(None, 0)
+    return [member_card(m, badges.get(m.id, no_badge).degree, badges.get(m.id, no_badge).shared)
+            for m in members]
 
 
 def degree_circles(session: Session, instance: Instance, viewer_id: int, max_degree: int = 3,
