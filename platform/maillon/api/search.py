@@ -15,7 +15,7 @@ from maillon.db import db
 from maillon.errors import ValidationFailed
 from maillon.finder.services import search_members
 from maillon.members.models import Member
-from maillon.members.services import profile_dict
+from maillon.members.services import profile_dicts
 
 
 class SearchArgs(BaseModel):
@@ -60,8 +60,9 @@ def search(member: Member) -> Reply:
                              skill=args.skill, open_to_opportunities=args.open,
                              page=args.page, per_page=args.per_page, degree=args.degree,
                              language=member.locale or g.instance.setting("locale"))
-    results = [{**profile_dict(hit.member, member), "degree": hit.degree,
-                "shared_connections": hit.shared, "score": hit.score} for hit in outcome.hits]
+    profiles = profile_dicts(db.session, [hit.member for hit in outcome.hits], member)
+    results = [{**profile, "degree": hit.degree, "shared_connections": hit.shared,
+                "score": hit.score} for profile, hit in zip(profiles, outcome.hits, strict=True)]
     facets = {name: [[value, count] for value, count in values]
               for name, values in outcome.facets.items()}
     return {"total": outcome.total, "results": results, "facets": facets,
