@@ -159,3 +159,19 @@ def test_database_check_fails_when_the_database_cannot_be_reached(tmp_path):
     engine.dispose()
     assert database.ok is False and "error" in database.details
     assert worker.ok is False
+
+
+def test_postgres_search_backend_needs_no_index_directory(ready, monkeypatch):
+    class Index:
+        recovery = None
+
+        def count(self) -> int:
+            return 7
+
+    monkeypatch.setattr("maillon.ops.health.backend_name", lambda config: "postgres")
+    monkeypatch.setattr("maillon.ops.health.get_index", lambda slug, app=None: Index())
+    shutil.rmtree(index_root(ready, "acme"))
+    response = ready.test_client().get("/readyz")
+    assert response.status_code == 200
+    assert response.get_json()["checks"]["search"]["instances"]["acme"] == {
+        "ok": True, "documents": 7}
