@@ -124,7 +124,7 @@ def _connect(app, slug, a, b):
         services.accept_connection(db.session, instance, db.session.get(Member, b.id), row.id)
 
 
-def _backdate_changes(app, slug, *, above=0, by=3 * DAY):
+def _backdate_changes(app, slug, *, above=0, by=10 * DAY):  # past the 7-day grace
     with app.app_context():
         where = [ConnectionChange.instance_id == _instance(slug).id, ConnectionChange.id > above]
         db.session.execute(update(ConnectionChange).where(*where).values(
