@@ -105,3 +105,15 @@ def test_configuring_twice_keeps_one_handler(app):
     configure_logging("text")
     owned = [h for h in logging.getLogger("maillon").handlers if getattr(h, "maillon_ops", 0)]
     assert len(owned) == 1
+
+
+def test_development_server_request_lines_are_dropped(app):
+    werkzeug = logging.getLogger("werkzeug")
+
+    def record(msg: str, *args) -> logging.LogRecord:
+        return logging.LogRecord("werkzeug", logging.INFO, __file__, 1, msg, args, None)
+
+    # What werkzeug's request handler logs for each request, and its start-up banner.
+    assert not werkzeug.filter(record('127.0.0.1 - - [23/Nov/2026 10:12:04] "%s" %s %s',
+                                      "GET / HTTP/1.1", 200, "-"))
+    assert werkzeug.filter(record(" * Running on http://127.0.0.1:5000"))
