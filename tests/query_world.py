@@ -47,7 +47,11 @@ class Community:
         self.hub: int | None = None
         self.far: int | None = None
         self.relays: list[int] = []
-        self.serial = 0
+        self.endorsers: list[int] = []
+        self.recommenders: list[int] = []
+        self.recommended: list[int] = []
+        self.askers: list[int] = []
+        self.senders: list[int] = []
         self._clients: dict[int, FlaskClient] = {}
         self._tokens: dict[int, str] = {}
 
@@ -125,13 +129,22 @@ class Community:
         self.call(accept_connection, b, row.id)
 
     # --- lists ----------------------------------------------------------------------------
+    # Each list is made of its own people, so that a row's member is never already in the
+    # session because another list loaded it (which would hide a per-row query).
+
+    def _fresh(self, bucket: list[int], n: int) -> list[int]:
+        """Grow ``bucket`` to ``n`` new connections of the viewer; returns the added ones."""
+        added = []
+        while len(bucket) < n:
+            other = self.person()
+            self.connect(self.me, other)
+            bucket.append(other)
+            added.append(other)
+        return added
 
     def grow_connections(self, n: int) -> list[int]:
         """The viewer's connections (each one accepted the viewer's invitation)."""
-        while len(self.connections) < n:
-            other = self.person()
-            self.connect(self.me, other)
-            self.connections.append(other)
+        self._fresh(self.connections, n)
         return self.connections
 
     def grow_received(self, n: int) -> None:
@@ -150,25 +163,26 @@ class Community:
 
     def grow_endorsements(self, n: int) -> None:
         """``n`` connections endorsing the viewer's first skill."""
-        self.grow_connections(n)
-        for other in self.connections[:n]:
+        for other in self._fresh(self.endorsers, n):
             self.call(endorsements.endorse_skill, other, self.me, "Python")
 
     def grow_recommendations(self, n: int) -> None:
-        """``n`` connections recommending the viewer (approved), and the viewer
-        recommending them back."""
-        self.grow_connections(n)
-        for other in self.connections[:n]:
-            with self.app.app_context():
-                mine = recommendations.find_recommendation(db.session, self.instance(), other,
-                                                           self.me)
-            if mine is None:
-                row, _ = self.call(recommendations.write_recommendation, other, self.me,
-                                   relationship="same_team", text=TEXT)
-                self.call(recommendations.approve_recommendation, self.me, row.id)
-                self.call(recommendations.write_recommendation, self.me, other,
-                          relationship="same_team", text=TEXT)
-                self.call(recommendations.request_recommendation, other, self.me)
+        """``n`` connections recommending the viewer (approved)."""
+        for other in self._fresh(self.recommenders, n):
+            row, _ = self.call(recommendations.write_recommendation, other, self.me,
+                               relationship="same_team", text=TEXT)
+            self.call(recommendations.approve_recommendation, self.me, row.id)
+
+    def grow_written(self, n: int) -> None:
+        """``n`` connections the viewer recommended."""
+        for other in self._fresh(self.recommended, n):
+            self.call(recommendations.write_recommendation, self.me, other,
+                      relationship="same_team", text=TEXT)
+
+    def grow_asks(self, n: int) -> None:
+        """``n`` connections asking the viewer for a recommendation."""
+        for other in self._fresh(self.askers, n):
+            self.call(recommendations.request_recommendation, other, self.me)
 
     def grow_introductions(self, n: int) -> None:
         """``n`` requests of the viewer travelling through a relay to second-degree members."""
@@ -188,20 +202,13 @@ class Community:
         """``n`` connections of the viewer who all know ``far``: ``n`` chains to ``far``."""
         if self.far is None:
             self.far = self.person("Far Away")
-        while len(self.relays) < n:
-            relay = self.person()
-            self.connect(self.me, relay)
+        for relay in self._fresh(self.relays, n):
             self.connect(relay, self.far)
-            self.relays.append(relay)
 
     def grow_messages(self, n: int) -> None:
         """``n`` direct messages from connections to the viewer."""
-        self.grow_connections(n)
-        while self.serial < n:
-            sender = self.connections[self.serial]
-            self.call(introductions.send_direct_message, sender, self.me,
-                      f"Hello, message {self.serial}")
-            self.serial += 1
+        for sender in self._fresh(self.senders, n):
+            self.call(introductions.send_direct_message, sender, self.me, "Hello there")
 
 
 @pytest.fixture

@@ -37,6 +37,7 @@ def test_someone_elses_profile_page(world, query_counter):
         world.grow_endorsements(n)
         world.grow_recommendations(n)
 
+    world.grow_connections(1)
     assert_constant_list(query_counter, grow, lambda: world.page(
         f"/members/{world.me}", world.connections[0]), marked_rows(
         '<figure class="recommendation"'), budget=21)
