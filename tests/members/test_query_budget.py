@@ -1,12 +1,20 @@
 """Query budgets of the member pages: the directory costs the same for 2 members as for 20,
-and a profile the same for 2 endorsers and recommendations as for 20."""
+and a profile the same for 2 endorsers and recommendations as for 20; ``profile_dicts`` and
+the query counter themselves."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from sqlalchemy import select, text
+
+from maillon.db import db
+from maillon.members.models import Member
+from maillon.members.services import profile_dict, profile_dicts
 from tests import query_world, querycount
-from tests.query_world import assert_constant_list, marked_rows
+from tests.query_world import LARGE, assert_constant_list, marked_rows
+from tests.querycount import assert_database_query_count, count_queries
 
 # The fixtures, by name (an assignment, so that pytest finds them in this module).
 world = query_world.world
@@ -41,3 +49,35 @@ def test_someone_elses_profile_page(world, query_counter):
     assert_constant_list(query_counter, grow, lambda: world.page(
         f"/members/{world.me}", world.connections[0]), marked_rows(
         '<figure class="recommendation"'), budget=21)
+
+
+def test_profile_dicts_reads_a_whole_list_at_once(world, app):
+    """Twenty profiles: two lazy loads each without ``load_profiles``, three queries with it,
+    and the same answers."""
+    people = [world.person() for _ in range(LARGE)]
+    engine = app.extensions["maillon.engine"]
+    query = select(Member).where(Member.id.in_(people)).order_by(Member.id)
+    with app.app_context():
+        members = list(db.session.scalars(query))
+        with count_queries(engine) as one_by_one:
+            expected = [profile_dict(m, None) for m in members]
+    with app.app_context():
+        members = list(db.session.scalars(query))
+        with assert_database_query_count(engine, 3):
+            assert profile_dicts(db.session, members, None) == expected
+    assert one_by_one.count == 2 * LARGE
+    assert all(p["experiences"] and p["education"] for p in expected)
+
+
+def test_the_counter_fails_over_budget_and_lists_the_statements(app):
+    engine = app.extensions["maillon.engine"]
+    with app.app_context(), pytest.raises(pytest.fail.Exception) as failure, \
+            assert_database_query_count(engine, 1):
+        db.session.execute(text("SELECT 1"))
+        db.session.execute(text("SELECT 2"))
+    assert "2 queries, over the budget of 1" in str(failure.value)
+    assert "SELECT 2" in str(failure.value)
+    with app.app_context(), count_queries(engine) as log:
+        db.session.execute(text("SELECT 1"))
+        db.session.commit()
+    assert log.statements == ["SELECT 1"]  # BEGIN and COMMIT are not counted
