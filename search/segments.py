@@ -150,6 +150,7 @@ class SegmentData:
         self._ids: list[str] | None = None
         self._id_index: dict[str, int] | None = None
         self._facets: dict[str, FacetTable] = {}
+        self.files: frozenset[str] | None = None  # its file names, set by the index
 
     def close(self) -> None:
         self.reader.close()

@@ -134,20 +134,23 @@ class WhooshIndex:
         damage = _damage(gen_dir)
         if damage is not None:
             raise self._fail(f"search index {gen_dir} was found damaged: {damage}")
-        problem = _quietly(self._follow_commits)
-        if problem is not None:
-            self._mark_if_damaged(gen_dir, problem)
-            raise self._fail(f"search index {gen_dir} could not be read: {_describe(problem)}")
-        missing = self._files - set(os.listdir(gen_dir))
-        if missing:  # deleted under this searcher: its open files must not hide it
-            raise self._fail(f"files of search index {gen_dir} vanished: {sorted(missing)}")
+        for _attempt in range(2):
+            problem = _quietly(self._follow_commits)
+            if problem is not None:
+                self._mark_if_damaged(gen_dir, problem)
+                raise self._fail(
+                    f"search index {gen_dir} could not be read: {_describe(problem)}")
+            missing = self._files - set(os.listdir(gen_dir))
+            if not missing:
+                return
+            # A commit between the two looks may have merged them away: look once more.
+        # Deleted under this searcher: the files it holds open must not hide it.
+        raise self._fail(f"files of search index {gen_dir} vanished: {sorted(missing)}")
 
     def _follow_commits(self) -> None:
         """Load a newer commit of the same generation (its merges remove older files)."""
-        assert self._ix is not None and self._snap is not None and self._gen_name is not None
-        names = set(os.listdir(self.root / self._gen_name))
-        latest = TOC._latest_generation(self._ix.storage, INDEX_NAME)
-        if latest != self._snap.generation or self._files - names:
+        assert self._ix is not None and self._snap is not None
+        if TOC._latest_generation(self._ix.storage, INDEX_NAME) != self._snap.generation:
             self._load_snapshot()
 
     def _open_generation(self, name: str) -> None:
@@ -244,7 +247,7 @@ class WhooshIndex:
                         set(segment.deleted_docs()) if segment.has_deletions() else set()
                     )
                 files = _segment_files(self.root / str(self._gen_name), toc.generation,
-                                       [seg.segment_id for seg in segments])
+                                       segments)
                 break
             except FileNotFoundError:
                 # A concurrent commit merged segments away between reading the TOC and
@@ -574,14 +577,20 @@ def _readable(gen_dir: Path) -> bool:
         toc = TOC.read(FileStorage(str(gen_dir)), INDEX_NAME)
         names = set(os.listdir(gen_dir))
         for seg in toc.segments:
-            if not any(n.startswith(f"{INDEX_NAME}_{seg.segment_id()}.") for n in names):
+            if not any(n.startswith(f"{seg.segment_id()}.") for n in names):
                 raise FileNotFoundError(seg.segment_id())
 
     return _quietly(check) is None
 
 
-def _segment_files(gen_dir: Path, generation: int, segment_ids: list[str]) -> set[str]:
-    """The files a snapshot reads: its TOC and every file of its segments."""
-    prefixes = tuple(f"{INDEX_NAME}_{seg_id}." for seg_id in segment_ids)
-    names = {n for n in os.listdir(gen_dir) if n.startswith(prefixes)}
-    return names | {TOC._filename(INDEX_NAME, generation)}
+def _segment_files(gen_dir: Path, generation: int, segments: list[SegmentData]) -> set[str]:
+    """The files a snapshot reads: its TOC and every file of its segments (as they were
+    when each segment was first opened: a file deleted since is missing, not forgotten)."""
+    names = os.listdir(gen_dir)
+    files = {TOC._filename(INDEX_NAME, generation)}
+    for seg in segments:
+        if seg.files is None:
+            prefix = f"{seg.segment_id}."  # segment ids start with the index name
+            seg.files = frozenset(n for n in names if n.startswith(prefix))
+        files |= seg.files
+    return files
