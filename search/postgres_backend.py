@@ -37,12 +37,13 @@ from typing import Any, TypeVar
 import numpy as np
 import psycopg
 from psycopg import sql
-from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.util.numeric import byte_to_length
 
 from search import evaluate
 from search.interface import (
     Document,
     IndexBusy,
+    IndexUnavailable,
     QueryError,
     ReconcileReport,
     SearchQuery,
@@ -218,7 +219,8 @@ class PostgresSegment:
         raw_lengths = np.array([r[2] for r in rows], dtype=np.int64)
         self.total_length = int(raw_lengths.sum())
         # Whoosh keeps field lengths as one byte; BM25 must see the same rounded values.
-        codes = np.array([length_to_byte(int(n)) for n in raw_lengths], dtype=np.uint8)
+        # whoosh.util.numeric.length_to_byte, vectorised (bisect_left into the same table).
+        codes = np.minimum(np.searchsorted(_LENGTH_TABLE, raw_lengths, side="left"), 255)
         self._lengths = {TEXT_FIELD: _LENGTH_TABLE[codes]}
         self._columns: dict[str, list[list[str]]] = {
             "lang": [[r[3]] for r in rows],
@@ -401,6 +403,8 @@ class PostgresIndex:
         self.lock_timeout = lock_timeout
         self.statement_timeout = statement_timeout
         self.recovery: str | None = None
+        # Set when the tables vanished: reads and writes refuse until a rebuild.
+        self._unavailable: str | None = None
         self._lock = threading.RLock()
         self._write_lock = threading.Lock()
         self._reader: psycopg.Connection[Any] | None = None
@@ -457,9 +461,12 @@ class PostgresIndex:
     def _read(self, use: Callable[[PostgresSnapshot], T]) -> T:
         """Run ``use`` in one REPEATABLE READ transaction, on a snapshot of that version.
 
-        A lost connection is reopened and missing tables are recreated, once.
+        A lost connection is reopened once; missing tables are recreated, and reads then
+        raise IndexUnavailable until a rebuild (never "nobody found" from an empty index).
         """
         with self._lock:
+            if self._unavailable is not None:
+                raise IndexUnavailable(self._unavailable)
             for attempt in (1, 2):
                 conn = self._reader_connection()
                 try:
@@ -469,22 +476,22 @@ class PostgresIndex:
                     raise QueryError(
                         "This search took too long; please make it more specific.") from None
                 except psycopg.errors.UndefinedTable:
-                    if attempt == 2:
-                        raise
-                    self._recreate()
+                    raise self._recreate() from None
                 except psycopg.OperationalError:
                     if attempt == 2 or not conn.broken:
                         raise
                     log.warning("search: connection to PostgreSQL lost, reconnecting")
             raise AssertionError("unreachable")
 
-    def _recreate(self) -> None:
-        """Tables dropped under us: recreate them empty and say that a rebuild is needed."""
+    def _recreate(self) -> IndexUnavailable:
+        """Tables dropped under us: recreate them empty; a rebuild is needed before use."""
         self._snap = None
         self._ensure_tables(self._reader_connection())
-        self.recovery = (f"search tables for {self.namespace!r} were missing and were "
-                         "recreated empty; rebuild the index")
+        self._unavailable = self.recovery = (
+            f"search tables for {self.namespace!r} were missing and were recreated empty; "
+            "rebuild the index")
         log.warning(self.recovery)
+        return IndexUnavailable(self.recovery)
 
     def _current(self) -> PostgresSnapshot:
         row = self._query("SELECT version FROM search_namespaces WHERE namespace = %s",
@@ -526,28 +533,43 @@ class PostgresIndex:
     # -- writing --------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _writing(self) -> Iterator[psycopg.Connection[Any]]:
-        """A transaction holding the namespace's writer lock; it bumps the version on success."""
+    def _writing(self, rebuild: bool = False) -> Iterator[psycopg.Connection[Any]]:
+        """A transaction holding the namespace's writer lock; it bumps the version on success.
+
+        Only a rebuild may write to an index that needs one (a partial index would pass for
+        a complete one).
+        """
+        if self._unavailable is not None and not rebuild:
+            raise IndexUnavailable(self._unavailable)
         with self._write_lock:
-            conn = self._writer_connection()
-            with conn.transaction():
-                deadline = time.monotonic() + self.lock_timeout
-                key = f"maillon.search:{self.namespace}"
-                while not conn.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))",
-                                       (key,)).fetchone()[0]:  # type: ignore[index]
-                    if time.monotonic() >= deadline:
-                        raise IndexBusy(
-                            f"search index {self.namespace!r} is locked by another writer "
-                            f"(waited {self.lock_timeout:.1f}s)")
-                    time.sleep(0.02)
-                yield conn
-                # From the sequence, not +1: a version is never reused, even after the row
-                # was removed, so a reader can never mistake new content for what it holds.
-                conn.execute(
-                    "INSERT INTO search_namespaces (namespace, version)"
-                    " VALUES (%s, nextval('search_documents_seq'))"
-                    " ON CONFLICT (namespace) DO UPDATE SET version = excluded.version",
-                    (self.namespace,))
+            try:
+                with self._transaction() as conn:
+                    yield conn
+            except psycopg.errors.UndefinedTable:
+                with self._lock:
+                    raise self._recreate() from None
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[psycopg.Connection[Any]]:
+        conn = self._writer_connection()
+        with conn.transaction():
+            deadline = time.monotonic() + self.lock_timeout
+            key = f"maillon.search:{self.namespace}"
+            while not conn.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))",
+                                   (key,)).fetchone()[0]:  # type: ignore[index]
+                if time.monotonic() >= deadline:
+                    raise IndexBusy(
+                        f"search index {self.namespace!r} is locked by another writer "
+                        f"(waited {self.lock_timeout:.1f}s)")
+                time.sleep(0.02)
+            yield conn
+            # From the sequence, not +1: a version is never reused, even after the row was
+            # removed, so a reader can never mistake new content for what it holds.
+            conn.execute(
+                "INSERT INTO search_namespaces (namespace, version)"
+                " VALUES (%s, nextval('search_documents_seq'))"
+                " ON CONFLICT (namespace) DO UPDATE SET version = excluded.version",
+                (self.namespace,))
 
     def _seqs(self, conn: psycopg.Connection[Any], n: int) -> list[int]:
         rows = conn.execute("SELECT nextval('search_documents_seq') FROM generate_series(1, %s)",
@@ -642,7 +664,7 @@ class PostgresIndex:
 
         A document id seen twice keeps its last version, at the position of the last one.
         """
-        with self._writing() as conn:
+        with self._writing(rebuild=True) as conn:
             conn.execute("DELETE FROM search_documents WHERE namespace = %s", (self.namespace,))
             conn.execute("DELETE FROM search_terms WHERE namespace = %s", (self.namespace,))
             delta: Counter[str] = Counter()
@@ -671,6 +693,7 @@ class PostgresIndex:
                     progress(count)
             flush()
             self._apply_vocabulary(conn, delta)
+        self.recovery = self._unavailable = None
         if progress is not None:
             progress(count)
         return len(seen)
@@ -708,7 +731,7 @@ class PostgresIndex:
 
     def drop(self) -> None:
         """Remove every row of this namespace (tests, or an instance that was deleted)."""
-        with self._writing() as conn:
+        with self._writing(rebuild=True) as conn:
             conn.execute("DELETE FROM search_documents WHERE namespace = %s", (self.namespace,))
             conn.execute("DELETE FROM search_terms WHERE namespace = %s", (self.namespace,))
 

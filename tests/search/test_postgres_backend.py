@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from search import QueryError, SearchQuery, open_index, open_postgres_index
+from search import IndexUnavailable, QueryError, SearchQuery, open_index, open_postgres_index
 from search.analysis import stem
 from search.postgres_backend import PostgresIndex, conninfo, levenshtein
 
@@ -94,21 +94,25 @@ def test_vocabulary_follows_updates_and_deletes(pg: PostgresIndex) -> None:
     assert pg.search(SearchQuery("name:mart*")).total == 1
 
 
-def test_tables_dropped_under_a_running_index_are_recreated(pg: PostgresIndex, pg_url: str) -> None:
+def test_tables_dropped_under_a_running_index_are_unavailable_until_rebuilt(
+    pg: PostgresIndex, pg_url: str
+) -> None:
     import psycopg
 
     pg.upsert(PROFILES)
-    other = open_postgres_index(pg_url, "t-other-namespace")
-    other.close()
     with psycopg.connect(conninfo(pg_url), autocommit=True) as conn:
         conn.execute("DROP TABLE search_documents, search_terms, search_namespaces")
-    try:
-        assert pg.count() == 0
-        assert pg.recovery and "rebuild" in pg.recovery
-        pg.rebuild(PROFILES)
-        assert pg.count() == len(PROFILES)
-    finally:
-        pg.recovery = None
+    with pytest.raises(IndexUnavailable):
+        pg.count()  # not "nobody found" from an empty stand-in
+    assert pg.recovery and "rebuild" in pg.recovery
+    with pytest.raises(IndexUnavailable):
+        pg.search(SearchQuery("python"))
+    with pytest.raises(IndexUnavailable):
+        pg.upsert(PROFILES[:1])  # nor a partial index passing for a complete one
+    assert pg.rebuild(PROFILES) == len(PROFILES)  # the tables were recreated
+    assert pg.recovery is None
+    assert pg.count() == len(PROFILES)
+    assert pg.search(SearchQuery("python")).total == 2
 
 
 def test_a_search_past_the_statement_timeout_is_a_query_error(
