@@ -13,7 +13,7 @@ from PIL import Image
 
 from maillon.db import db
 from maillon.errors import ValidationFailed
-from maillon.members import services
+from maillon.members import photos, services
 from maillon.members.models import Member
 from maillon.tenancy.models import Instance
 
@@ -21,7 +21,10 @@ Login = Callable[..., FlaskClient]
 
 
 def _image(fmt: str, size: tuple[int, int] = (800, 500), *, mode: str = "RGB") -> bytes:
-    image = Image.new(mode, size, (200, 30, 30) if mode == "RGB" else (200, 30, 30, 128))
+    colours: dict[str, int | tuple[int, ...]] = {"RGB": (200, 30, 30),
+                                                 "RGBA": (200, 30, 30, 128), "L": 128}
+    colour = colours[mode]
+    image = Image.new(mode, size, colour)
     out = BytesIO()
     image.save(out, fmt)
     return out.getvalue()
@@ -71,7 +74,8 @@ def test_exif_is_stripped_and_orientation_applied(
     exif[0x010F] = "SecretCam"  # camera make: must not survive
     raw = BytesIO()
     image.save(raw, "JPEG", exif=exif.tobytes())
-    name = services.set_photo(db.session, instance, member, BytesIO(raw.getvalue()), tmp_path)
+    photo = photos.prepare_photo(raw.getvalue())
+    name = services.set_photo(db.session, instance, member, photo, tmp_path)
     with Image.open(services.photo_dir(tmp_path, instance) / name) as stored:
         assert not stored.getexif()
         assert "exif" not in stored.info
@@ -94,24 +98,19 @@ def test_text_file_named_jpg_is_refused(app: Any, create_member: Callable[..., M
         assert db.session.get(Member, member.id).photo is None  # type: ignore[union-attr]
 
 
-def test_other_image_formats_are_refused(ctx: Any, create_member: Callable[..., Member],
-                                         tmp_path: Path) -> None:
-    member, instance = _member_and_instance(create_member)
+def test_other_image_formats_are_refused(ctx: Any) -> None:
     for fmt in ("GIF", "BMP"):
         with pytest.raises(ValidationFailed) as info:
-            services.set_photo(db.session, instance, member, BytesIO(_image(fmt)), tmp_path)
+            photos.prepare_photo(_image(fmt))
         assert "photo" in info.value.fields
 
 
-def test_oversize_upload_is_refused(ctx: Any, create_member: Callable[..., Member],
-                                    tmp_path: Path) -> None:
-    member, instance = _member_and_instance(create_member)
+def test_oversize_upload_is_refused(ctx: Any) -> None:
     data = _image("PNG")
+    assert photos.read_upload(BytesIO(data), len(data)) == data
     with pytest.raises(ValidationFailed) as info:
-        services.set_photo(db.session, instance, member, BytesIO(data), tmp_path,
-                           max_bytes=len(data) - 1)
+        photos.read_upload(BytesIO(data), len(data) - 1)
     assert "too large" in info.value.fields["photo"]
-    assert not services.photo_dir(tmp_path, instance).exists()
 
 
 def test_oversize_upload_page_shows_an_error(app: Any, create_member: Callable[..., Member],
@@ -124,13 +123,11 @@ def test_oversize_upload_page_shows_an_error(app: Any, create_member: Callable[.
     assert "too large" in response.get_data(as_text=True)
 
 
-def test_decompression_bomb_is_refused(ctx: Any, create_member: Callable[..., Member],
-                                       tmp_path: Path) -> None:
-    member, instance = _member_and_instance(create_member)
+def test_decompression_bomb_is_refused(ctx: Any) -> None:
     bomb = _image("PNG", (8000, 6000), mode="RGB")  # 48 megapixels, a small file
     assert len(bomb) < 5 * 1024 * 1024
     with pytest.raises(ValidationFailed) as info:
-        services.set_photo(db.session, instance, member, BytesIO(bomb), tmp_path)
+        photos.prepare_photo(bomb)
     assert "pixels" in info.value.fields["photo"]
 
 
@@ -162,7 +159,6 @@ def test_photo_is_served_only_within_its_instance(
     response = client.get(f"/members/{member.id}/photo/{name}")
     assert response.status_code == 200
     assert response.mimetype == "image/jpeg"
-    assert response.cache_control.max_age >= 86400 * 30
     response.close()
     assert client.get(f"/members/{member.id}/photo/{'0' * 32}.jpg").status_code == 404
     assert client.get(f"/members/{member.id}/photo/..%2Fsecret_key").status_code == 404
@@ -206,3 +202,116 @@ def test_upload_over_the_request_limit_answers_on_the_edit_page(
     assert response.status_code == 413
     assert "Too large" in response.get_data(as_text=True)
     app.extensions["maillon.engine"].dispose()
+
+
+# --- bounded decoding, outside any transaction ----------------------------------------------
+
+def _refused_without_decoding(data: bytes, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The error for ``data``, asserting no pixel was decoded to find it."""
+    from PIL import ImageFile
+
+    def no_decoding(self: Any) -> Any:
+        raise AssertionError("pixels decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    with pytest.raises(ValidationFailed) as info:
+        photos.prepare_photo(data)
+    return info.value.fields["photo"]
+
+
+def test_a_long_side_is_refused_from_the_header(ctx: Any,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The attack of the issue: 16383 x 2400 (under the old pixel cap) cost 1.5 s and 300 MB."""
+    strip = _image("PNG", (16383, 2400), mode="L")
+    assert "at most 10000 pixels a side" in _refused_without_decoding(strip, monkeypatch)
+
+
+def test_a_stripe_is_not_a_profile_photo(ctx: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    stripe = _image("WEBP", (4100, 1000))  # 4.1 megapixels, but 4.1 to 1
+    assert "too narrow or too wide" in _refused_without_decoding(stripe, monkeypatch)
+
+
+def test_png_and_webp_are_capped_lower_than_jpeg(ctx: Any,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    big_png = _image("PNG", (4000, 3200), mode="L")  # 12.8 megapixels, decoded in full
+    assert "too many pixels" in _refused_without_decoding(big_png, monkeypatch)
+
+
+def test_large_jpeg_is_decoded_at_reduced_scale(ctx: Any) -> None:
+    """A 24-megapixel camera JPEG is accepted, and never decoded at full size (draft)."""
+    data = _image("JPEG", (6000, 4000))
+    decoded = photos._decode(data)
+    assert decoded.size[0] <= 6000 // 4 and min(decoded.size) >= photos.PHOTO_SIZE
+    with Image.open(BytesIO(photos.prepare_photo(data).jpeg)) as stored:
+        assert stored.size == (400, 400)
+
+
+def test_decoding_runs_outside_any_transaction(
+        app: Any, create_member: Callable[..., Member], login: Login,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """While the upload is decoded the request holds no transaction (so, on SQLite, not the
+    write lock: another process can write meanwhile)."""
+    import sqlite3
+
+    member = create_member("reseau")
+    client = login(member)
+    real = photos.prepare_photo
+    seen: list[str] = []
+
+    def spy(data: bytes) -> photos.PreparedPhoto:
+        seen.append(f"in transaction: {db.registry().in_transaction()}")
+        url = app.config["DATABASE_URL"]
+        if url.startswith("sqlite:///"):
+            other = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=0,
+                                    isolation_level=None)
+            try:
+                other.execute("BEGIN IMMEDIATE")  # fails at once if the lock were held
+                other.execute("ROLLBACK")
+                seen.append("write lock free")
+            finally:
+                other.close()
+        return real(data)
+
+    monkeypatch.setattr(photos, "prepare_photo", spy)
+    response = client.post("/profile/photo", content_type="multipart/form-data",
+                           data={"photo": (BytesIO(_image("PNG")), "me.png")})
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    assert seen[0] == "in transaction: False"
+    if app.config["DATABASE_URL"].startswith("sqlite"):
+        assert seen[1:] == ["write lock free"]
+    assert _photo_file(app, member).exists()
+
+
+def test_photo_cache_headers_and_revalidation(
+        app: Any, create_member: Callable[..., Member], login: Login) -> None:
+    member = create_member("reseau")
+    client = login(member)
+    client.post("/profile/photo", content_type="multipart/form-data",
+                data={"photo": (BytesIO(_image("PNG")), "a.png")})
+    path = _photo_file(app, member)
+    url = f"/members/{member.id}/photo/{path.name}"
+    response = client.get(url)
+    assert response.status_code == 200
+    etag = response.headers["ETag"]
+    assert etag == f'"{path.stem}"'
+    assert response.cache_control.private
+    assert not response.cache_control.public and not response.cache_control.immutable
+    assert response.cache_control.max_age == 86400
+    assert "Cookie" in response.vary
+    response.close()
+    again = client.get(url, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.get_data() == b""
+    again.close()
+    # Revalidation goes through the access check: once the member is suspended, another
+    # viewer's cached copy is not confirmed any more.
+    viewer = login(create_member("reseau"))
+    other = viewer.get(url, headers={"If-None-Match": etag})
+    assert other.status_code == 304
+    other.close()
+    with app.app_context():
+        loaded = db.session.get(Member, member.id)
+        assert loaded is not None
+        loaded.status = "suspended"
+        db.session.commit()
+    assert viewer.get(url, headers={"If-None-Match": etag}).status_code == 404

@@ -5,22 +5,19 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from io import BytesIO
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from flask import current_app, has_request_context, url_for
+from flask import has_request_context, url_for
 from flask_babel import lazy_gettext as _l
-from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import func, inspect, select, true
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.exceptions import NotFound
 
-from maillon.db import utcnow
+from maillon.db import begin_write, utcnow
 from maillon.errors import ValidationFailed
 from maillon.members.models import (
     CONTACTS_VISIBLE_CHOICES,
@@ -33,6 +30,7 @@ from maillon.members.models import (
     default_contact_policy,
     default_visibility,
 )
+from maillon.members.photos import PreparedPhoto
 from maillon.members.signals import member_changed
 from maillon.tenancy.models import Instance
 from maillon.tenancy.settings import LOCALES
@@ -51,9 +49,6 @@ MAX_SKILL_LENGTH = 60
 MAX_HOPS = 6
 MAX_EXPERIENCES = 50
 MAX_EDUCATION = 30
-PHOTO_SIZE = 400
-MAX_PHOTO_PIXELS = 40_000_000
-PHOTO_FORMATS = ("JPEG", "PNG", "WEBP")
 PHOTO_NAME = re.compile(r"^[0-9a-f]{32}\.jpg$")
 
 # Control characters are refused: they break rendering and PostgreSQL refuses NUL in text.
@@ -625,67 +620,19 @@ def photo_dir(var_dir: str | Path, instance: Instance) -> Path:
     return Path(var_dir) / "media" / instance.slug / "photos"
 
 
-def _read_limited(stream: IO[bytes], limit: int) -> bytes:
-    data = stream.read(limit + 1)
-    if len(data) > limit:
-        raise ValidationFailed({"photo": str(_l(
-            "The photo is too large (at most %(mb).1f MB).", mb=limit / 1024 / 1024))})
-    return data
-
-
-def _decode_photo(data: bytes) -> Image.Image:
-    """The decoded image, if the bytes really are a JPEG, PNG or WebP of sane size."""
-    invalid = ValidationFailed({"photo": str(_l("This is not a JPEG, PNG or WebP image."))})
-    too_big = ValidationFailed({"photo": str(_l("The image has too many pixels."))})
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            probe = Image.open(BytesIO(data), formats=PHOTO_FORMATS)
-            if probe.width * probe.height > MAX_PHOTO_PIXELS:
-                raise too_big
-            probe.verify()  # checks the structure; the image must be reopened after it
-            image = Image.open(BytesIO(data), formats=PHOTO_FORMATS)
-            image.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise too_big from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
-        raise invalid from None
-    return image
-
-
-def _square_jpeg(image: Image.Image) -> bytes:
-    """Upright, square, PHOTO_SIZE px, re-encoded as JPEG without any metadata (no EXIF)."""
-    image = ImageOps.exif_transpose(image) or image
-    if image.mode in ("RGBA", "LA", "P", "PA") or "transparency" in image.info:
-        rgba = image.convert("RGBA")
-        image = Image.new("RGB", rgba.size, (255, 255, 255))
-        image.paste(rgba, mask=rgba.getchannel("A"))
-    else:
-        image = image.convert("RGB")
-    image = ImageOps.fit(image, (PHOTO_SIZE, PHOTO_SIZE), Image.Resampling.LANCZOS,
-                         centering=(0.5, 0.5))
-    out = BytesIO()
-    image.save(out, "JPEG", quality=85, optimize=True)
-    return out.getvalue()
-
-
-def set_photo(session: Session, instance: Instance, member: Member, stream: IO[bytes],
-              var_dir: str | Path, *, max_bytes: int | None = None) -> str:
-    """Check, clean and store a profile photo; returns its file name. Errors name "photo"."""
+def set_photo(session: Session, instance: Instance, member: Member, photo: PreparedPhoto,
+              var_dir: str | Path) -> str:
+    """Store a prepared photo (``photos.prepare_photo``, called before: decoding is slow and
+    must not hold the write lock) as the member's; returns its file name."""
     if member.instance_id != instance.id:
         raise NotFound()
-    limit = int(max_bytes if max_bytes is not None
-                else current_app.config.get("MAX_PHOTO_BYTES", 5 * 1024 * 1024))
-    data = _read_limited(stream, limit)
-    if not data:
-        raise ValidationFailed({"photo": str(_l("Choose an image file."))})
-    jpeg = _square_jpeg(_decode_photo(data))
     folder = photo_dir(var_dir, instance)
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{secrets.token_hex(16)}.jpg"
     temporary = folder / f".{name}.part"
-    temporary.write_bytes(jpeg)
+    temporary.write_bytes(photo.jpeg)
     os.replace(temporary, folder / name)
+    begin_write(session)
     previous = member.photo
     try:
         member.photo = name

@@ -10,10 +10,10 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from maillon.db import db
+from maillon.db import begin_read, db
 from maillon.errorpages import http_error
 from maillon.errors import ServiceError
-from maillon.members import services
+from maillon.members import photos, services
 from maillon.members.forms import (
     ConfirmForm,
     EducationForm,
@@ -30,7 +30,9 @@ from maillon.tenancy.rendering import render
 bp = Blueprint("members", __name__, template_folder="templates")
 
 PER_PAGE = 24
-PHOTO_MAX_AGE = 365 * 24 * 3600  # photo file names are random: a new photo is a new URL
+# A photo URL names one upload (a new photo is a new name), but who may see it can change: a
+# day in the viewer's own cache only, then revalidated (ETag, 304) after the access check.
+PHOTO_MAX_AGE = 24 * 3600
 
 
 def _me() -> Member:
@@ -108,7 +110,13 @@ def upload_photo() -> Any:
     form = PhotoForm()
     if form.validate_on_submit():
         try:
-            services.set_photo(db.session, g.instance, member, form.photo.data.stream,
+            data = photos.read_upload(form.photo.data.stream,
+                                      int(current_app.config["MAX_PHOTO_BYTES"]))
+            # Decoding takes a while: end this request's transaction first (a POST's holds
+            # SQLite's write lock); set_photo then writes in a short one of its own.
+            begin_read(db.session)
+            photo = photos.prepare_photo(data)
+            services.set_photo(db.session, g.instance, member, photo,
                                current_app.config["VAR_DIR"])
         except ServiceError as exc:
             db.session.rollback()
@@ -229,8 +237,13 @@ def photo(member_id: int, name: str) -> Any:
     viewer = current_user if current_user.is_authenticated else None
     path = services.photo_path(db.session, g.instance, viewer, member_id, name,
                                current_app.config["VAR_DIR"])
-    response = send_file(path, mimetype="image/jpeg", max_age=PHOTO_MAX_AGE, conditional=True)
+    # ETag: the file name (one per upload); If-None-Match gets a 304, after the access check.
+    response = send_file(path, mimetype="image/jpeg", max_age=PHOTO_MAX_AGE, conditional=True,
+                         etag=path.stem)
+    # Never in a shared cache: who may see a photo depends on the viewer (send_file says
+    # "public" when given a max_age).
+    response.cache_control.public = False
     response.cache_control.private = True
-    response.cache_control.immutable = True
+    response.vary.add("Cookie")
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
