@@ -15,6 +15,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -63,6 +64,9 @@ class SQLiteStorage(Storage, MovingWindowSupport):
         self._local = threading.local()
         self._last_purge = 0.0
         self._last_log = 0.0
+        # Every thread's connection, closed when the storage goes (an app replaced in tests).
+        self._connections: list[sqlite3.Connection] = []
+        weakref.finalize(self, _close_all, self._connections)
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
 
     @property
@@ -84,11 +88,17 @@ class SQLiteStorage(Storage, MovingWindowSupport):
         for statement in SCHEMA:
             conn.execute(statement)
         self._local.conn, self._local.pid = conn, os.getpid()
+        self._connections.append(conn)
         return conn
 
     def _failed(self, what: str, exc: Exception) -> None:
         """Fail open: the request goes through; say so in the log, now and then."""
-        self._local.conn = None  # a broken connection is not reused
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:  # a broken connection is not reused
+            self._local.conn = None
+            with contextlib.suppress(sqlite3.Error, ValueError):
+                self._connections.remove(conn)
+                conn.close()
         now = time.monotonic()
         if now - self._last_log >= LOG_EVERY:
             self._last_log = now
@@ -207,8 +217,18 @@ class SQLiteStorage(Storage, MovingWindowSupport):
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state.pop("_local", None)
+        state.pop("_connections", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._local = threading.local()
+        self._connections = []
+        weakref.finalize(self, _close_all, self._connections)
+
+
+def _close_all(connections: list[sqlite3.Connection]) -> None:
+    for conn in connections:
+        with contextlib.suppress(sqlite3.Error):
+            conn.close()
+    connections.clear()
