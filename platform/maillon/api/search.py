@@ -13,7 +13,8 @@ from maillon.api.registry import operation
 from maillon.api.schemas import Profile
 from maillon.db import db
 from maillon.errors import ValidationFailed
-from maillon.finder.services import search_members
+from maillon.finder.responses import retry_after
+from maillon.finder.services import SearchUnavailable, search_members
 from maillon.members.models import Member
 from maillon.members.services import profile_dicts
 
@@ -49,17 +50,23 @@ class SearchAnswer(BaseModel):
            "open (true: open to opportunities), page, per_page (max 100). Members hidden "
            "from the directory, suspended or of another instance never appear.",
            responses={200: ("Matching members, best first", SearchAnswer),
-                      422: "validation_failed, invalid_query, query_too_long"})
+                      422: "validation_failed, invalid_query, query_too_long",
+                      503: "search_unavailable: the index is being rebuilt; retry after the "
+                           "Retry-After header's seconds"})
 def search(member: Member) -> Reply:
     try:
         args = SearchArgs.model_validate({k: v for k, v in request.args.items()})
     except ValidationError as exc:
         raise ValidationFailed(pydantic_fields(exc)) from None
-    outcome = search_members(db.session, g.instance, member, text=args.q,
-                             organisation=args.company, location=args.location,
-                             skill=args.skill, open_to_opportunities=args.open,
-                             page=args.page, per_page=args.per_page, degree=args.degree,
-                             language=member.locale or g.instance.setting("locale"))
+    try:
+        outcome = search_members(db.session, g.instance, member, text=args.q,
+                                 organisation=args.company, location=args.location,
+                                 skill=args.skill, open_to_opportunities=args.open,
+                                 page=args.page, per_page=args.per_page, degree=args.degree,
+                                 language=member.locale or g.instance.setting("locale"))
+    except SearchUnavailable as exc:  # the JSON error body; the header says when to retry
+        retry_after(exc.retry_after)
+        raise
     profiles = profile_dicts(db.session, [hit.member for hit in outcome.hits], member)
     results = [{**profile, "degree": hit.degree, "shared_connections": hit.shared,
                 "score": hit.score} for profile, hit in zip(profiles, outcome.hits, strict=True)]

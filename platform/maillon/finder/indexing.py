@@ -4,7 +4,9 @@ A member change sends ``member_changed`` inside its transaction; the receiver he
 ``index_members`` job to the same transaction (the outbox). Only the jobs worker writes the
 index, and it folds every queued indexing job of the instance into one batch and one commit.
 ``reindex`` rebuilds an index aside and swaps it in; ``reconcile`` compares the index with the
-database and repairs the difference.
+database and repairs the difference.  An index found missing or unreadable is never answered
+from: web processes say "search unavailable" until the worker's check (``heal_index``, every
+``HEALTH_EVERY_SECONDS``) or its next indexing job has rebuilt it from the database.
 """
 
 from __future__ import annotations
@@ -26,13 +28,16 @@ from maillon.jobs.services import enqueue, job_handler, periodic
 from maillon.members.models import Member
 from maillon.members.signals import member_changed
 from maillon.tenancy.models import Instance
-from search import IndexBusy, ReconcileReport, SearchIndex
+from search import IndexBusy, IndexUnavailable, ReconcileReport, SearchIndex
 
 log = logging.getLogger(__name__)
 
 KIND = "index_members"
 BATCH = 500
 RECONCILE_EVERY_SECONDS = 600
+# How often each worker checks that every index opens (cheap: a few stat() calls when it
+# does); an unusable one is rebuilt, so search answers again within about this long.
+HEALTH_EVERY_SECONDS = 30
 _lock = threading.Lock()
 
 
@@ -120,7 +125,11 @@ def _index_members(session: Session, job: Job) -> None:
     if others:
         session.execute(update(Job).where(Job.id.in_([o.id for o in others]))
                         .values(status="done", finished_at=utcnow(), locked_by=f"batch:{job.id}"))
-    apply_to_index(session, get_index(instance.slug), instance.id, member_ids)
+    try:
+        apply_to_index(session, get_index(instance.slug), instance.id, member_ids)
+    except IndexUnavailable as exc:  # a rebuild from the database includes these members
+        log.warning("%s: rebuilding the search index (%s)", instance.slug, exc.reason)
+        reindex(session, instance)
     # The batch's jobs are marked done by the caller's commit, after the index committed:
     # if this process dies in between, they run again (indexing is idempotent).
 
@@ -166,23 +175,59 @@ def searchable_ids(session: Session, instance: Instance) -> set[str]:
 
 
 def reconcile(session: Session, instance: Instance) -> ReconcileReport:
-    """Compare index and database; index what is missing, drop what should not be there."""
+    """Compare index and database; index what is missing, drop what should not be there.
+
+    An index that is missing or unreadable is rebuilt: everything was missing from it.
+    """
     expected = searchable_ids(session, instance)
 
     def fetch(ids: set[str]) -> list[dict[str, Any]]:
         return [member_document(m) for m in _load(session, instance.id, map(int, ids))]
 
-    return get_index(instance.slug).reconcile(expected, fetch)
+    try:
+        return get_index(instance.slug).reconcile(expected, fetch)
+    except IndexUnavailable as exc:
+        log.warning("%s: rebuilding the search index (%s)", instance.slug, exc.reason)
+        count = reindex(session, instance)
+        return ReconcileReport(frozenset(expected), frozenset(), repaired=count)
+
+
+def index_problem(session: Session, instance: Instance, index: SearchIndex) -> str | None:
+    """Why the instance's index must be rebuilt from the database, or None if it is usable.
+
+    Missing or unreadable files, a rebuild asked for (``recovery``), or an index that is
+    empty while the database has searchable members (created empty by a process that
+    started after the index was deleted: it would answer "nobody found").
+    """
+    if index.recovery is not None:
+        return index.recovery
+    try:
+        index.refresh()
+        empty = index.count() == 0
+    except IndexUnavailable as exc:
+        return exc.reason
+    if empty and searchable_ids(session, instance):
+        return "the index is empty but the database has searchable members"
+    return None
+
+
+def heal_index(session: Session, instance: Instance) -> str | None:
+    """Rebuild the instance's index if it is unusable; say so, or None when it was fine."""
+    index = get_index(instance.slug)
+    problem = index_problem(session, instance, index)
+    if problem is None:
+        return None
+    log.warning("%s: rebuilding the search index (%s)", instance.slug, problem)
+    count = reindex(session, instance)
+    index.recovery = None
+    return f"rebuilt ({count} members)"
 
 
 def check_index(session: Session, instance: Instance) -> str:
-    """Rebuild an index that had to be reset on opening; otherwise reconcile it with the db."""
-    index = get_index(instance.slug)
-    if index.recovery is not None:
-        log.warning("%s: rebuilding the search index (%s)", instance.slug, index.recovery)
-        count = reindex(session, instance)
-        index.recovery = None
-        return f"rebuilt ({count} members)"
+    """Rebuild an unusable index; otherwise reconcile it with the database."""
+    healed = heal_index(session, instance)
+    if healed is not None:
+        return healed
     report = reconcile(session, instance)
     if not report.clean:
         log.warning("%s: search index drift repaired: %d missing, %d extra, %d stale",
@@ -202,3 +247,14 @@ def _check_indexes(session: Session) -> None:
             check_index(session, instance)
         except IndexBusy:  # another process is writing (a rebuild): next time
             log.info("%s: search index busy, reconciliation postponed", instance.slug)
+
+
+@periodic("search_health", every_seconds=HEALTH_EVERY_SECONDS)
+def _heal_indexes(session: Session) -> None:
+    """Each worker, often: an index deleted or damaged is rebuilt without any restart, and
+    web processes pick the new one up on their next search."""
+    for instance in list(session.scalars(select(Instance).order_by(Instance.id))):
+        try:
+            heal_index(session, instance)
+        except IndexBusy:  # another process is rebuilding it
+            log.info("%s: search index busy, health check postponed", instance.slug)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
@@ -17,9 +17,24 @@ from maillon.members.models import Member
 from maillon.network.visibility import DEGREE_BOOSTS, badges_for, degree_circles
 from maillon.ops.metrics import observe
 from maillon.tenancy.models import Instance
-from search import QueryError, SearchQuery
+from search import IndexUnavailable, QueryError, SearchQuery
 
 MAX_PER_PAGE = 100
+# Seconds a client should wait before asking again when search is unavailable: about how
+# often the workers check the indexes and start a rebuild.
+RETRY_AFTER_SECONDS = 30
+
+
+class SearchUnavailable(ServiceError):
+    """The instance's index is missing or unreadable; the workers are rebuilding it."""
+
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__("search_unavailable", _(
+            "Search is unavailable for a moment while its index is rebuilt. "
+            "Please try again in a minute."))
+        self.retry_after = RETRY_AFTER_SECONDS
 
 # The search package writes its notices and errors in English (it imports nothing of maillon,
 # so not gettext either); each one it can produce is recognised here and translated.
@@ -37,6 +52,8 @@ _MESSAGES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
      lambda m: _("Ignored “%(name)s” without a value.", name=m["name"])),
     (re.compile(r"No profile matched every word; showing partial matches\.$"),
      lambda m: _("No profile matched every word; showing partial matches.")),
+    (re.compile(r"This search was simplified: some typo or prefix matches were left out\.$"),
+     lambda m: _("This search was simplified: some typo or prefix matches were left out.")),
     (re.compile(r"This search nests too many parentheses"),
      lambda m: _("This search nests too many parentheses; please simplify it.")),
     (re.compile(r"This search has too many words \(more than (?P<n>\d+)\)"),
@@ -87,6 +104,7 @@ def search_members(session: Session, instance: Instance, viewer: Member | None, 
 
     ``degree`` keeps members within that many links of the viewer; closer members rank a
     little higher (1st ×1.3, 2nd ×1.15, 3rd ×1.05) and each hit carries its degree badge.
+    Raises SearchUnavailable (503) while the instance's index is missing or unreadable.
     """
     if len(text) > 500:
         raise ServiceError("query_too_long", _("This query is too long."), status=422,
@@ -97,7 +115,10 @@ def search_members(session: Session, instance: Instance, viewer: Member | None, 
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     page = max(1, page)
     index = get_index(instance.slug)
-    index.refresh()
+    try:
+        index.refresh()
+    except IndexUnavailable:
+        raise SearchUnavailable() from None
     allowed: frozenset[str] | None = None
     boosts: dict[str, float] | None = None
     circles: list[set[int]] = []
@@ -115,15 +136,20 @@ def search_members(session: Session, instance: Instance, viewer: Member | None, 
         text=text.strip(), organisation=organisation or None, location=location or None,
         skill=skill or None, open_to_opportunities=open_to_opportunities,
         allowed_ids=allowed, boosts=boosts or None, page=page, per_page=per_page,
-        language=language)
+        language=language,
+        # Each circle's matches are counted by the one query (the degree facet).
+        group_ids={str(level): frozenset(str(i) for i in circle)
+                   for level, circle in enumerate(circles, 1)} or None)
     try:
         result = index.search(base)
-        facets = dict(result.facets)
-        if viewer is not None and result.total:
-            facets["degree"] = _degree_facet(circles, index, base)
     except QueryError as exc:
         message = localise(exc.message)
         raise ServiceError("invalid_query", message, status=422, fields={"q": message}) from None
+    except IndexUnavailable:
+        raise SearchUnavailable() from None
+    facets = dict(result.facets)
+    if viewer is not None and result.total:
+        facets["degree"] = _degree_facet(circles, result.group_counts)
     ids = [int(h.id) for h in result.hits]
     members = {m.id: m for m in session.scalars(select(Member).where(
         Member.instance_id == instance.id, Member.id.in_(ids)))} if ids else {}
@@ -142,18 +168,13 @@ def _within(circles: list[set[int]], degree: int) -> set[int] | None:
     return set().union(*circles[:degree]) if len(circles) >= degree else None
 
 
-def _degree_facet(circles: list[set[int]], index: Any, base: SearchQuery
+def _degree_facet(circles: list[set[int]], group_counts: dict[str, int]
                   ) -> list[tuple[Any, int]]:
-    """How many matches lie within 1, 2 and 3 links (for the circles small enough to list)."""
+    """How many matches lie within 1, 2 and 3 links (for the circles small enough to list),
+    from the matches the query counted in each circle (circles are disjoint)."""
     counts: list[tuple[Any, int]] = []
-    for level in (1, 2, 3):
-        within = _within(circles, level)
-        if within is None:
-            break
-        ids = frozenset(str(i) for i in within)
-        if base.allowed_ids is not None:
-            ids &= base.allowed_ids
-        found = index.search(replace(base, allowed_ids=ids, boosts=None, page=1, per_page=1,
-                                     facets=False)).total
-        counts.append((level, int(found)))
+    within = 0
+    for level in range(1, min(len(circles), 3) + 1):
+        within += group_counts.get(str(level), 0)
+        counts.append((level, within))
     return counts

@@ -10,7 +10,8 @@ from flask_login import current_user, login_required
 
 from maillon.db import db
 from maillon.errors import ServiceError
-from maillon.finder.services import search_members
+from maillon.finder.responses import retry_after
+from maillon.finder.services import SearchUnavailable, search_members
 from maillon.pagination import page_arg
 from maillon.tenancy.rendering import render
 
@@ -35,12 +36,17 @@ def search() -> Any:
         "degree": int(degree) if degree in ("1", "2", "3") else None}
     page = page_arg()
     error = None
+    status = 200
+    unavailable = False
     outcome = None
     if text or any(filters.values()):
         try:
             outcome = search_members(db.session, g.instance, current_user, text=text,
                                      page=page, language=str(get_locale()), **filters)
+        except SearchUnavailable as exc:
+            error, status, unavailable = exc.message, exc.status, True
+            retry_after(exc.retry_after)
         except ServiceError as exc:
-            error = exc.message
+            error, status = exc.message, 422
     return render("finder/search.html", q=text, filters=filters, outcome=outcome, error=error,
-                  page=page, per_page=20), (422 if error else 200)
+                  unavailable=unavailable, page=page, per_page=20), status
