@@ -52,7 +52,11 @@ class Budget:
         self.deadline = self.clock() + self.seconds
 
     def expired(self) -> bool:
-        return self.clock() >= self.deadline
+        """Past the time budget (then whatever is skipped makes the result ``limited``)."""
+        if self.clock() < self.deadline:
+            return False
+        self.limited = True
+        return True
 
     def _refuse(self) -> bool:
         self.limited = True

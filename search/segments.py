@@ -427,8 +427,8 @@ class Snapshot:
     ) -> set[str]:
         """Terms within ``maxdist`` edits; ``stop()`` true skips the remaining segments."""
         found: set[str] = set()
-        for seg in self.segments:
-            if stop is not None and found and stop():
+        for n, seg in enumerate(self.segments):
+            if n and stop is not None and stop():
                 break
             found |= seg.terms_within(field, text, maxdist, prefix)
         return found
@@ -445,8 +445,8 @@ class Snapshot:
         """Terms starting with ``prefix`` (at most ``limit`` read per segment) and their
         document frequencies; ``stop()`` true skips the remaining segments."""
         found: dict[str, int] = {}
-        for seg in self.segments:
-            if stop is not None and found and stop():
+        for n, seg in enumerate(self.segments):
+            if n and stop is not None and stop():
                 break
             for term, df in seg.prefix_frequencies(field, prefix, limit).items():
                 found[term] = found.get(term, 0) + df
