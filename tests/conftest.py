@@ -129,6 +129,8 @@ def app_config(tmp_path: Path, mail_sink: MailSink) -> dict[str, Any]:
         "RATELIMIT_ENABLED": True,
         "SERVER_PORT": 80,
         "LOCAL_LINKS": True,
+        # A write flushed in a read (deferred) transaction raises: see maillon.db.begin_write.
+        "STRICT_TRANSACTIONS": True,
     }
 
 

@@ -78,6 +78,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         Path(app.config["INSTANCES_DIR"]), Path(app.config["THEMES_DIR"]))
 
     db.init_app(app)
+    _register_request_id(app)  # even a request refused by resolution (404) carries one
     resolution.init_app(app)  # before anything else that runs per request
     proxies = int(app.config["TRUSTED_PROXIES"])
     if proxies:
@@ -90,13 +91,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
 
     _register_blueprints(app)
-    _register_request_id(app)
     from maillon import ops
 
     ops.init_app(app)  # logging, access lines, metrics, /healthz /readyz /metrics
     from maillon import errorpages
 
     errorpages.init_app(app)
+    db.writes_from_view(app)  # the last before_request
     from maillon.cli import register_cli
 
     register_cli(app)

@@ -23,6 +23,9 @@ def _create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from maillon.tenancy.settings import InstanceConfigError
     from maillon.tenancy.theming import ThemeError
 
+    if "MAILLON_DB_STATEMENT_TIMEOUT_MS" not in os.environ:
+        # Commands and workers stream long results (reindex, demo): no statement budget.
+        test_config = {"DB_STATEMENT_TIMEOUT_MS": 0, **(test_config or {})}
     try:
         return create_app(test_config)
     except (InstanceConfigError, ThemeError) as exc:
@@ -147,16 +150,26 @@ def prepare() -> None:
 @click.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", "5000")))
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Web worker processes (default: one per core).")
+@click.option("--threads", type=click.IntRange(1, 64), default=4,
+              help="Threads per web worker process.")
 @click.option("--prepare/--no-prepare", "do_prepare", default=True,
               help="Migrate, sync instances and load demo data first.")
-def serve_command(host: str, port: int, do_prepare: bool) -> None:
-    """Development server: migrations, demo data, a jobs worker thread, an SMTP sink, the app."""
-    from werkzeug.serving import run_simple
-
-    from maillon.jobs.worker import start_worker_thread
+@click.option("--reload", "reload_", is_flag=True,
+              help="Development only: Werkzeug's server, restarted when the code changes, "
+                   "with the jobs worker as a thread.")
+def serve_command(host: str, port: int, workers: int | None, threads: int, do_prepare: bool,
+                  reload_: bool) -> None:
+    """Serve on this machine as in production: gunicorn web workers, a jobs worker process and a
+    local SMTP sink (after migrations and, on first start, demo data)."""
+    from maillon.serving import Child, ServerSettings, Supervisor, gunicorn_args, worker_args
 
     os.environ.setdefault("MAILLON_DEV_OUTBOX", "1")
     os.environ.setdefault("MAILLON_LOCAL_LINKS", "1")
+    os.environ["MAILLON_SERVER_PORT"] = str(port)
+    if reload_ and os.environ.get("WERKZEUG_RUN_MAIN") == "true":
+        return _serve_reloading(host, port)  # the reloader's child: straight to serving
     app = _create_app({"SERVER_PORT": port})
     with app.app_context():
         if do_prepare:
@@ -165,13 +178,51 @@ def serve_command(host: str, port: int, do_prepare: bool) -> None:
     sink = None
     if app.config["MAIL_HOST"] in ("127.0.0.1", "localhost"):
         sink = _start_local_sink(app, explicit_port="MAILLON_MAIL_PORT" in os.environ)
-    start_worker_thread(app)
+        os.environ["MAILLON_MAIL_PORT"] = str(app.config["MAIL_PORT"])
     _print_addresses(app, host, port, logins, sink is not None)
     try:
-        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+        if reload_:
+            _serve_reloading(host, port)
+            return
+        settings = ServerSettings(host=host, port=port, threads=threads,
+                                  **({"workers": workers} if workers else {}))
+        _prepare_metrics_dir(app)
+        click.echo(f"web: gunicorn, {settings.workers} worker processes × {settings.threads} "
+                   "threads; jobs: 1 worker process")
+        supervisor = Supervisor([
+            Child("web server", gunicorn_args("maillon:create_app()", settings), restart=False),
+            Child("jobs worker", worker_args(), restart=True),
+        ], env=dict(os.environ), echo=lambda line: click.echo(line, err=True))
+        code = supervisor.run()
+        if code:
+            raise SystemExit(code)
     finally:
         if sink is not None:
             sink.stop()
+
+
+def _serve_reloading(host: str, port: int) -> None:
+    from werkzeug.serving import run_simple
+
+    from maillon.jobs.worker import start_worker_thread
+
+    app = _create_app({"SERVER_PORT": port})
+    if os.environ.get("WERKZEUG_RUN_MAIN") == "true":
+        start_worker_thread(app)  # only in the reloader's child, which serves
+    run_simple(host, port, app, threaded=True, use_reloader=True, use_debugger=False)
+
+
+def _prepare_metrics_dir(app: Flask) -> None:
+    """Web workers share their metrics through files (Prometheus multiprocess mode)."""
+    from pathlib import Path
+
+    try:
+        from maillon.ops.metrics import prepare_multiproc_dir
+    except ImportError:
+        return
+    folder = Path(app.config["VAR_DIR"]) / "metrics"
+    prepare_multiproc_dir(folder)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
 
 
 def _start_local_sink(app: Flask, explicit_port: bool) -> Any:

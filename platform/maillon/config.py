@@ -78,6 +78,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("API_TOKEN_DAYS", int, 180, "An API token unused for this many days stops "
             "working (its owner logs in again)."),
     Setting("SESSION_DAYS", int, 30, "How long a login session lives without activity."),
+    Setting("DB_STATEMENT_TIMEOUT_MS", int, 10_000, "Longest a single SQL statement may run in a "
+            "web process before it is interrupted (PostgreSQL statement_timeout; on SQLite a "
+            "progress handler). 0: no limit. `maillon` commands and workers run without it "
+            "unless it is set in their environment."),
     Setting("JOB_POLL_SECONDS", float, 0.5, "How often an idle worker looks for jobs."),
     Setting("SERVER_NAME_SCHEME", str, "https", "Scheme used in links written into e-mails."),
     Setting("LOCAL_LINKS", _bool, False, "Links in e-mails point at <slug>.localhost:SERVER_PORT "

@@ -1,19 +1,30 @@
 """Database engine, session and the declarative base.
 
-Plain SQLAlchemy 2.x: one engine per app, one thread-scoped session removed at the end of each
-app context. On SQLite the connection runs in WAL mode with a busy timeout and every
-transaction begins IMMEDIATE: a deferred BEGIN that later upgrades to a write fails at once
-with "database is locked" when another process writes, instead of waiting.
+Plain SQLAlchemy 2.x: one engine per app, one session per app context, removed at its end.
+
+Transaction discipline (docs/architecture.md, "Transactions"): a session is either in *read*
+mode or in *write* mode. On SQLite (WAL, busy timeout) a read transaction begins deferred and
+never takes the write lock: readers never wait for writers. A write transaction begins
+IMMEDIATE: a deferred transaction that later upgrades to a write fails at once with "database
+is locked" when another process committed in between, so a service that writes says so first
+with :func:`begin_write`. Web requests with a safe method (GET, HEAD, OPTIONS) start in read
+mode; other requests switch to write mode when their view starts (instance resolution and
+login checks before it only read); the CLI and the workers start in write mode. On
+PostgreSQL both modes are ordinary transactions; a statement timeout bounds every statement
+on both backends.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -25,8 +36,10 @@ from sqlalchemy.orm import (
     sessionmaker,
     with_loader_criteria,
 )
+from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator
 
+log = logging.getLogger(__name__)
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -100,13 +113,37 @@ class Database:
         return current_app.extensions["maillon.db"]()
 
     def init_app(self, app: Flask) -> None:
-        engine = make_engine(app.config["DATABASE_URL"])
+        engine = make_engine(app.config["DATABASE_URL"],
+                             statement_timeout_ms=int(app.config["DB_STATEMENT_TIMEOUT_MS"]))
         app.extensions["maillon.engine"] = engine
-        app.extensions["maillon.db"] = sessionmaker(bind=engine, expire_on_commit=False)
+        app.extensions["maillon.engine.write"] = engine.execution_options(**{WRITE_OPTION: True})
+        # New sessions are in write mode (CLI, workers, tests); requests choose below.
+        app.extensions["maillon.db"] = sessionmaker(
+            bind=app.extensions["maillon.engine.write"], expire_on_commit=False,
+            info={"mode": "write", "strict": bool(app.config.get("STRICT_TRANSACTIONS"))})
+
+        @app.before_request
+        def _read_first() -> None:
+            # The first before_request: instance resolution and login checks only read.
+            begin_read(self.session)
 
         @app.teardown_appcontext
         def _remove_session(exc: BaseException | None) -> None:
-            self.registry.remove()
+            if self.registry.registry.has():
+                pending = self.registry().info.pop("bookkeeping", None)
+                self.registry.remove()
+                if pending:
+                    run_bookkeeping(app.extensions["maillon.engine.write"], pending)
+
+    def writes_from_view(self, app: Flask) -> None:
+        """Register, after every other before_request, the switch to write mode for unsafe
+        methods: the view's services then begin IMMEDIATE (after their slow work, if they
+        call begin_read first and begin_write when they are ready to write)."""
+
+        @app.before_request
+        def _write_mode() -> None:
+            if request.method not in SAFE_METHODS:
+                begin_write(self.session)
 
     @property
     def engine(self) -> Engine:
@@ -114,26 +151,164 @@ class Database:
         return engine
 
 
-def make_engine(url: str) -> Engine:
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+WRITE_OPTION = "maillon_write"
+
+
+def _plain(session: Session) -> Session:
+    """The session behind the scoped proxy (mode switches set attributes on it)."""
+    return session.registry() if isinstance(session, scoped_session) else session  # type: ignore[return-value]
+
+
+def _has_written(session: Session) -> bool:
+    return bool(session.new or session.dirty or session.deleted or session.info.get("wrote"))
+
+
+def begin_write(session: Session) -> None:
+    """Make the session's transaction a write transaction (SQLite: BEGIN IMMEDIATE).
+
+    Called by a service before its first read that decides a write, after any slow work
+    (password hashing, image decoding, chain search), so the write lock is held briefly. A
+    read-only transaction in progress is ended first (it wrote nothing); a transaction that has
+    already written is kept whole.
+    """
+    plain = _plain(session)
+    if plain.info.get("mode") == "write":
+        return
+    if plain.in_transaction():
+        if _has_written(plain):
+            return
+        plain.commit()
+    plain.info["mode"] = "write"
+    plain.bind = current_app.extensions["maillon.engine.write"]
+
+
+def begin_read(session: Session) -> None:
+    """Put the session in read mode: its next transactions take no write lock on SQLite."""
+    plain = _plain(session)
+    if plain.info.get("mode") == "read":
+        return
+    if plain.in_transaction():
+        if _has_written(plain):
+            return  # never split a write; read mode applies from the next request on
+        plain.commit()
+    plain.info["mode"] = "read"
+    plain.bind = current_app.extensions["maillon.engine"]
+
+
+def defer_bookkeeping(session: Session, statement: Executable) -> None:
+    """Run ``statement`` (a "last seen" style update) after the request, best effort.
+
+    Bookkeeping never makes a read wait for the write lock or fail: it runs at the end of the
+    app context in its own short transaction, and is dropped if the lock is not free at once.
+    """
+    _plain(session).info.setdefault("bookkeeping", []).append(statement)
+
+
+def run_bookkeeping(engine: Engine, statements: list[Executable]) -> None:
+    try:
+        with engine.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            sqlite = engine.dialect.name == "sqlite"
+            if sqlite:
+                raw.execute("PRAGMA busy_timeout=50")  # type: ignore[union-attr]
+            try:
+                with conn.begin():
+                    if not sqlite:
+                        conn.exec_driver_sql("SET LOCAL lock_timeout = '50ms'")
+                    for statement in statements:
+                        conn.execute(statement)
+            finally:
+                if sqlite:
+                    raw.execute("PRAGMA busy_timeout=30000")  # type: ignore[union-attr]
+    except SQLAlchemyError:
+        log.info("bookkeeping skipped: the database was busy", exc_info=True)
+
+
+@event.listens_for(Session, "after_begin")
+def _fresh_transaction(session: Session, transaction: Any, connection: Any) -> None:
+    session.info["wrote"] = session.info.pop("wrote_pending", False)
+
+
+class ReadTransactionWrite(RuntimeError):
+    """A write flushed in a read transaction (raised only with STRICT_TRANSACTIONS: tests)."""
+
+
+@event.listens_for(Session, "before_flush")
+def _check_mode(session: Session, context: Any, instances: Any) -> None:
+    # On SQLite such a write upgrades a deferred transaction, which fails with "database is
+    # locked" when another process committed meanwhile: the service must call begin_write.
+    if (session.info.get("strict") and session.info.get("mode") == "read"
+            and not session.info.get("wrote") and (session.new or session.dirty or session.deleted)
+            and session.get_bind().dialect.name == "sqlite"):
+        raise ReadTransactionWrite(
+            "write in a read transaction: call maillon.db.begin_write(session) first")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _check_statement_mode(state: ORMExecuteState) -> None:
+    session = state.session
+    if ((state.is_update or state.is_delete or state.is_insert)
+            and session.info.get("strict") and session.info.get("mode") == "read"
+            and not session.info.get("wrote") and session.get_bind().dialect.name == "sqlite"):
+        raise ReadTransactionWrite(
+            "write in a read transaction: call maillon.db.begin_write(session) first")
+    if state.is_update or state.is_delete or state.is_insert:
+        # Before autobegin, after_begin would clear the flag: carry it over.
+        session.info["wrote" if session.in_transaction() else "wrote_pending"] = True
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session: Session, context: Any) -> None:
+    session.info["wrote"] = True
+
+
+def make_engine(url: str, *, statement_timeout_ms: int = 0) -> Engine:
+    """The engine; ``statement_timeout_ms`` (0: none) bounds every statement."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_connect(dbapi_connection: Any, record: Any) -> None:
-            dbapi_connection.isolation_level = None  # let SQLAlchemy's BEGIN below be the only one
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
-
-        @event.listens_for(engine, "begin")
-        def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-
+        _sqlite_setup(engine, statement_timeout_ms)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    connect_args: dict[str, Any] = {}
+    if statement_timeout_ms and url.startswith("postgresql"):
+        connect_args["options"] = f"-c statement_timeout={statement_timeout_ms}"
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
+def _sqlite_setup(engine: Engine, statement_timeout_ms: int) -> None:
+    budget = statement_timeout_ms / 1000
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_connect(dbapi_connection: Any, record: Any) -> None:
+        dbapi_connection.isolation_level = None  # let SQLAlchemy's BEGIN below be the only one
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+        if budget:
+            # SQLite has no statement timeout: a progress handler that answers non-zero
+            # interrupts the running statement ("interrupted"), as PostgreSQL's would.
+            deadline = record.info.setdefault("deadline", [0.0])
+            dbapi_connection.set_progress_handler(
+                lambda: 1 if deadline[0] and time.monotonic() > deadline[0] else 0, 10_000)
+
+    if budget:
+        @event.listens_for(engine, "before_cursor_execute")
+        def _arm(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
+                 executemany: bool) -> None:
+            deadline = conn.connection.info.get("deadline")
+            if deadline is not None:
+                deadline[0] = time.monotonic() + budget
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(conn: Any) -> None:
+        # Read transactions begin deferred (no lock until a write); write ones IMMEDIATE.
+        if conn.get_execution_options().get(WRITE_OPTION):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
 
 
 @event.listens_for(Session, "do_orm_execute")

@@ -57,15 +57,20 @@ def test_other_pages_of_an_unknown_host_are_still_404(app):
 
 def test_probes_are_never_rate_limited(app, app_config):
     from maillon import create_app
+    from maillon.extensions import limiter
 
     limited = create_app({**app_config, "RATELIMIT_DEFAULT": "2 per hour"})
-    client = limited.test_client()
-    assert [client.get("/healthz").status_code for _ in range(4)] == [200] * 4
-    # The default limit does apply to ordinary pages: the exemption is what lets probes by.
-    assert client.get("/", base_url="http://reseau.localhost").status_code == 200
-    assert [client.get("/", base_url="http://reseau.localhost").status_code
-            for _ in range(2)][-1] == 429
-    limited.extensions["maillon.engine"].dispose()
+    try:
+        client = limited.test_client()
+        assert [client.get("/healthz").status_code for _ in range(4)] == [200] * 4
+        # The default limit does apply to ordinary pages: the exemption is what lets probes by.
+        assert client.get("/", base_url="http://reseau.localhost").status_code == 200
+        assert [client.get("/", base_url="http://reseau.localhost").status_code
+                for _ in range(2)][-1] == 429
+    finally:
+        # The limiter is one object for every app: later tests' apps must not inherit this.
+        limiter.limit_manager.set_default_limits([])
+        limited.extensions["maillon.engine"].dispose()
 
 
 def test_worker_loop_writes_a_heartbeat(app, run_jobs):

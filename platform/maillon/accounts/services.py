@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from maillon.accounts.models import ApiToken, EmailToken, Invitation, LoginSession
-from maillon.db import utcnow
+from maillon.db import begin_read, begin_write, defer_bookkeeping, utcnow
 from maillon.errors import Conflict, Forbidden, ServiceError, ValidationFailed
 from maillon.members.models import Member
 from maillon.members.signals import member_changed
@@ -80,6 +80,11 @@ def register_member(session: Session, instance: Instance, *, email: str, passwor
         fields.update(exc.fields)
     if fields:
         raise ValidationFailed(fields)
+    # Hashing is slow on purpose: do it before the write transaction holds the lock. Every
+    # outcome below costs this same work, so timing does not tell a known address.
+    begin_read(session)
+    password_hash = _hash(password)
+    begin_write(session)
 
     policy = instance.setting("registration.policy")
     domains = instance.setting("registration.email_domains")
@@ -99,8 +104,6 @@ def register_member(session: Session, instance: Instance, *, email: str, passwor
 
     existing = find_member_by_email(session, instance, email)
     if existing is not None:
-        if not reveal:
-            _hash(password)  # the same work as a new registration: timing must not tell
         if reveal:
             raise Conflict("email_taken", str(_l("This address is already registered.")),
                            fields={"email": "taken"})
@@ -117,7 +120,7 @@ def register_member(session: Session, instance: Instance, *, email: str, passwor
     else:
         status = "active"
     member = Member(instance_id=instance.id, email=email, name=name,
-                    password_hash=_hash(password), status=status, locale=locale)
+                    password_hash=password_hash, status=status, locale=locale)
     session.add(member)
     try:
         session.flush()
@@ -172,6 +175,7 @@ def _use_email_token(session: Session, instance: Instance, token: str, purpose: 
 def verify_email(session: Session, instance: Instance, token: str) -> Member:
     """Confirm the address behind a link. A link already used for a confirmed address (often
     opened first by a mail scanner) says so, without logging anyone in."""
+    begin_write(session)  # a GET link that writes
     used = session.scalar(select(EmailToken).where(
         EmailToken.instance_id == instance.id, EmailToken.token_hash == digest(token),
         EmailToken.purpose == "verify", EmailToken.used_at.is_not(None)))
@@ -202,6 +206,7 @@ def get_member_for_update(session: Session, instance: Instance, member_id: int) 
 
 def authenticate(session: Session, instance: Instance, email: str, password: str) -> Member:
     """The member for these credentials; the same error, in the same time, for any miss."""
+    begin_read(session)  # the password check is slow: no write lock meanwhile
     member = find_member_by_email(session, instance, email)
     method = current_app.config["PASSWORD_HASH_METHOD"]
     ok = check_password(member.password_hash if member else None, password, method)
@@ -220,6 +225,7 @@ def authenticate(session: Session, instance: Instance, email: str, password: str
 
 
 def start_login_session(session: Session, member: Member, user_agent: str = "") -> str:
+    begin_write(session)
     token = new_token()
     days = int(current_app.config["SESSION_DAYS"])
     session.add(LoginSession(instance_id=member.instance_id, member_id=member.id,
@@ -241,10 +247,10 @@ def load_login_session(session: Session, instance: Instance, token: str) -> Memb
     member = row.member
     if member.status != "active":
         return None
-    if now - row.last_seen_at > timedelta(minutes=5):
-        row.last_seen_at = now
-        row.expires_at = now + timedelta(days=int(current_app.config["SESSION_DAYS"]))
-        session.commit()
+    if now - row.last_seen_at > timedelta(minutes=5):  # coarse: reads stay reads
+        defer_bookkeeping(session, update(LoginSession).where(LoginSession.id == row.id).values(
+            last_seen_at=now,
+            expires_at=now + timedelta(days=int(current_app.config["SESSION_DAYS"]))))
     member._login_token = token  # type: ignore[attr-defined]
     return member
 
@@ -282,9 +288,12 @@ def request_password_reset(session: Session, instance: Instance, email: str) -> 
 
 def reset_password(session: Session, instance: Instance, token: str, password: str) -> Member:
     check_password_strength(password)
+    begin_read(session)
+    password_hash = _hash(password)  # before the write lock
+    begin_write(session)
     row = _use_email_token(session, instance, token, "reset")
     member = get_member_for_update(session, instance, row.member_id)
-    member.password_hash = _hash(password)
+    member.password_hash = password_hash
     if member.status == "unverified":  # the link proves the address
         member.email_verified_at = utcnow()
         member.status = "pending" if instance.setting("registration.policy") == "approval" \
@@ -299,6 +308,7 @@ def reset_password(session: Session, instance: Instance, token: str, password: s
 
 
 def issue_api_token(session: Session, member: Member) -> str:
+    begin_write(session)
     token = new_token()
     session.add(ApiToken(instance_id=member.instance_id, member_id=member.id,
                          token_hash=digest(token)))
@@ -317,8 +327,9 @@ def find_member_by_api_token(session: Session, instance: Instance, token: str) -
     if now - last > timedelta(days=int(current_app.config["API_TOKEN_DAYS"])):
         return None  # unused for too long: log in again
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
-        row.last_used_at = now  # coarse, so that reads do not all become writes
-        session.commit()
+        # Coarse, and after the request: reads never wait for (or fail on) the write lock.
+        defer_bookkeeping(session, update(ApiToken).where(ApiToken.id == row.id).values(
+            last_used_at=now))
     return row.member
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,8 @@ SNAPSHOT_KEEP = 2
 class _Entry:
     graph: TrustGraph
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # When this process last caught up with the changelog (monotonic seconds).
+    caught_up_at: float = field(default_factory=time.monotonic)
 
 
 def _cache(app: Flask) -> dict[int, _Entry]:
@@ -91,17 +94,29 @@ def graph_for(session: Session, instance: Instance, app: Flask | None = None) ->
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     cache = _cache(app)
     entry = cache.get(instance.id)
+    # Pruning deletes changes older than RETENTION_CHANGES_GRACE_HOURS that a snapshot holds.
+    # The changes this process has not seen are younger than its last catch-up, so a graph
+    # caught up within half the grace can still catch up; an older one starts afresh.
+    grace = float(app.config["RETENTION_CHANGES_GRACE_HOURS"]) * 3600 / 2
+    if entry is not None and time.monotonic() - entry.caught_up_at > grace:
+        cache.pop(instance.id, None)
+        entry = None
     if entry is None:
         entry = cache.setdefault(instance.id, _Entry(_load(session, app, instance)))
-    with entry.lock:
-        rows = session.execute(select(
-            ConnectionChange.id, ConnectionChange.kind, ConnectionChange.a, ConnectionChange.b,
-            ConnectionChange.trust_ab, ConnectionChange.trust_ba).where(
-            ConnectionChange.instance_id == instance.id,
-            ConnectionChange.id > entry.graph.watermark).order_by(ConnectionChange.id)).all()
-        if rows:
+    # The changes are read with no lock held: a thread holding a Python lock while it waits
+    # for the database (or its write lock) deadlocks against one holding the database and
+    # waiting for this lock. The lock only guards applying rows in memory.
+    seen = entry.graph.watermark
+    rows = session.execute(select(
+        ConnectionChange.id, ConnectionChange.kind, ConnectionChange.a, ConnectionChange.b,
+        ConnectionChange.trust_ab, ConnectionChange.trust_ba).where(
+        ConnectionChange.instance_id == instance.id,
+        ConnectionChange.id > seen).order_by(ConnectionChange.id)).all()
+    if rows:
+        with entry.lock:  # rows another thread applied meanwhile are skipped by apply()
             entry.graph.apply(Change(*row) for row in rows)  # type: ignore[arg-type]
-        return entry.graph
+    entry.caught_up_at = time.monotonic()
+    return entry.graph
 
 
 def save_snapshot(session: Session, instance: Instance, app: Flask | None = None) -> Path:

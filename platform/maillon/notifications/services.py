@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.exceptions import NotFound
 
-from maillon.db import utcnow
+from maillon.db import begin_write, utcnow
 from maillon.errors import ValidationFailed
 from maillon.members.models import Member
 from maillon.notifications.mail import queue_email
@@ -254,6 +254,7 @@ def access_notification(session: Session, instance: Instance, member: Member,
 def mark_read(session: Session, instance: Instance, member: Member,
               ids: Iterable[int] | None = None) -> int:
     """Mark some (``ids``) or all of the member's notifications read; returns how many."""
+    begin_write(session)  # also called from pages read with GET
     stmt = update(Notification).where(_mine(instance, member), Notification.read_at.is_(None))
     if ids is not None:
         wanted = [int(i) for i in ids]
@@ -278,6 +279,7 @@ def read_notifications(session: Session, instance: Instance, member: Member, *, 
 def open_notification(session: Session, instance: Instance, member: Member,
                       notification_id: int) -> Link:
     """Mark one notification read and return where it leads."""
+    begin_write(session)  # a GET link that writes
     row = access_notification(session, instance, member, notification_id)
     if row.read_at is None:
         row.read_at = utcnow()
