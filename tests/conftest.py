@@ -30,6 +30,7 @@ from maillon.security import hash_password
 from maillon.tenancy.models import Instance
 from maillon.tenancy.registry import get_registry
 from maillon.tenancy.services import sync_instances
+from tests.processes import Processes
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_DB_URL = os.environ.get("MAILLON_TEST_DATABASE_URL", "")
@@ -233,6 +234,14 @@ def login(client_for: Callable[[str], FlaskClient]) -> Callable[..., FlaskClient
         return client
 
     return do_login
+
+
+@pytest.fixture
+def processes(app: Flask, tmp_path: Path) -> Iterator[Processes]:
+    """Real gunicorn servers and jobs workers on the test database (tests/processes.py)."""
+    started = Processes(app, tmp_path)
+    yield started
+    started.stop()
 
 
 @pytest.fixture

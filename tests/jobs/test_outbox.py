@@ -71,6 +71,29 @@ def test_job_of_a_dead_worker_is_requeued(app, ctx):
     assert done == [job.id]
 
 
+def test_a_killed_workers_jobs_on_this_machine_are_requeued_at_once(app, ctx):
+    import socket
+    import subprocess
+    import sys
+
+    _register("test_orphan", lambda session, job: None)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])  # noqa: S603
+    dead.wait()
+    host = socket.gethostname()
+    orphan = services.enqueue(db.session, "test_orphan", {})
+    alive = services.enqueue(db.session, "test_orphan", {})
+    elsewhere = services.enqueue(db.session, "test_orphan", {})
+    db.session.commit()
+    for job, owner in ((orphan, f"{host}:{dead.pid}:1"), (alive, services.worker_name()),
+                       (elsewhere, f"another-host:{dead.pid}:1")):
+        db.session.execute(update(Job).where(Job.id == job.id).values(
+            status="running", locked_by=owner, locked_at=utcnow()))  # recent: not stale
+    db.session.commit()
+    assert services.requeue_orphans(db.session) == 1
+    status = dict(db.session.execute(select(Job.id, Job.status)).all())
+    assert status == {orphan.id: "queued", alive.id: "running", elsewhere.id: "running"}
+
+
 def test_dedupe_key_absorbs_a_queued_duplicate(ctx):
     _register("test_dedupe", lambda session, job: None)
     assert services.enqueue(db.session, "test_dedupe", {}, dedupe_key="k") is not None

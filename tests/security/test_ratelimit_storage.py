@@ -6,17 +6,12 @@ own var/ directory, on the same database, and split login failures between them.
 
 from __future__ import annotations
 
-import http.client
-import json
 import logging
 import os
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +23,8 @@ from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
 from maillon.extensions import limiter
 from maillon.ratelimit_storage import SQLiteStorage, path_from_uri
-from tests.conftest import FAST_HASH, ROOT, skip_or_fail
+from tests.conftest import skip_or_fail
+from tests.processes import Processes, request
 
 REDIS_URL = os.environ.get("MAILLON_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 
@@ -119,82 +115,23 @@ def test_the_app_defaults_to_a_sqlite_file_in_var(app: Flask) -> None:
 
 # --- two server processes -----------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _request(port: int, method: str, path: str, body: dict[str, Any] | None = None
-             ) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request(method, path, body=json.dumps(body) if body is not None else None,
-                     headers={"Host": "reseau.localhost", "Content-Type": "application/json"})
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
-
-
 @pytest.fixture
-def two_servers(app: Flask, tmp_path: Path) -> Iterator[Callable[[str, str], list[int]]]:
+def two_servers(processes: Processes) -> Callable[[str, str], list[int]]:
     """``start(storage_uri, key_prefix)``: two gunicorn servers on the test database; their
     ports are returned. Both share the secret key, database and rate-limit storage; each has
     its own var/ directory."""
-    processes: list[subprocess.Popen[bytes]] = []
-    logs: list[Any] = []
 
     def start(storage_uri: str, key_prefix: str) -> list[int]:
-        ports = []
-        for name in ("a", "b"):
-            port = _free_port()
-            env = {k: v for k, v in os.environ.items() if not k.startswith("MAILLON_")}
-            env.update({
-                "MAILLON_SECRET_KEY": "test-secret",
-                "MAILLON_DATABASE_URL": app.config["DATABASE_URL"],
-                "MAILLON_VAR_DIR": str(tmp_path / f"var-{name}"),
-                "MAILLON_INSTANCES_DIR": app.config["INSTANCES_DIR"],
-                "MAILLON_THEMES_DIR": app.config["THEMES_DIR"],
-                "MAILLON_PASSWORD_HASH_METHOD": FAST_HASH,
-                "MAILLON_RATELIMIT_STORAGE_URI": storage_uri,
-                "MAILLON_RATELIMIT_KEY_PREFIX": key_prefix,
-                "MAILLON_LOGIN_RATE_LIMIT": "4 per minute",
-                "MAILLON_LOCAL_LINKS": "1",
-            })
-            log = (tmp_path / f"server-{name}.log").open("wb")
-            logs.append(log)
-            processes.append(subprocess.Popen(  # noqa: S603 - our interpreter, fixed arguments
-                [sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{port}",
-                 "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
-            ports.append(port)
-        for port, name in zip(ports, ("a", "b"), strict=True):
-            _wait_until_serving(port, tmp_path / f"server-{name}.log")
-        return ports
+        return [processes.server(name, RATELIMIT_STORAGE_URI=storage_uri,
+                                 RATELIMIT_KEY_PREFIX=key_prefix,
+                                 LOGIN_RATE_LIMIT="4 per minute") for name in ("a", "b")]
 
-    yield start
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    for log in logs:
-        log.close()
+    return start
 
 
-def _wait_until_serving(port: int, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if _request(port, "GET", "/login")[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"server on port {port} did not start:\n{log.read_text(errors='replace')}")
+def _request(port: int, method: str, path: str, body: dict[str, Any] | None = None
+             ) -> tuple[int, Any]:
+    return request(port, method, path, body)
 
 
 def _failures_split_between(ports: list[int]) -> list[int]:

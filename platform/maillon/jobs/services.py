@@ -111,6 +111,36 @@ def requeue_stale(session: Session) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def requeue_orphans(session: Session) -> int:
+    """Jobs left running by a worker of this machine that no longer exists (killed, crashed)
+    go back to the queue at once, instead of after ``STALE_AFTER``."""
+    host = socket.gethostname()
+    rows = session.execute(select(Job.id, Job.locked_by).where(
+        Job.status == "running", Job.locked_by.like(f"{host}:%"))).all()
+    orphans = []
+    for job_id, locked_by in rows:
+        _, _, rest = str(locked_by).partition(":")
+        pid = rest.partition(":")[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            orphans.append(job_id)
+    if orphans:
+        session.execute(update(Job).where(Job.id.in_(orphans), Job.status == "running")
+                        .values(status="queued", locked_by=None, locked_at=None))
+        log.warning("re-queued %d jobs of dead workers on this machine", len(orphans))
+    session.commit()
+    return len(orphans)
+
+
 def run_job(session: Session, job: Job) -> bool:
     """Run one claimed job; return True on success. Failures retry with backoff."""
     handler = HANDLERS.get(job.kind)

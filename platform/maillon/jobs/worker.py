@@ -9,7 +9,13 @@ import time
 from flask import Flask
 
 from maillon.db import db
-from maillon.jobs.services import PERIODIC, requeue_stale, run_pending, worker_name
+from maillon.jobs.services import (
+    PERIODIC,
+    requeue_orphans,
+    requeue_stale,
+    run_pending,
+    worker_name,
+)
 from maillon.ops.health import HEARTBEAT_EVERY_SECONDS, record_heartbeat
 
 log = logging.getLogger(__name__)
@@ -30,6 +36,7 @@ def work(app: Flask, stop: threading.Event, *, once: bool = False) -> int:
                     record_heartbeat(db.session, name)  # /readyz wants a recent one
                     last_beat = time.monotonic()
                 if time.monotonic() - last_stale_check > 60:
+                    requeue_orphans(db.session)  # at start: what a killed worker left
                     requeue_stale(db.session)
                     last_stale_check = time.monotonic()
                 ran = run_pending(db.session, worker=name)
