@@ -132,6 +132,8 @@ def app_config(tmp_path: Path, mail_sink: MailSink) -> dict[str, Any]:
         "LOCAL_LINKS": True,
         # A write flushed in a read (deferred) transaction raises: see maillon.db.begin_write.
         "STRICT_TRANSACTIONS": True,
+        # Tests edit instance rows directly between requests (tests/tenancy covers the cache).
+        "INSTANCE_CACHE_SECONDS": 0,
     }
 
 

@@ -260,3 +260,26 @@ def test_a_graph_left_unused_past_half_the_pruning_grace_is_loaded_afresh(
     fresh = graph.graph_for(db.session, instance)
     assert fresh is not stale
     assert fresh.degree_of(a.id, [b.id]) == {b.id: 1}
+
+
+def test_a_value_is_read_once_per_transaction_and_again_after_a_write(
+        ctx: Flask, create_member: Callable[..., Member]) -> None:
+    from maillon.db import once_per_transaction
+
+    member = create_member("reseau")
+    reads: list[int] = []
+
+    def read() -> str | None:
+        reads.append(1)
+        return db.session.scalar(select(Member.headline).where(Member.id == member.id))
+
+    begin_write(db.session)
+    assert once_per_transaction(db.session, "k", read) == once_per_transaction(
+        db.session, "k", read)
+    assert len(reads) == 1
+    db.session.execute(update(Member).where(Member.id == member.id).values(headline="new"))
+    assert once_per_transaction(db.session, "k", read) == "new"  # the write forgot it
+    db.session.commit()
+    once_per_transaction(db.session, "k", read)
+    once_per_transaction(db.session, "k", read)
+    assert len(reads) == 3  # a new transaction reads again, once

@@ -82,6 +82,9 @@ SETTINGS: tuple[Setting, ...] = (
             "web process before it is interrupted (PostgreSQL statement_timeout; on SQLite a "
             "progress handler). 0: no limit. `maillon` commands and workers run without it "
             "unless it is set in their environment."),
+    Setting("INSTANCE_CACHE_SECONDS", float, 5.0, "How long a process keeps an instance row "
+            "(settings edited by admins) before reading it again: an edit made through another "
+            "process applies within this time. 0: read it on every request."),
     Setting("JOB_POLL_SECONDS", float, 0.5, "How often an idle worker looks for jobs."),
     Setting("SERVER_NAME_SCHEME", str, "https", "Scheme used in links written into e-mails."),
     Setting("LOCAL_LINKS", _bool, False, "Links in e-mails point at <slug>.localhost:SERVER_PORT "

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from flask import Flask, current_app, request
 from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, create_engine, event
@@ -40,6 +41,7 @@ from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -225,6 +227,22 @@ def run_bookkeeping(engine: Engine, statements: list[Executable]) -> None:
         log.info("bookkeeping skipped: the database was busy", exc_info=True)
 
 
+def once_per_transaction(session: Session, key: Any, compute: Callable[[], T]) -> T:
+    """``compute()`` at most once per transaction of ``session`` (until it writes): a value
+    read from the database that several services of one request need (the graph's catch-up,
+    the relay factor) costs one query, and a new transaction reads it again."""
+    plain = _plain(session)
+    memo = plain.info.get("memo")
+    transaction = plain.get_transaction()
+    if transaction is None or memo is None or memo[0] is not transaction:
+        value = compute()  # may begin the transaction
+        plain.info["memo"] = (plain.get_transaction(), {key: value})
+        return value
+    if key not in memo[1]:
+        memo[1][key] = compute()
+    return memo[1][key]  # type: ignore[no-any-return]
+
+
 @event.listens_for(Session, "after_begin")
 def _fresh_transaction(session: Session, transaction: Any, connection: Any) -> None:
     session.info["wrote"] = session.info.pop("wrote_pending", False)
@@ -254,6 +272,7 @@ def _check_statement_mode(state: ORMExecuteState) -> None:
         raise ReadTransactionWrite(
             "write in a read transaction: call maillon.db.begin_write(session) first")
     if state.is_update or state.is_delete or state.is_insert:
+        session.info.pop("memo", None)
         # Before autobegin, after_begin would clear the flag: carry it over.
         session.info["wrote" if session.in_transaction() else "wrote_pending"] = True
 
@@ -261,6 +280,7 @@ def _check_statement_mode(state: ORMExecuteState) -> None:
 @event.listens_for(Session, "after_flush")
 def _flushed(session: Session, context: Any) -> None:
     session.info["wrote"] = True
+    session.info.pop("memo", None)  # what was read may have changed
 
 
 def make_engine(url: str, *, statement_timeout_ms: int = 0) -> Engine:

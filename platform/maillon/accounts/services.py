@@ -10,7 +10,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from maillon.accounts.models import ApiToken, EmailToken, Invitation, LoginSession
 from maillon.db import begin_read, begin_write, defer_bookkeeping, utcnow
@@ -240,7 +240,8 @@ def start_login_session(session: Session, member: Member, user_agent: str = "") 
 def load_login_session(session: Session, instance: Instance, token: str) -> Member | None:
     """The member behind a live login session of this instance, or None."""
     row = session.scalar(select(LoginSession).where(
-        LoginSession.instance_id == instance.id, LoginSession.token_hash == digest(token)))
+        LoginSession.instance_id == instance.id, LoginSession.token_hash == digest(token))
+        .options(joinedload(LoginSession.member)))  # one query on every page
     now = utcnow()
     if row is None or row.revoked_at is not None or row.expires_at < now:
         return None
@@ -319,7 +320,7 @@ def issue_api_token(session: Session, member: Member) -> str:
 def find_member_by_api_token(session: Session, instance: Instance, token: str) -> Member | None:
     row = session.scalar(select(ApiToken).where(
         ApiToken.instance_id == instance.id, ApiToken.token_hash == digest(token),
-        ApiToken.revoked_at.is_(None)))
+        ApiToken.revoked_at.is_(None)).options(joinedload(ApiToken.member)))
     if row is None or row.member.status != "active":
         return None
     now = utcnow()

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from maillon.db import once_per_transaction
 from maillon.errors import Forbidden, ValidationFailed
 from maillon.introductions.chains import (
     Chain,
@@ -91,10 +92,11 @@ def relay_factor(session: Session, instance: Instance) -> float:
     """Chance that a relay forwards at all: the policy prior blended with what relays here
     actually did, ``(forwards + k * prior) / (acted + k)``."""
     prior = float(instance.setting("introductions.relay_factor"))
-    forwards, acted = session.execute(select(
-        func.count(IntroductionHop.id).filter(IntroductionHop.status.in_(_FORWARDED)),
-        func.count(IntroductionHop.id).filter(IntroductionHop.status.in_(_ACTED))).where(
-        IntroductionHop.instance_id == instance.id)).one()
+    forwards, acted = once_per_transaction(session, ("relay_factor", instance.id), lambda: tuple(
+        session.execute(select(
+            func.count(IntroductionHop.id).filter(IntroductionHop.status.in_(_FORWARDED)),
+            func.count(IntroductionHop.id).filter(IntroductionHop.status.in_(_ACTED))).where(
+            IntroductionHop.instance_id == instance.id)).one()))
     factor = (int(forwards or 0) + RELAY_PRIOR_WEIGHT * prior) / (int(acted or 0)
                                                                   + RELAY_PRIOR_WEIGHT)
     return min(1.0, max(0.05, factor))

@@ -21,6 +21,7 @@ from flask import Flask, current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from maillon.db import once_per_transaction
 from maillon.jobs.services import periodic
 from maillon.network.graphcore import Change, TrustGraph
 from maillon.network.models import Connection, ConnectionChange
@@ -106,16 +107,21 @@ def graph_for(session: Session, instance: Instance, app: Flask | None = None) ->
     # The changes are read with no lock held: a thread holding a Python lock while it waits
     # for the database (or its write lock) deadlocks against one holding the database and
     # waiting for this lock. The lock only guards applying rows in memory.
-    seen = entry.graph.watermark
-    rows = session.execute(select(
-        ConnectionChange.id, ConnectionChange.kind, ConnectionChange.a, ConnectionChange.b,
-        ConnectionChange.trust_ab, ConnectionChange.trust_ba).where(
-        ConnectionChange.instance_id == instance.id,
-        ConnectionChange.id > seen).order_by(ConnectionChange.id)).all()
-    if rows:
-        with entry.lock:  # rows another thread applied meanwhile are skipped by apply()
-            entry.graph.apply(Change(*row) for row in rows)  # type: ignore[arg-type]
-    entry.caught_up_at = time.monotonic()
+    def catch_up() -> bool:
+        seen = entry.graph.watermark
+        rows = session.execute(select(
+            ConnectionChange.id, ConnectionChange.kind, ConnectionChange.a, ConnectionChange.b,
+            ConnectionChange.trust_ab, ConnectionChange.trust_ba).where(
+            ConnectionChange.instance_id == instance.id,
+            ConnectionChange.id > seen).order_by(ConnectionChange.id)).all()
+        if rows:
+            with entry.lock:  # rows another thread applied meanwhile are skipped by apply()
+                entry.graph.apply(Change(*row) for row in rows)  # type: ignore[arg-type]
+        entry.caught_up_at = time.monotonic()
+        return True
+
+    # Once per transaction: several services of one request ask for the same graph.
+    once_per_transaction(session, ("graph", instance.id, id(entry)), catch_up)
     return entry.graph
 
 

@@ -14,7 +14,7 @@ from flask import Flask, abort, current_app, g, request
 
 from maillon.db import db
 from maillon.tenancy.registry import get_registry
-from maillon.tenancy.services import find_instance_by_slug
+from maillon.tenancy.services import instance_cache
 
 PREFIX_RE = re.compile(r"^/i/([a-z0-9-]+)(/.*)?$")
 SLUG_ENVIRON_KEY = "maillon.instance_slug"
@@ -83,7 +83,7 @@ def resolve_instance() -> None:
                 or (request.endpoint == "tenancy.home" and loopback)):
             return
         abort(404)
-    instance = find_instance_by_slug(db.session, slug)
+    instance = instance_cache(current_app).find(db.session, slug)
     if instance is None:  # configured but never synced: treat as unknown
         abort(404)
     g.instance = instance

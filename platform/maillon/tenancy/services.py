@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import copy
+import time
 from typing import Any
 
+from flask import Flask, current_app, has_app_context
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 from werkzeug.exceptions import NotFound
 
 from maillon.tenancy.models import Instance
@@ -40,6 +43,40 @@ def find_instance_by_slug(session: Session, slug: str) -> Instance | None:
     return session.scalar(select(Instance).where(Instance.slug == slug))
 
 
+class InstanceCache:
+    """Instance rows kept per process for ``seconds``: resolving the tenant costs no query.
+
+    Each request gets its own copy in its session (merged without SQL), so no object is
+    shared between threads. Another process's edit of the editable level reaches this one
+    within ``seconds``; this process's own edits (``update_instance_setting``) at once.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._rows: dict[str, tuple[float, dict[str, Any]]] = {}
+
+    def find(self, session: Session, slug: str) -> Instance | None:
+        cached = self._rows.get(slug)
+        if cached is not None and time.monotonic() - cached[0] < self.seconds:
+            row = Instance(**copy.deepcopy(cached[1]))
+            make_transient_to_detached(row)
+            return session.merge(row, load=False)
+        instance = find_instance_by_slug(session, slug)
+        if instance is not None and self.seconds > 0:
+            values = {c.key: getattr(instance, c.key) for c in Instance.__mapper__.column_attrs}
+            self._rows[slug] = (time.monotonic(), copy.deepcopy(values))
+        return instance
+
+    def forget(self, slug: str) -> None:
+        self._rows.pop(slug, None)
+
+
+def instance_cache(app: Flask) -> InstanceCache:
+    cache: InstanceCache = app.extensions.setdefault(
+        "maillon.instance_cache", InstanceCache(float(app.config["INSTANCE_CACHE_SECONDS"])))
+    return cache
+
+
 def get_instance_by_slug(session: Session, slug: str) -> Instance:
     instance = find_instance_by_slug(session, slug)
     if instance is None:
@@ -57,3 +94,5 @@ def update_instance_setting(session: Session, instance: Instance, key: str, valu
         raise InstanceConfigError(f"{key}: {exc}") from None
     instance.overrides = {**instance.overrides, key: value}
     session.commit()
+    if has_app_context():
+        instance_cache(current_app).forget(instance.slug)
