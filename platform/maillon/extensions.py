@@ -51,3 +51,6 @@ registration_limit = configured_limit("REGISTRATION_RATE_LIMIT")
 # The login page and POST /api/v1/tokens count together per client address: alternating
 # between them buys an attacker nothing.
 login_address_limit = limiter.shared_limit(login_limit, scope="login", methods=["POST"])
+# Registrations too: the /register page and POST /api/v1/members share one counter.
+registration_address_limit = limiter.shared_limit(registration_limit, scope="registration",
+                                                  methods=["POST"])

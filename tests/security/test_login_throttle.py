@@ -218,6 +218,22 @@ def test_limited_registration_keeps_its_fields(app: Flask, client_for: ClientFor
     assert "Réessayez dans" in page  # reseau is a French instance
 
 
+def test_registration_page_and_api_share_one_counter(app: Flask, client_for: ClientFor) -> None:
+    app.config["REGISTRATION_RATE_LIMIT"] = "2 per hour"
+    client = _from_new_address(client_for, "reseau")
+    page = client.post("/register", data={"name": "Page", "email": "page@example.org",
+                                          "password": "long enough password"})
+    api = client.post("/api/v1/members", json={"name": "Api", "email": "api@example.org",
+                                               "password": "long enough password"})
+    assert page.status_code != 429 and api.status_code != 429
+    again = client.post("/api/v1/members", json={"name": "Third", "email": "third@example.org",
+                                                 "password": "long enough password"})
+    assert again.status_code == 429  # alternating between page and API buys nothing
+    assert client.post("/register", data={"name": "Fourth", "email": "fourth@example.org",
+                                          "password": "long enough password"}
+                       ).status_code == 429
+
+
 @pytest.mark.parametrize("path", ["/forgot-password", "/verify"])
 def test_limited_mail_forms_keep_the_address(app: Flask, client_for: ClientFor,
                                              path: str) -> None:

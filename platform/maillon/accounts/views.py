@@ -25,7 +25,7 @@ from maillon.extensions import (
     login_address_limit,
     login_limit,
     mail_limit,
-    registration_limit,
+    registration_address_limit,
 )
 from maillon.pagination import MAX_ID
 from maillon.security import is_local_path
@@ -50,7 +50,7 @@ def _apply_field_errors(form: Any, exc: ServiceError) -> None:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(registration_limit, methods=["POST"])
+@registration_address_limit
 def register() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("tenancy.home"))

@@ -24,7 +24,7 @@ from maillon.api.schemas import (
     Relaying,
 )
 from maillon.db import db
-from maillon.extensions import limiter, registration_limit
+from maillon.extensions import registration_address_limit
 from maillon.members.models import Member
 from maillon.members.services import access_member, profile_dict, update_profile
 from maillon.network.visibility import badges_for
@@ -94,7 +94,7 @@ class MemberView(Profile):
                "Where the instance confirms addresses without revealing them, the answer is "
                "202 with the same body whether the address is new or already registered. "
                "Rate-limited per client address (429 rate_limited)."),
-           decorators=(limiter.limit(registration_limit, methods=["POST"]),),
+           decorators=(registration_address_limit,),
            responses={201: ("The new member (active, or pending an admin's approval)",
                             OwnProfile),
                       202: ("Check your mailbox: the address must be confirmed",
