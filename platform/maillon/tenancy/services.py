@@ -58,7 +58,9 @@ class InstanceCache:
     def find(self, session: Session, slug: str) -> Instance | None:
         cached = self._rows.get(slug)
         if cached is not None and time.monotonic() - cached[0] < self.seconds:
-            row = Instance(**copy.deepcopy(cached[1]))
+            # Shallow copies of the JSON columns: an in-place change stays in this request.
+            row = Instance(**{key: dict(value) if isinstance(value, dict) else value
+                              for key, value in cached[1].items()})
             make_transient_to_detached(row)
             return session.merge(row, load=False)
         instance = find_instance_by_slug(session, slug)
