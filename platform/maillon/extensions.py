@@ -21,6 +21,16 @@ class Limiter(flask_limiter.Limiter):
     """Flask-Limiter whose default storage is a SQLite file in var/, shared by the processes
     of one machine (the in-memory storage would give each worker its own counters)."""
 
+    def _check_request_limit(self, callable_name: str | None = None,
+                             in_middleware: bool = True) -> None:
+        # Limits here are per route (their decorators check them); the before_request check
+        # would only evaluate nothing, on every request. Default or blueprint limits revive it.
+        manager = self.limit_manager
+        if in_middleware and not (manager._default_limits or manager._application_limits
+                                  or manager._blueprint_limits):
+            return
+        super()._check_request_limit(callable_name, in_middleware)
+
     def init_app(self, app: Flask) -> None:
         if not app.config.get("RATELIMIT_STORAGE_URI"):
             path = Path(app.config["VAR_DIR"]).resolve() / RATELIMIT_FILE
