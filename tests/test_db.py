@@ -49,6 +49,7 @@ def write_lock_held(app: Flask) -> Iterator[None]:
 def short_busy_timeout(app: Flask) -> None:
     """Connections give up on a held lock after 0.2 s (instead of 30 s), so a request that
     wrongly waits for the write lock fails fast instead of hanging the suite."""
+    _sqlite_only(app)
     engine = app.extensions["maillon.engine"]
     engine.dispose()
 
