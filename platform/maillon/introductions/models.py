@@ -4,7 +4,8 @@ An introduction holds the chain of its current attempt (``path``: requester firs
 and who holds it now. Each intermediary's turn is an ``IntroductionHop`` row, created when the
 request reaches them; every action also appends an ``IntroductionEvent``, the trail moderation
 reads. After a decline or an expiry the requester may retry along another chain: the attempt
-number grows and the member who stopped it joins ``avoid``.
+number grows and the member who stopped it joins ``avoid``. Which status may follow which is
+``introductions/lifecycle.py``'s table; a CHECK constraint keeps each status column within it.
 """
 
 from __future__ import annotations
@@ -16,13 +17,18 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from maillon.db import Base, TenantScoped, utcnow
+from maillon.introductions.lifecycle import (
+    HOP,
+    HOP_STATUSES,
+    INTRODUCTION,
+    OPEN_STATUSES,
+    RETRYABLE_STATUSES,
+    STATUSES,
+)
 from maillon.members.models import Member
 
-STATUSES = ("in_progress", "delivered", "accepted", "rejected", "declined", "advised",
-            "expired", "withdrawn", "blocked")
-OPEN_STATUSES = ("in_progress", "delivered")
-RETRYABLE_STATUSES = ("declined", "expired")
-HOP_STATUSES = ("waiting", "holding", "forwarded", "rerouted", "declined", "expired", "advised")
+__all__ = ["HOP_STATUSES", "OPEN_STATUSES", "RETRYABLE_STATUSES", "STATUSES", "EVENT_KINDS",
+           "Introduction", "IntroductionHop", "IntroductionEvent", "DirectMessage"]
 EVENT_KINDS = ("requested", "forwarded", "rerouted", "declined", "advised", "expired",
                "delivered", "accepted", "rejected", "withdrawn", "blocked", "retried", "thanked")
 
@@ -33,6 +39,7 @@ class Introduction(TenantScoped, Base):
         Index("ix_introductions_requester", "instance_id", "requester_id", "status"),
         Index("ix_introductions_target", "instance_id", "target_id", "status"),
         Index("ix_introductions_deadline", "status", "hop_deadline"),
+        INTRODUCTION.check_constraint(),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -75,6 +82,7 @@ class IntroductionHop(TenantScoped, Base):
     __table_args__ = (
         UniqueConstraint("introduction_id", "attempt", "position"),
         Index("ix_introduction_hops_member", "instance_id", "member_id", "status"),
+        HOP.check_constraint(),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -13,12 +13,8 @@ from werkzeug.exceptions import NotFound
 
 from maillon.db import utcnow
 from maillon.errors import Forbidden, ValidationFailed
-from maillon.introductions.models import (
-    OPEN_STATUSES,
-    Introduction,
-    IntroductionEvent,
-    IntroductionHop,
-)
+from maillon.introductions.lifecycle import INTRODUCTION, OPEN_STATUSES
+from maillon.introductions.models import Introduction, IntroductionEvent, IntroductionHop
 from maillon.members.models import Member
 from maillon.tenancy.models import Instance
 
@@ -88,11 +84,11 @@ def hand_to(session: Session, instance: Instance, intro: Introduction, position:
     intro.current_hop = position
     intro.holder_id = intro.path[position]
     if position == intro.hops:
-        intro.status = "delivered"
+        INTRODUCTION.apply(intro, "delivered")
         intro.delivered_at = now
         intro.hop_deadline = None
         return None
-    intro.status = "in_progress"
+    INTRODUCTION.apply(intro, "in_progress")
     intro.hop_deadline = hop_deadline(instance, now)
     hop = IntroductionHop(instance_id=intro.instance_id, introduction_id=intro.id,
                           attempt=intro.attempt, position=position, member_id=intro.holder_id,

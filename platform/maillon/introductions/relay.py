@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session
 from maillon.db import utcnow
 from maillon.errors import Conflict, Forbidden, ServiceError
 from maillon.introductions.chains import best_chains
-from maillon.introductions.models import (
+from maillon.introductions.lifecycle import (
+    HOP,
+    INTRODUCTION,
     OPEN_STATUSES,
     RETRYABLE_STATUSES,
-    Introduction,
-    IntroductionEvent,
-    IntroductionHop,
 )
+from maillon.introductions.models import Introduction, IntroductionEvent, IntroductionHop
 from maillon.introductions.records import (
     MAX_NOTE,
     MAX_TEXT,
@@ -149,7 +149,8 @@ def forward_introduction(session: Session, instance: Instance, member: Member, i
         intro.path = head[:-1] + _tail_from(session, instance, intro, member.id, position,
                                             head[:-1] + [planned])
     intro.hops = len(intro.path) - 1
-    hop.status, hop.vouch, hop.acted_at = kind, vouch, utcnow()
+    HOP.apply(hop, kind)
+    hop.vouch, hop.acted_at = vouch, utcnow()
     record_event(session, intro, kind, member, position=position, to=intro.path[position + 1],
                  note=note, vouch=vouch)
     _advance(session, instance, intro, member, position + 1, note)
@@ -187,7 +188,7 @@ def suggest_reroutes(session: Session, instance: Instance, member: Member, intro
 
 
 def _close(intro: Introduction, status: str) -> None:
-    intro.status = status
+    INTRODUCTION.apply(intro, status)
     intro.holder_id = None
     intro.hop_deadline = None
     intro.closed_at = utcnow()
@@ -200,7 +201,8 @@ def decline_introduction(session: Session, instance: Instance, member: Member, i
     intro, hop = _begin_relay(session, instance, member, intro_id, ("declined",))
     if hop is None:
         return _replayed(session, intro)
-    hop.status, hop.decline_reason, hop.acted_at = "declined", reason, utcnow()
+    HOP.apply(hop, "declined")
+    hop.decline_reason, hop.acted_at = reason, utcnow()
     intro.avoid = [*intro.avoid, member.id]
     _close(intro, "declined")
     record_event(session, intro, "declined", member, position=hop.position, reason=reason)
@@ -217,7 +219,8 @@ def advise_introduction(session: Session, instance: Instance, member: Member, in
     intro, hop = _begin_relay(session, instance, member, intro_id, ("advised",))
     if hop is None:
         return _replayed(session, intro)
-    hop.status, hop.acted_at = "advised", utcnow()
+    HOP.apply(hop, "advised")
+    hop.acted_at = utcnow()
     intro.advice = advice
     _close(intro, "advised")
     record_event(session, intro, "advised", member, position=hop.position, advice=advice)
@@ -249,7 +252,7 @@ def accept_introduction(session: Session, instance: Instance, member: Member, in
     intro = _begin_target(session, instance, member, intro_id)
     if intro.status == "accepted":
         return _replayed(session, intro)
-    if intro.status != "delivered":
+    if not INTRODUCTION.allows(intro.status, "accepted"):
         raise _closed()
     intro.outcome_message = message
     _close(intro, "accepted")
@@ -273,7 +276,7 @@ def reject_introduction(session: Session, instance: Instance, member: Member, in
     intro = _begin_target(session, instance, member, intro_id)
     if intro.status == "rejected":
         return _replayed(session, intro)
-    if intro.status != "delivered":
+    if not INTRODUCTION.allows(intro.status, "rejected"):
         raise _closed()
     intro.outcome_message = message
     _close(intro, "rejected")
@@ -298,7 +301,7 @@ def withdraw_introduction(session: Session, instance: Instance, member: Member, 
     intro = _begin_requester(session, instance, member, intro_id)
     if intro.status == "withdrawn":
         return _replayed(session, intro)
-    if intro.status not in OPEN_STATUSES + RETRYABLE_STATUSES:
+    if not INTRODUCTION.allows(intro.status, "withdrawn"):
         raise _closed()
     position = intro.current_hop
     holder_id = intro.holder_id if intro.status == "in_progress" else (
@@ -361,7 +364,8 @@ def expire_overdue(session: Session, now: datetime | None = None) -> int:
     for intro in session.scalars(query.execution_options(populate_existing=True)).all():
         hop = current_hop_row(session, intro)
         if hop is not None:
-            hop.status, hop.acted_at = "expired", now
+            HOP.apply(hop, "expired")
+            hop.acted_at = now
         if intro.holder_id is not None:
             intro.avoid = [*intro.avoid, intro.holder_id]
         position = intro.current_hop

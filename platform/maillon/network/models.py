@@ -10,11 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from maillon.db import Base, TenantScoped, utcnow
 from maillon.members.models import Member
+from maillon.network.lifecycle import CONNECTION
 
 TRUST_MIN, TRUST_MAX, TRUST_DEFAULT = 1, 5, 3
-# pending → connected | declined; pending → withdrawn (by the requester); connected → removed.
-# One row per pair: a new request after a decline or removal reuses it.
-CONNECTION_STATUSES = ("pending", "connected", "declined", "withdrawn", "removed")
 
 
 class Connection(TenantScoped, Base):
@@ -24,6 +22,8 @@ class Connection(TenantScoped, Base):
         CheckConstraint("low_id < high_id", name="ordered_pair"),
         CheckConstraint("trust_requester BETWEEN 1 AND 5", name="trust_requester_range"),
         CheckConstraint("trust_addressee BETWEEN 1 AND 5", name="trust_addressee_range"),
+        # The states of network/lifecycle.py's table (a migration adds it to existing databases).
+        CONNECTION.check_constraint(),
         Index("ix_connections_requester", "instance_id", "requester_id", "status"),
         Index("ix_connections_addressee", "instance_id", "addressee_id", "status"),
     )

@@ -20,6 +20,7 @@ from maillon.db import utcnow
 from maillon.errors import Forbidden, ServiceError, ValidationFailed
 from maillon.members.models import Member
 from maillon.members.services import access_member
+from maillon.network.lifecycle import CONNECTION
 from maillon.network.models import TRUST_MAX, TRUST_MIN, Connection, ConnectionChange
 from maillon.network.signals import connection_accepted, connection_requested
 from maillon.tenancy.models import Instance
@@ -99,8 +100,9 @@ def request_connection(session: Session, instance: Instance, requester: Member,
         low, high = _pair(requester.id, target.id)
         row = Connection(instance_id=instance.id, low_id=low, high_id=high)
         session.add(row)
+    CONNECTION.apply(row, "pending")
     row.requester_id, row.addressee_id = requester.id, target.id
-    row.status, row.message = "pending", message
+    row.message = message
     row.created_at, row.responded_at, row.connected_at = utcnow(), None, None
     row.trust_requester = row.trust_addressee = 3
     row.rated_requester = row.rated_addressee = False
@@ -126,12 +128,12 @@ def accept_connection(session: Session, instance: Instance, member: Member,
     row = access_connection(session, instance, member, connection_id)
     if row.status == "connected":
         return row
-    if row.status != "pending" or row.addressee_id != member.id:
+    if not CONNECTION.allows(row.status, "connected") or row.addressee_id != member.id:
         raise Forbidden("not_allowed", _("Only the invited member can accept this invitation."))
     if trust is not None:
         row.trust_addressee = _check_trust(trust)
         row.rated_addressee = True
-    row.status = "connected"
+    CONNECTION.apply(row, "connected")
     row.responded_at = row.connected_at = utcnow()
     _log(session, row, "add")
     connection_accepted.send(session, connection=row, actor=member)
@@ -144,9 +146,9 @@ def decline_connection(session: Session, instance: Instance, member: Member,
     row = access_connection(session, instance, member, connection_id)
     if row.status == "declined":
         return row
-    if row.status != "pending" or row.addressee_id != member.id:
+    if not CONNECTION.allows(row.status, "declined") or row.addressee_id != member.id:
         raise Forbidden("not_allowed", _("Only the invited member can decline this invitation."))
-    row.status = "declined"
+    CONNECTION.apply(row, "declined")
     row.responded_at = utcnow()
     session.commit()
     return row
@@ -157,14 +159,11 @@ def remove_connection(session: Session, instance: Instance, member: Member,
     """Remove a connection (either side), or withdraw one's own pending invitation."""
     row = access_connection(session, instance, member, connection_id)
     if row.status == "connected":
-        row.status = "removed"
+        CONNECTION.apply(row, "removed")
         row.responded_at = utcnow()
         _log(session, row, "remove")
     elif row.status == "pending":
-        if row.requester_id == member.id:
-            row.status = "withdrawn"
-        else:
-            row.status = "declined"
+        CONNECTION.apply(row, "withdrawn" if row.requester_id == member.id else "declined")
         row.responded_at = utcnow()
     session.commit()
 

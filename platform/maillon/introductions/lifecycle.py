@@ -1,0 +1,44 @@
+"""The lifecycles of an introduction request and of each relay's turn (hop).
+
+The tables are the only place that says which status may follow which: the relay services ask
+them before acting and change a status only through ``apply`` (see ``maillon.lifecycle``).
+"""
+
+from __future__ import annotations
+
+from maillon.lifecycle import Lifecycle
+
+INTRODUCTION = Lifecycle.of("introduction", initial={"in_progress", "delivered"}, allowed={
+    # Travelling: handed to the next relay (stays in progress), delivered to the target, or
+    # stopped by the relay holding it, by its deadline or by the requester.
+    "in_progress": {"in_progress", "delivered", "declined", "advised", "expired", "withdrawn",
+                    "blocked"},
+    # Waiting for the target's answer.
+    "delivered": {"accepted", "rejected", "withdrawn", "blocked"},
+    # Stopped on the way: the requester may try another chain (a new attempt) or call it off.
+    "declined": {"in_progress", "delivered", "withdrawn"},
+    "expired": {"in_progress", "delivered", "withdrawn"},
+    "accepted": set(),
+    "rejected": set(),
+    "advised": set(),
+    "withdrawn": set(),
+    # A moderator's block: a state of the table, but no service blocks a request yet.
+    "blocked": set(),
+})
+
+HOP = Lifecycle.of("introduction hop", initial={"holding"}, allowed={
+    "holding": {"forwarded", "rerouted", "declined", "advised", "expired"},
+    "forwarded": set(),
+    "rerouted": set(),
+    "declined": set(),
+    "advised": set(),
+    "expired": set(),
+})
+
+STATUSES = INTRODUCTION.states
+#: Someone other than the requester still has to act: counted against the requester's quota.
+OPEN_STATUSES = ("in_progress", "delivered")
+#: Stopped on the way, so the requester may send it along another chain.
+RETRYABLE_STATUSES = tuple(s for s in STATUSES if s not in OPEN_STATUSES
+                           and INTRODUCTION.allows(s, "in_progress"))
+HOP_STATUSES = HOP.states
