@@ -150,6 +150,10 @@ class SegmentData:
         self._ids: list[str] | None = None
         self._id_index: dict[str, int] | None = None
         self._facets: dict[str, FacetTable] = {}
+        # Typo matches per (field, word, distance, prefix): building the Levenshtein automaton
+        # costs milliseconds, the same word comes back query after query, and a segment never
+        # changes. Bounded, so hostile words cannot grow it.
+        self._within: OrderedDict[tuple[str, str, int, int], frozenset[str]] = OrderedDict()
         self.files: frozenset[str] | None = None  # its file names, set by the index
 
     def close(self) -> None:
@@ -256,7 +260,16 @@ class SegmentData:
 
     @_reading
     def terms_within(self, field: str, text: str, maxdist: int, prefix: int) -> set[str]:
-        return set(self.reader.terms_within(field, text, maxdist, prefix=prefix))
+        key = (field, text, maxdist, prefix)
+        cached = self._within.get(key)
+        if cached is None:
+            cached = frozenset(self.reader.terms_within(field, text, maxdist, prefix=prefix))
+            self._within[key] = cached
+            if len(self._within) > _WITHIN_CACHE_SIZE:
+                self._within.popitem(last=False)
+        else:
+            self._within.move_to_end(key)
+        return set(cached)
 
     @_reading
     def expand_prefix(self, field: str, prefix: str) -> list[str]:
@@ -275,6 +288,9 @@ class SegmentData:
             text = term.decode("utf-8") if isinstance(term, bytes) else term
             found[text] = int(info.doc_frequency())
         return found
+
+
+_WITHIN_CACHE_SIZE = 2048
 
 
 def _decode_blocks(matcher: Any) -> tuple[IdArray, np.ndarray]:
