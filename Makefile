@@ -8,15 +8,23 @@ TRANSLATIONS := platform/maillon/translations
 PO := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: run test install lint typecheck translations extract bench-search bench-paths clean
+.PHONY: run test install lint typecheck translations extract bench-search bench-paths bench-load \
+	bench-faults clean
 
 install: $(STAMP) $(MO)
 
-$(STAMP): pyproject.toml
+# Exactly the versions CI tested (requirements.lock, hash-checked), then the project itself.
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q --require-hashes -r requirements.lock
+	$(PY) -m pip install -q --no-deps -e .
 	touch $(STAMP)
+
+# Resolve requirements.lock again from pyproject.toml: make lock [LOCK_ARGS=--upgrade]
+lock: install
+	$(VENV)/bin/uv pip compile pyproject.toml --all-extras --python-version 3.11 \
+		--python-platform linux --generate-hashes -q -o requirements.lock $(LOCK_ARGS)
 
 %.mo: %.po $(STAMP)
 	$(VENV)/bin/pybabel -q compile -i $< -o $@
@@ -43,6 +51,14 @@ bench-search: install
 
 bench-paths: install
 	$(PY) bench/paths/run.py
+
+# Load benchmark (wrk) of `maillon serve` against bare Flask: make bench-load ARGS="--database postgres"
+bench-load: install
+	$(PY) bench/load/run.py $(ARGS)
+
+# Fault drill under load (kill -9 workers, delete a search index): make bench-faults ARGS=...
+bench-faults: install
+	$(PY) bench/load/faults.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
