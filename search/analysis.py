@@ -11,9 +11,12 @@ snowball stemmer of the document's language (it expects accents), and only then 
 from __future__ import annotations
 
 import re
+import tomllib
 import unicodedata
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from whoosh.lang.snowball.english import EnglishStemmer
 from whoosh.lang.snowball.french import FrenchStemmer
@@ -132,35 +135,67 @@ def is_stop_word(word: str) -> bool:
     return word in _STOP_WORDS
 
 
-# Professional terms that French and English profiles write differently; a query for one form
-# also finds the others (at query time only, so adding a group needs no reindex).  Keep it to
-# unambiguous multi-word terms and job titles.
-_SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
-    ("machine learning", "apprentissage automatique"),
-    ("deep learning", "apprentissage profond"),
-    ("artificial intelligence", "intelligence artificielle"),
-    ("data science", "science des données"),
-    ("natural language processing", "traitement automatique des langues"),
-    ("computer vision", "vision par ordinateur"),
-    ("engineer", "ingénieur"),
-    ("developer", "développeur"),
-)
+# Professional titles and fields written differently (abbreviations, French and English, the
+# person and the field): a curated data file, applied at query time only, so editing it needs
+# no reindex.  See the file's header for its format.
+SYNONYMS_FILE = Path(__file__).resolve().parent / "data" / "synonyms.toml"
 
 
-def _synonym_key(phrase: str) -> tuple[str, ...]:
-    return tuple(plain(w) for w in content_words(phrase))
+def synonym_key(words_: Iterable[str]) -> tuple[str, ...]:
+    """How a term is looked up: French stems, so case, accents, plurals and regular feminine
+    forms do not matter ("Directrices financières" is "directeur financier")."""
+    return tuple(stem(w, "fr") for w in words_ if w not in _STOP_WORDS)
 
 
-SYNONYMS: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {
-    _synonym_key(form): tuple(
-        tuple(content_words(other)) for other in group if other != form
-    )
-    for group in _SYNONYM_GROUPS
-    for form in group
-}
-SYNONYM_MAX_WORDS = max(len(key) for key in SYNONYMS)
+@dataclass(frozen=True)
+class Thesaurus:
+    """The synonym groups and qualifier words of a data file, indexed for query time."""
+
+    groups: dict[tuple[str, ...], tuple[tuple[str, ...], ...]]
+    qualifiers: frozenset[str]
+    max_words: int
+
+    @classmethod
+    def load(cls, path: Path = SYNONYMS_FILE) -> Thesaurus:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        found: dict[tuple[str, ...], dict[tuple[str, ...], None]] = {}
+        for number, group in enumerate(data.get("group", []), 1):
+            terms = group.get("terms")
+            if not isinstance(terms, list) or len(terms) < 2:
+                raise ValueError(f"{path}: group {number} needs a list of two terms or more")
+            spelled = [tuple(content_words(t)) for t in terms]
+            for form in spelled:
+                key = synonym_key(form)
+                if not key:
+                    raise ValueError(f"{path}: group {number} has a term of stop words only")
+                others = found.setdefault(key, {})
+                for other in spelled:
+                    if synonym_key(other) != key:
+                        others[other] = None
+        qualifiers = data.get("qualifiers", {}).get("words", [])
+        return cls(
+            groups={k: tuple(v) for k, v in found.items() if v},
+            qualifiers=frozenset(plain(w) for q in qualifiers for w in words(q)),
+            max_words=max((len(k) for k in found), default=1),
+        )
+
+    def synonyms(self, words_: Iterable[str]) -> tuple[tuple[str, ...], ...]:
+        """Other spellings of a term given as query words ("chief", "financial", "officer")."""
+        return self.groups.get(synonym_key(words_), ())
+
+    def is_qualifier(self, word: str) -> bool:
+        """A word that only says how senior a title is ("senior", "head", "vp")."""
+        return plain(word) in self.qualifiers
+
+
+THESAURUS = Thesaurus.load()
+SYNONYM_MAX_WORDS = THESAURUS.max_words
 
 
 def synonyms(words_: Iterable[str]) -> tuple[tuple[str, ...], ...]:
     """Other spellings of a term given as query words ("machine", "learning")."""
-    return SYNONYMS.get(tuple(plain(w) for w in words_), ())
+    return THESAURUS.synonyms(words_)
+
+
+def is_qualifier(word: str) -> bool:
+    return THESAURUS.is_qualifier(word)

@@ -31,10 +31,16 @@ K1 = 1.2
 B = 0.75
 NAME_BONUS = 1.0
 SKILL_BONUS = 0.5
+TITLE_BONUS = 0.5
+PHRASE_BOOST = 1.3
+QUALIFIER_WEIGHT = 0.5
+SYNONYM_WEIGHT = 0.9
 FUZZY_WEIGHT = 0.6
 PREFIX_WEIGHT = 0.8
 MAX_EXPANSIONS = budget.MAX_PREFIX_TERMS
 FACET_LIMIT = 20
+# Partial matches are ranked by the share of the query they cover, in this many steps.
+COVERAGE_LEVELS = 1000
 LANGUAGE_EDGE = 1.05
 
 _KEYWORD_FIELDS = {"name", "org", "loc", "skill"}
@@ -72,9 +78,25 @@ class Evaluator:
                 child_mask, child_score = self.evaluate(child)
                 mask &= child_mask
                 score += child_score
+            typed = [n.text for n in node.nodes if isinstance(n, Word)
+                     and n.field is None and not n.prefix and not n.exact]
+            if len(typed) == len(node.nodes) >= 2 and mask.any():
+                # Words typed together and found together, in that order, rank first.
+                score[mask & self.adjacent(tuple(typed))] *= PHRASE_BOOST
             return mask, score
         assert isinstance(node, Any)
         mask, score = self.empty()
+        if is_synonym_group(node):
+            # Other spellings of what was typed: never worth more than the typed words, so a
+            # profile holding both counts once, and a longer spelling is scaled to the typed
+            # length (a three-word spelling would otherwise outweigh a one-word abbreviation).
+            typed_length = _length(node.nodes[0])
+            for i, child in enumerate(node.nodes):
+                child_mask, child_score = self.evaluate(child)
+                mask |= child_mask
+                weight = 1.0 if i == 0 else SYNONYM_WEIGHT * typed_length / _length(child)
+                np.maximum(score, np.float32(weight) * child_score, out=score)
+            return mask, score
         for child in node.nodes:
             child_mask, child_score = self.evaluate(child)
             mask |= child_mask
@@ -172,16 +194,51 @@ class Evaluator:
             known = [v for v in variants if self.snap.doc_frequency(TEXT_FIELD, v)]
             for term in known:
                 self._bm25(term, mask, score)
-            if not known and word.exact:
-                return mask, score
+            if word.exact:
+                if not known:
+                    return mask, score
+                # Another spelling is matched as written (plurals aside), not by its stem:
+                # "developer" must not find "Sales Development Representative".
+                written = self.empty()[0]
+                for form in _written_forms(analysis.plain(word.text)):
+                    written |= self.snap.mask_of(self.snap.postings("word", form)[0])
+                mask &= written
+                score *= written
             if not known:
                 plain = analysis.plain(word.text)
                 self.unknown.append(word.text)
-                self._constant("word", self._fuzzy("word", plain), mask, score, FUZZY_WEIGHT)
+                for near in closest(plain, self._fuzzy("word", plain)):
+                    self._scored_word(near, mask, score, FUZZY_WEIGHT)
                 return mask, score
-        self._bonus("name", folded, score, mask, NAME_BONUS)
+            self._title_bonus(known, score, mask, 1.0)
+        if not word.exact:  # another spelling of a title or a field is not a name
+            self._bonus("name", folded, score, mask, NAME_BONUS)
         self._bonus("skill", folded, score, mask, SKILL_BONUS)
         return mask, score
+
+    def _scored_word(self, text: str, mask: np.ndarray, score: np.ndarray, weight: float) -> None:
+        """Score a known word the way a typed one is (BM25, title, name and skill bonuses)."""
+        part_mask, part_score = self.empty()
+        variants = [v for v in analysis.query_variants(text)
+                    if self.snap.doc_frequency(TEXT_FIELD, v)]
+        for term in variants:
+            self._bm25(term, part_mask, part_score)
+        self._title_bonus(variants, part_score, part_mask, 1.0)
+        self._bonus("name", text, part_score, part_mask, NAME_BONUS)
+        self._bonus("skill", text, part_score, part_mask, SKILL_BONUS)
+        mask |= part_mask
+        np.maximum(score, weight * part_score, out=score)
+
+    def _title_bonus(
+        self, terms: Iterable[str], score: np.ndarray, mask: np.ndarray, weight: float
+    ) -> None:
+        """A word of the headline or position counts more than one of the summary."""
+        best = np.zeros(self.n, dtype=np.float32)
+        for term in terms:
+            ids, _ = self.snap.postings("title", term)
+            if len(ids):
+                best[ids] = np.maximum(best[ids], self.snap.idf("title", term))
+        score += (weight * TITLE_BONUS) * best * mask
 
     def _bonus(
         self, field: str, term: str, score: np.ndarray, mask: np.ndarray, weight: float
@@ -196,15 +253,89 @@ class Evaluator:
         mask, score = self.evaluate(All(tuple(words)))
         if phrase.field is not None and phrase.field != "title":
             return mask, score  # short fields: all words present is close enough
+        return mask & self.adjacent(phrase.words), score
+
+    def adjacent(self, words: tuple[str, ...]) -> np.ndarray:
+        """Documents holding ``words`` next to each other, in order (in either language)."""
         adjacent = np.zeros(self.n, dtype=bool)
         for lang in analysis.LANGUAGES:
-            terms = [analysis.stem(w, lang) for w in phrase.words]
+            terms = [analysis.stem(w, lang) for w in words]
             lang_mask = np.ones(self.n, dtype=bool)
             for pair in dict.fromkeys(analysis.bigrams(terms)):
                 ids, _ = self.snap.postings("bigram", pair)
                 lang_mask &= self.snap.mask_of(ids)
             adjacent |= lang_mask
-        return mask & adjacent, score
+        return adjacent
+
+    # -- partial matches ----------------------------------------------------------------------
+
+    def coverage(self, node: Node) -> tuple[np.ndarray, np.ndarray, float]:
+        """How much of ``node`` each document covers: (covered weight, score, full weight).
+
+        Used when no document matches every word: a word counts 1 (a qualifier such as
+        "senior" or "vp" 0.5), a typed "phrase" all or nothing, a synonym's spelling word by
+        word, alternatives (OR, synonyms) by the best-covered one, exclusions filter.
+        """
+        zeros = np.zeros(self.n, dtype=np.float32)
+        if isinstance(node, Word):
+            mask, score = self.evaluate(node)
+            weight = QUALIFIER_WEIGHT if node.field is None and analysis.is_qualifier(
+                node.text) else 1.0
+            return mask * np.float32(weight), score, weight
+        if isinstance(node, Phrase):
+            if node.exact:  # a synonym's spelling, added by the engine: its words count apart
+                words = tuple(Word(w, node.field, exact=True) for w in node.words)
+                return self.coverage(All(words))
+            mask, score = self.evaluate(node)
+            weight = float(len(node.words))
+            return mask * np.float32(weight), score, weight
+        if isinstance(node, Not):
+            return zeros, zeros.copy(), 0.0
+        if isinstance(node, All):
+            covered, score, total = zeros, zeros.copy(), 0.0
+            keep = np.ones(self.n, dtype=bool)
+            for child in node.nodes:
+                if isinstance(child, Not):
+                    keep &= self.evaluate(child)[0]
+                    continue
+                child_cov, child_score, child_total = self.coverage(child)
+                covered = covered + child_cov
+                score += child_score
+                total += child_total
+            return covered * keep, score * keep, total
+        assert isinstance(node, Any)
+        parts = [self.coverage(child) for child in node.nodes]
+        # Another spelling covers what was typed (one word of "lab director" is half of
+        # "head of lab"); between alternatives typed with OR, the longest counts.
+        total = parts[0][2] if is_synonym_group(node) else max(p[2] for p in parts)
+        covered, score = zeros, zeros.copy()
+        for child_cov, child_score, child_total in parts:
+            if child_total:
+                covered = np.maximum(covered, child_cov * np.float32(total / child_total))
+            score += child_score
+        return covered, score, total
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance counting a swap of two adjacent letters as one edit ("pyhton")."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def closest(text: str, candidates: Iterable[str]) -> list[str]:
+    """The candidates nearest to a mistyped word: "menusier" means "menuisier" (one letter
+    away), not "meunier" (two), however rare and so heavily weighted the farther one is."""
+    distances = {c: edit_distance(text, c) for c in candidates}
+    best = min(distances.values(), default=0)
+    return sorted(c for c, d in distances.items() if d == best)
 
 
 def _filters(snap: Snapshot, q: SearchQuery) -> np.ndarray:
@@ -279,6 +410,26 @@ def _suggest(
     return suggestion if changed else None
 
 
+def _written_forms(plain: str) -> tuple[str, ...]:
+    """A word, its plurals and feminines (-e, -le: "logicielle"), as the ``word`` field holds
+    them (folded; the feminines :func:`analysis.masculine` knows are already masculine)."""
+    return tuple(plain + end for end in ("", "s", "x", "e", "es", "le", "les", "ne", "nes"))
+
+
+def is_synonym_group(node: Any) -> bool:
+    """An alternative added by :func:`with_synonyms`: what was typed, then exact spellings."""
+    return len(node.nodes) >= 2 and all(
+        isinstance(n, Word | Phrase) and n.exact for n in node.nodes[1:])
+
+
+def _length(node: Node) -> int:
+    if isinstance(node, Phrase):
+        return len(node.words)
+    if isinstance(node, All | Any):
+        return sum(_length(n) for n in node.nodes if not isinstance(n, Not)) or 1
+    return 1
+
+
 def _term(words: tuple[str, ...]) -> Node:
     if len(words) == 1:
         return Word(words[0], exact=True)
@@ -338,19 +489,20 @@ def run(
     evaluator = Evaluator(snap, spend)
     allowed = _filters(snap, q)
     root = with_synonyms(parsed.root) if parsed.root is not None else None
+    tier: np.ndarray | None = None
     if root is None:
         mask, score = allowed, np.ones(snap.size, dtype=np.float32)
     else:
         mask, score = evaluator.evaluate(root)
         mask = mask & allowed
-        if not mask.any() and isinstance(root, All):
-            positives = [n for n in root.nodes if not isinstance(n, Not)]
-            negatives = [n for n in root.nodes if isinstance(n, Not)]
-            if len(positives) >= 2:
-                relaxed = All((Any(tuple(positives)), *negatives))
-                mask, score = evaluator.evaluate(relaxed)
-                mask = mask & allowed
-                if mask.any():
+        if not mask.any():
+            # Nobody has every word: show who covers most of the query, best covered first.
+            covered, relaxed_score, full = evaluator.coverage(root)
+            if full > 1.0:
+                relaxed = (covered > 0) & allowed
+                if relaxed.any():
+                    mask, score = relaxed, relaxed_score
+                    tier = np.rint(covered * (COVERAGE_LEVELS / full))
                     notices.append("No profile matched every word; showing partial matches.")
     candidates = np.flatnonzero(mask)
     total = len(candidates)
@@ -367,11 +519,15 @@ def run(
         edge = np.ones(snap.size, dtype=np.float64)
         edge[lang_ids] = LANGUAGE_EDGE
         scores *= edge[candidates]
+    # Coverage first (partial matches only), then score: one key, so one partition.
+    key = scores
+    if tier is not None and total:
+        key = tier[candidates] * (scores.max() + 1.0) + scores
     page = max(1, q.page)
     per_page = max(1, min(q.per_page, 200))
     wanted = page * per_page
-    top = np.argpartition(-scores, wanted - 1)[:wanted] if total > wanted else np.arange(total)
-    order = top[np.lexsort((candidates[top], -scores[top]))][(page - 1) * per_page : wanted]
+    top = np.argpartition(-key, wanted - 1)[:wanted] if total > wanted else np.arange(total)
+    order = top[np.lexsort((candidates[top], -key[top]))][(page - 1) * per_page : wanted]
     hits = [Hit(snap.doc_id(int(candidates[i])), float(scores[i])) for i in order]
     facets = _facets(snap, mask) if q.facets else {}
     typed = plain_words(parsed.root)
