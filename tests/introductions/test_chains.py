@@ -1,4 +1,9 @@
-"""Chains against a brute-force reference: every simple path of at most max_hops links."""
+"""Chains against a brute-force reference: every simple path of at most max_hops links.
+
+The reference owns its link policies: it restates the documented default (mean of both
+ratings, 1..5 -> 0.50..0.95) instead of importing it, and the property tests also run with an
+asymmetric policy, so a search that read a link from the wrong end would disagree.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,6 @@ from maillon.introductions.chains import (
     Chain,
     best_chains,
     chain_probability,
-    default_link_prob,
     link_prob_table,
 )
 from maillon.network.graphcore import Change, TrustGraph
@@ -52,13 +56,36 @@ def graphs(draw: st.DrawFn, max_nodes: int = 9) -> tuple[TrustGraph, list[int]]:
     return graph, ids
 
 
+def mean_rating(forwarder_rates: float, next_rates: float) -> float:
+    """The documented default policy, restated: the mean of both ratings, 1..5 -> 0.50..0.95."""
+    return 0.5 + 0.45 * ((forwarder_rates + next_rates) / 2 - 1) / 4
+
+
+def forwarder_weighted(ab: np.ndarray, ba: np.ndarray) -> np.ndarray:
+    """An asymmetric policy: mostly the forwarder's rating of the next member (0.43..0.95)."""
+    return 0.3 + 0.12 * np.asarray(ab, dtype=float) + 0.01 * np.asarray(ba, dtype=float)
+
+
+#: (policy given to the code under test, the reference's own version of it)
+POLICIES = {
+    "default": (None, mean_rating),
+    "asymmetric": (forwarder_weighted, lambda ab, ba: 0.3 + 0.12 * ab + 0.01 * ba),
+}
+
+
 def path_probability(nxg: nx.Graph, path: list[int], hop_factor: float, link_prob=None) -> float:
-    link_prob = link_prob or default_link_prob
+    link_prob = link_prob or mean_rating
     probability = 1.0
     for u, v in zip(path, path[1:], strict=False):
-        trust = nxg[u][v]["trust"]
-        probability *= float(link_prob(np.array(trust[u]), np.array(trust[v])))
+        trust = nxg[u][v]["trust"]  # {u: rating u gives v, v: rating v gives u}
+        probability *= float(link_prob(trust[u], trust[v]))
     return probability * hop_factor ** (len(path) - 2)
+
+
+def given_policy(name: str) -> dict:
+    """Keyword arguments for the code under test: the default policy is its own default."""
+    policy = POLICIES[name][0]
+    return {} if policy is None else {"link_prob": policy}
 
 
 def reference_best(
@@ -82,19 +109,22 @@ def reference_best(
 
 
 def assert_valid_chain(
-    nxg: nx.Graph, chain: Chain, source: int, target: int, max_hops: int, hop_factor: float
+    nxg: nx.Graph, chain: Chain, source: int, target: int, max_hops: int, hop_factor: float,
+    link_prob=None,
 ) -> None:
     assert chain.nodes[0] == source and chain.nodes[-1] == target
     assert len(set(chain.nodes)) == len(chain.nodes), "chains must be simple paths"
     assert 1 <= chain.hops <= max_hops
     assert all(nxg.has_edge(u, v) for u, v in zip(chain.nodes, chain.nodes[1:], strict=False))
-    assert math.isclose(chain.probability, path_probability(nxg, list(chain.nodes), hop_factor))
+    assert math.isclose(
+        chain.probability, path_probability(nxg, list(chain.nodes), hop_factor, link_prob))
 
 
+@pytest.mark.parametrize("policy", POLICIES)
 @FAST
 @given(graphs(), st.data())
 def test_best_chain_matches_brute_force(
-    case: tuple[TrustGraph, list[int]], data: st.DataObject
+    policy: str, case: tuple[TrustGraph, list[int]], data: st.DataObject
 ) -> None:
     graph, ids = case
     source, target = data.draw(st.lists(st.sampled_from(ids), min_size=2, max_size=2, unique=True))
@@ -103,43 +133,52 @@ def test_best_chain_matches_brute_force(
     avoid = set(data.draw(st.lists(st.sampled_from(ids), max_size=3)))
     nxg = graph.to_networkx()
 
-    chains = best_chains(graph, source, target, max_hops, hop_factor, k=1, avoid=avoid)
+    reference = POLICIES[policy][1]
 
-    expected = reference_best(nxg, source, target, max_hops, hop_factor, avoid - {source, target})
+    chains = best_chains(graph, source, target, max_hops, hop_factor, k=1, avoid=avoid,
+                         **given_policy(policy))
+
+    expected = reference_best(nxg, source, target, max_hops, hop_factor, avoid - {source, target},
+                              link_prob=reference)
     if expected is None:
         assert chains == []
     else:
         assert len(chains) == 1
-        assert_valid_chain(nxg, chains[0], source, target, max_hops, hop_factor)
+        assert_valid_chain(nxg, chains[0], source, target, max_hops, hop_factor, reference)
         assert not set(chains[0].intermediaries) & avoid
         assert math.isclose(chains[0].probability, expected, rel_tol=1e-9)
 
 
+@pytest.mark.parametrize("policy", POLICIES)
 @FAST
 @given(graphs(), st.data())
 def test_alternatives_are_greedy_and_share_no_intermediary(
-    case: tuple[TrustGraph, list[int]], data: st.DataObject
+    policy: str, case: tuple[TrustGraph, list[int]], data: st.DataObject
 ) -> None:
     graph, ids = case
     source, target = data.draw(st.lists(st.sampled_from(ids), min_size=2, max_size=2, unique=True))
     max_hops = data.draw(st.integers(1, 6))
     nxg = graph.to_networkx()
 
-    chains = best_chains(graph, source, target, max_hops, 0.8, k=3)
+    reference = POLICIES[policy][1]
+
+    chains = best_chains(graph, source, target, max_hops, 0.8, k=3, **given_policy(policy))
 
     assert len(chains) <= 3
     used: set[int] = set()
     direct_used = False
     for chain in chains:
-        assert_valid_chain(nxg, chain, source, target, max_hops, 0.8)
-        expected = reference_best(nxg, source, target, max_hops, 0.8, used, direct_used)
+        assert_valid_chain(nxg, chain, source, target, max_hops, 0.8, reference)
+        expected = reference_best(nxg, source, target, max_hops, 0.8, used, direct_used,
+                                  link_prob=reference)
         assert expected is not None
         assert math.isclose(chain.probability, expected, rel_tol=1e-9)
         assert not used & set(chain.intermediaries)
         used |= set(chain.intermediaries)
         direct_used |= chain.hops == 1
     if len(chains) < 3:  # stopping early means nothing else was allowed
-        assert reference_best(nxg, source, target, max_hops, 0.8, used, direct_used) is None
+        assert reference_best(nxg, source, target, max_hops, 0.8, used, direct_used,
+                              link_prob=reference) is None
     probabilities = [c.probability for c in chains]
     assert probabilities == sorted(probabilities, reverse=True)
 
@@ -257,7 +296,40 @@ def test_default_link_prob_maps_ratings_into_open_unit_interval() -> None:
     table = link_prob_table()
 
     assert table.min() == pytest.approx(0.5) and table.max() == pytest.approx(0.95)
-    assert float(default_link_prob(np.array(3), np.array(3))) == pytest.approx(0.725)
+    # Indexed (forwarder rates next - 1) * 5 + (next rates forwarder - 1): the mean counts.
+    assert table[2 * 5 + 2] == pytest.approx(0.725)  # 3 and 3
+    assert table[4 * 5 + 0] == table[0 * 5 + 4] == pytest.approx(0.725)  # 5 and 1, 1 and 5
+    assert table[4 * 5 + 2] == pytest.approx(0.8375)  # 5 and 3
+
+
+def test_default_policy_takes_the_mean_of_both_ratings_hand_computed() -> None:
+    # 1 rates 2 at 5 and 2 rates 1 at 1 (mean 3: 0.725); 2 rates 3 at 4 and 3 rates 2 at 2
+    # (mean 3: 0.725). From either end: 0.725 * 0.725 * 0.8 (one relay) = 0.4205.
+    graph = TrustGraph.from_connections([1, 2], [2, 3], [5, 4], [1, 2])
+
+    forward = best_chains(graph, 1, 3, max_hops=2, hop_factor=0.8, k=1)
+    backward = best_chains(graph, 3, 1, max_hops=2, hop_factor=0.8, k=1)
+
+    assert forward == [Chain((1, 2, 3), pytest.approx(0.4205))]
+    assert backward == [Chain((3, 2, 1), pytest.approx(0.4205))]
+    assert chain_probability(graph, [1, 2], 1.0) == pytest.approx(0.725)
+    assert chain_probability(graph, [2, 1], 1.0) == pytest.approx(0.725)
+
+
+def test_an_asymmetric_policy_routes_each_direction_its_own_way_hand_computed() -> None:
+    # 1 -> 2 -> 3: 1 rates 2 at 5 (2 rates 1 at 1), 2 rates 3 at 4 (3 rates 2 at 2);
+    # 1 -> 4 -> 3: every rating 3. With p = 0.3 + 0.12 * forwarder's + 0.01 * next's rating:
+    #   1 -> 2 -> 3: 0.91 * 0.80 * 0.8 = 0.5824   1 -> 4 -> 3: 0.69 * 0.69 * 0.8 = 0.38088
+    #   3 -> 2 -> 1: 0.58 * 0.47 * 0.8 = 0.21808  3 -> 4 -> 1: 0.38088
+    graph = TrustGraph.from_connections([1, 2, 1, 4], [2, 3, 4, 3], [5, 4, 3, 3], [1, 2, 3, 3])
+
+    forward = best_chains(graph, 1, 3, 2, 0.8, k=2, link_prob=forwarder_weighted)
+    backward = best_chains(graph, 3, 1, 2, 0.8, k=2, link_prob=forwarder_weighted)
+
+    assert forward == [Chain((1, 2, 3), pytest.approx(0.5824)),
+                       Chain((1, 4, 3), pytest.approx(0.38088))]
+    assert backward == [Chain((3, 4, 1), pytest.approx(0.38088)),
+                        Chain((3, 2, 1), pytest.approx(0.21808))]
 
 
 @pytest.mark.parametrize(

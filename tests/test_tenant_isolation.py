@@ -1,0 +1,236 @@
+"""Every lookup service, asked through another instance, finds nothing: without a request.
+
+The CLI and the jobs worker call services with no request, so the tenant net of
+``maillon.db`` is not there to hide a forgotten filter: each ``access_*``/``get_*``/``find_*``
+service must name the instance in its own query. Here everything lives in "reseau", and each
+service is called through "acme" with arguments that otherwise point straight at reseau's row
+(its own members as actors, or an acme moderator, who may see everything of acme). Another
+instance's row must look exactly like a missing one: None, or NotFound.
+
+``test_every_lookup_service_is_listed`` keeps the list whole: a new lookup service fails it
+until it gets a case here (or a reason in ``NOT_TENANT_LOOKUPS``).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import NotFound
+
+from maillon.accounts import services as accounts
+from maillon.db import db
+from maillon.errors import ServiceError
+from maillon.introductions import records, routing
+from maillon.introductions import services as introductions
+from maillon.members import services as members
+from maillon.members.models import Member
+from maillon.network import endorsements, recommendations
+from maillon.network import services as network
+from maillon.notifications import services as notifications
+from maillon.notifications.models import Notification
+from maillon.tenancy.models import Instance
+from tests.introductions.world import MESSAGE, World
+
+PACKAGE = Path(__file__).resolve().parents[1] / "platform" / "maillon"
+
+
+@dataclass
+class Foreign:
+    """Reseau's rows (ids and tokens), and acme's moderator."""
+
+    rita: int  # has a skill, an experience, an education, an API token, a login session
+    sam: int  # connected to rita and tom; endorsed and recommended rita
+    tom: int
+    rita_email: str
+    connection: int  # rita - sam
+    recommendation: int  # sam -> rita, approved (public)
+    notification: int  # rita's
+    introduction: int  # rita -> tom through sam
+    experience: int
+    education: int
+    api_token: str
+    login_token: str
+    moderator: int  # acme's
+
+
+@pytest.fixture
+def foreign(app: Flask, create_member: Callable[..., Member]) -> Foreign:
+    world = World(app, create_member, "reseau")
+    rita = world.member("Rita Reseau", skills=["Python"])
+    sam, tom = world.members("Sam Reseau", "Tom Reseau")
+    world.connect(rita, sam, 4, 4)
+    world.connect(sam, tom, 4, 4)
+    world.call(endorsements.endorse_skill, sam, rita, "Python")
+    recommendation, _ = world.call(recommendations.write_recommendation, sam, rita,
+                                   relationship="same_team",
+                                   text="Rita is a fine engineer and a patient mentor.")
+    world.call(recommendations.approve_recommendation, rita, recommendation.id)
+    world.call(recommendations.request_recommendation, rita, sam, "A few words?")
+    intro = world.call(introductions.request_introduction, rita, tom, message=MESSAGE,
+                       purpose="advice")
+    with app.app_context():
+        member = world.get(rita)
+        experience = members.add_experience(db.session, member, {
+            "title": "Engineer", "start_date": "2020-01-01"})
+        education = members.add_education(db.session, member, {"school": "École"})
+        db.session.commit()
+        ids = experience.id, education.id
+        api_token = accounts.issue_api_token(db.session, world.get(rita))
+        login_token = accounts.start_login_session(db.session, world.get(rita))
+        db.session.commit()
+        notification = db.session.scalar(select(Notification.id).where(
+            Notification.member_id == rita))
+        assert notification is not None
+        connection = network.find_connection_between(db.session, world.instance(), rita, sam)
+        assert connection is not None
+        email = world.get(rita).email
+    moderator = create_member("acme", name="Mo Acme", role="moderator").id
+    return Foreign(rita=rita, sam=sam, tom=tom, rita_email=email, connection=connection.id,
+                   recommendation=recommendation.id, notification=notification,
+                   introduction=intro.id, experience=ids[0], education=ids[1],
+                   api_token=api_token, login_token=login_token, moderator=moderator)
+
+
+@dataclass
+class Call:
+    """How to call one service through acme: ``call(session, acme, f, member)``."""
+
+    service: str
+    call: Callable[[Session, Instance, Foreign, Callable[[int], Member]], Any]
+    control: Callable[[Session, Instance, Foreign, Callable[[int], Member]], Any] | None = None
+
+
+# Each case names the service it calls (``module.function``); ``control`` is the same call
+# through reseau, which must find the row: the case then really points at an existing row.
+CASES = [
+    Call("members.find_member",
+         lambda s, i, f, m: members.find_member(s, i, f.rita)),
+    Call("members.get_member",
+         lambda s, i, f, m: members.get_member(s, i, f.rita)),
+    Call("members.access_member",
+         lambda s, i, f, m: members.access_member(s, i, m(f.moderator), f.rita)),
+    Call("members.access_member (anonymous)",
+         lambda s, i, f, m: members.access_member(s, i, None, f.rita)),
+    Call("members.get_experience",
+         lambda s, i, f, m: members.get_experience(s, m(f.moderator), f.experience),
+         lambda s, i, f, m: members.get_experience(s, m(f.rita), f.experience)),
+    Call("members.get_education",
+         lambda s, i, f, m: members.get_education(s, m(f.moderator), f.education),
+         lambda s, i, f, m: members.get_education(s, m(f.rita), f.education)),
+    Call("accounts.find_member_by_email",
+         lambda s, i, f, m: accounts.find_member_by_email(s, i, f.rita_email)),
+    Call("accounts.get_member_for_update",
+         lambda s, i, f, m: accounts.get_member_for_update(s, i, f.rita)),
+    Call("accounts.find_member_by_api_token",
+         lambda s, i, f, m: accounts.find_member_by_api_token(s, i, f.api_token)),
+    Call("accounts.load_login_session",
+         lambda s, i, f, m: accounts.load_login_session(s, i, f.login_token)),
+    Call("network.find_connection_between",
+         lambda s, i, f, m: network.find_connection_between(s, i, f.rita, f.sam)),
+    Call("network.access_connection",
+         lambda s, i, f, m: network.access_connection(s, i, m(f.rita), f.connection)),
+    Call("endorsements.find_endorsement",
+         lambda s, i, f, m: endorsements.find_endorsement(s, i, f.rita, f.sam, "Python")),
+    Call("recommendations.find_recommendation",
+         lambda s, i, f, m: recommendations.find_recommendation(s, i, f.sam, f.rita)),
+    Call("recommendations.access_recommendation",
+         lambda s, i, f, m: recommendations.access_recommendation(s, i, None, f.recommendation)),
+    Call("recommendations.find_open_request",
+         lambda s, i, f, m: recommendations.find_open_request(s, i, f.rita, f.sam)),
+    Call("notifications.access_notification",
+         lambda s, i, f, m: notifications.access_notification(s, i, m(f.rita), f.notification)),
+    Call("records.access_introduction",
+         lambda s, i, f, m: records.access_introduction(s, i, m(f.moderator), f.introduction),
+         lambda s, i, f, m: records.access_introduction(s, i, m(f.rita), f.introduction)),
+    Call("records.access_introduction (its own requester)",
+         lambda s, i, f, m: records.access_introduction(s, i, m(f.rita), f.introduction)),
+    Call("routing.find_chains",
+         lambda s, i, f, m: routing.find_chains(s, i, m(f.moderator), f.tom),
+         lambda s, i, f, m: routing.find_chains(s, i, m(f.rita), f.tom)),
+]
+
+#: Lookup-named functions that find no tenant-owned row, and why.
+NOT_TENANT_LOOKUPS = {
+    "tenancy.services.find_instance_by_slug": "finds the tenant itself",
+    "tenancy.services.get_instance_by_slug": "finds the tenant itself",
+    "tenancy.registry.get_registry": "the app's parsed instance configs",
+    "finder.indexing.get_index": "opens the search index named by its instance's slug",
+    "notifications.services.get_kind": "a registered notification kind (code, not rows)",
+    "api.members.get_me": "HTTP handler, request only: the member resolved from the token",
+    "api.members.get_member": "HTTP handler over members.access_member (listed)",
+    "api.introductions.get_introduction": "HTTP handler over records.access_introduction",
+}
+
+#: Where each case's module lives, to match the functions defined in the package.
+MODULES = {
+    "members": "members.services", "accounts": "accounts.services",
+    "network": "network.services", "endorsements": "network.endorsements",
+    "recommendations": "network.recommendations", "notifications": "notifications.services",
+    "records": "introductions.records", "routing": "introductions.routing",
+}
+
+
+def _member_getter(session: Session) -> Callable[[int], Member]:
+    def get(member_id: int) -> Member:
+        member = session.scalar(select(Member).where(Member.id == member_id))
+        assert member is not None
+        return member
+
+    return get
+
+
+def _instance(session: Session, slug: str) -> Instance:
+    row = session.scalar(select(Instance).where(Instance.slug == slug))
+    assert row is not None
+    return row
+
+
+def _not_found(outcome: Callable[[], Any]) -> bool:
+    try:
+        result = outcome()
+    except NotFound:
+        return True
+    except ServiceError as error:
+        return error.status == 404
+    return result is None
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.service for c in CASES])
+def test_another_instances_row_is_not_found_without_a_request(
+    app: Flask, foreign: Foreign, case: Call
+) -> None:
+    with app.app_context():  # no request: no tenant net, as in the CLI and the worker
+        session = db.session
+        assert session.info.get("instance_id") is None
+        get = _member_getter(session)
+        assert not _not_found(lambda: (case.control or case.call)(
+            session, _instance(session, "reseau"), foreign, get)), "the control finds the row"
+        session.rollback()
+
+        assert _not_found(lambda: case.call(session, _instance(session, "acme"), foreign, get))
+
+
+def test_every_lookup_service_is_listed() -> None:
+    listed = {f"{MODULES[c.service.split('.')[0]]}.{c.service.split('.')[1].split(' ')[0]}"
+              for c in CASES}
+    defined, lookups = set(), set()
+    for path in PACKAGE.rglob("*.py"):
+        if "migrations" in path.parts:
+            continue
+        module = ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.FunctionDef):
+                defined.add(f"{module}.{node.name}")
+                if node.name.startswith(("access_", "get_", "find_")):
+                    lookups.add(f"{module}.{node.name}")
+
+    assert lookups - listed - set(NOT_TENANT_LOOKUPS) == set(), "lookups without a case"
+    assert listed | set(NOT_TENANT_LOOKUPS) <= defined, "cases of services that no longer exist"
