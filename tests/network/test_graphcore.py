@@ -300,3 +300,10 @@ def test_from_changes_replays_a_changelog() -> None:
     assert as_state(graph) == {(2, 3): (3, 3)}
     assert graph.watermark == 3
     assert graph.member_count == 3
+
+
+def test_to_networkx_without_networkx_says_which_extra_to_install(monkeypatch):
+    graph = TrustGraph.from_connections([3], [10], [5], [1])
+    monkeypatch.setitem(sys.modules, "networkx", None)  # as if it were not installed
+    with pytest.raises(ImportError, match=r"maillon\[bench\]"):
+        graph.to_networkx()

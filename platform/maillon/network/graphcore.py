@@ -452,7 +452,11 @@ class TrustGraph:
     def to_networkx(self) -> nx.Graph:
         """An ``nx.Graph`` copy for analysis: nodes are member ids, each edge carries
         ``trust={a: rating a gives b, b: rating b gives a}``. Costly for big graphs."""
-        import networkx as nx
+        try:
+            import networkx as nx
+        except ImportError as exc:  # not a runtime dependency: the test and bench extras
+            raise ImportError("Graph.to_networkx() needs networkx: pip install "
+                              "'maillon[bench]' (or the test extra)") from exc
 
         graph = nx.Graph()
         n = self.node_count
