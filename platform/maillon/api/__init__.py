@@ -1,4 +1,4 @@
-"""The JSON API, version 1 (see shared/API.md)."""
+"""The JSON API, version 1: the contract is docs/api.md, kept equal to the served OpenAPI."""
 
 from flask import Blueprint
 

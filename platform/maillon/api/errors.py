@@ -17,7 +17,7 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def error_body(code: str, message: str, fields: dict[str, str] | None = None) -> dict[str, Any]:
-    """The one error shape of API.md: ``{"error": {"code", "message", "fields"?}}``."""
+    """The one error shape of docs/api.md: ``{"error": {"code", "message", "fields"?}}``."""
     body: dict[str, Any] = {"code": code, "message": message}
     if fields:
         body["fields"] = fields

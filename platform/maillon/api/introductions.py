@@ -1,4 +1,4 @@
-"""Chains, introduction requests and their relay, and direct messages (see shared/API.md)."""
+"""Chains, introduction requests and their relay, and direct messages (docs/api.md)."""
 
 from __future__ import annotations
 
