@@ -22,8 +22,8 @@ import numpy as np
 
 from search import analysis, budget
 from search.budget import Budget
-from search.interface import FacetValue, Hit, SearchQuery, SearchResult
-from search.query import All, Any, Node, Not, ParsedQuery, Phrase, Word, plain_words
+from search.interface import FacetValue, Hit, QueryError, SearchQuery, SearchResult
+from search.query import All, Any, Node, Not, ParsedQuery, Phrase, Word, parse, plain_words
 from search.schema import FACET_FIELDS, TEXT_FIELD
 from search.segments import Snapshot
 
@@ -358,8 +358,6 @@ def _filters(snap: Snapshot, q: SearchQuery) -> np.ndarray:
         mask &= snap.cached_filter(
             ("open", flag), lambda: snap.mask_of(snap.postings("open", flag)[0])
         )
-    if q.allowed_ids is not None:
-        mask &= snap.mask_of(snap.locate(q.allowed_ids))
     return mask
 
 
@@ -375,22 +373,25 @@ def _facets(snap: Snapshot, mask: np.ndarray) -> dict[str, list[tuple[FacetValue
 
 
 def _suggest(
-    evaluator: Evaluator, text: str, unknown: list[str], candidates: list[Word], total: int
+    evaluator: Evaluator, text: str, unknown: list[str], allowed: np.ndarray, total: int
 ) -> str | None:
-    """Replace unknown (or, when little was found, rare) words by the closest frequent word."""
-    if not unknown and total >= 3:
+    """Replace each unknown word by the closest indexed word, when that finds more, exactly.
+
+    No suggestion when every word was found as typed (there are exact hits, or partial ones
+    of real words), and none unless the corrected query matches every word without typo
+    tolerance and finds at least as many profiles; the replacement is an indexed word (folded:
+    the caller may restore its accents), in the typed word's case ("HELENE" stays capitals).
+    """
+    if not unknown:
         return None
     snap = evaluator.snap
     suggestion = text
     changed = False
-    for word in candidates:
-        plain = analysis.plain(word.text)
-        df = snap.doc_frequency("word", plain)
-        if word.text not in unknown and df > 2:
-            continue
+    for typed in dict.fromkeys(unknown):
+        plain = analysis.plain(typed)
         near = evaluator.within("word", plain)  # None for short or long words, or no budget
         if not near:
-            continue
+            return None
         # Live counts read postings: only for the most frequent candidates.
         near = set(
             sorted(near, key=lambda t: (-snap.doc_frequency("word", t), t))[
@@ -398,16 +399,41 @@ def _suggest(
             ]
         )
         live = {t: snap.live_frequency("word", t) for t in near}
-        best = max((t for t in near if live[t]), key=lambda t: (live[t], t), default=None)
-        if best is None or live[best] <= df:
-            continue
+        found = [t for t in near if live[t]]
+        if not found:
+            return None  # the corrected query would still miss this word
+        best = min(found, key=lambda t: (edit_distance(plain, t), -live[t], t))
         lowered = suggestion.casefold()
-        at = lowered.find(word.text)
-        if at < 0 or suggestion[at + len(word.text) : at + len(word.text) + 1] == ":":
+        at = lowered.find(typed)
+        if at < 0 or suggestion[at + len(typed) : at + len(typed) + 1] == ":":
             continue  # an unknown field name ("colour:blue"): the notice already says so
-        suggestion = suggestion[:at] + best + suggestion[at + len(word.text) :]
+        written = suggestion[at : at + len(typed)]
+        suggestion = suggestion[:at] + _cased(written, best) + suggestion[at + len(typed) :]
         changed = True
-    return suggestion if changed else None
+    if not changed:
+        return None
+    try:
+        corrected = parse(suggestion)
+    except QueryError:
+        return None
+    if corrected.root is None:
+        return None
+    check = Evaluator(snap, evaluator.budget)
+    check._within, check._typos = evaluator._within, evaluator._typos  # never twice a word
+    mask, _ = check.evaluate(with_synonyms(corrected.root))
+    found_total = int((mask & allowed).sum())
+    if check.unknown or found_total == 0 or found_total < total:
+        return None
+    return suggestion
+
+
+def _cased(like: str, word: str) -> str:
+    """``word`` in the case of what the user typed."""
+    if len(like) > 1 and like.isupper():
+        return word.upper()
+    if like[:1].isupper():
+        return word[:1].upper() + word[1:]
+    return word
 
 
 def _written_forms(plain: str) -> tuple[str, ...]:
@@ -476,7 +502,8 @@ def with_synonyms(node: Node) -> Node:
 
 
 def _group_counts(snap: Snapshot, q: SearchQuery, mask: np.ndarray) -> dict[str, int]:
-    """How many matches lie in each of the caller's id groups (the degree facet's circles)."""
+    """How many matches lie in each of the caller's id groups (the degree facet's circles),
+    counted without ``allowed_ids``: what restricting the query to that group would find."""
     if not q.group_ids:
         return {}
     return {name: int(mask[snap.locate(ids)].sum()) for name, ids in q.group_ids.items()}
@@ -487,20 +514,29 @@ def run(
 ) -> SearchResult:
     notices = list(parsed.notices)
     evaluator = Evaluator(snap, spend)
-    allowed = _filters(snap, q)
+    # The group counts (degree facet) ignore ``allowed_ids`` (the degree filter): each count
+    # is what choosing that group as the filter would show.
+    filtered = _filters(snap, q)
+    allowed = filtered
+    if q.allowed_ids is not None:
+        allowed = filtered & snap.mask_of(snap.locate(q.allowed_ids))
     root = with_synonyms(parsed.root) if parsed.root is not None else None
     tier: np.ndarray | None = None
     if root is None:
+        matched = filtered
         mask, score = allowed, np.ones(snap.size, dtype=np.float32)
     else:
-        mask, score = evaluator.evaluate(root)
-        mask = mask & allowed
+        matched, score = evaluator.evaluate(root)
+        matched = matched & filtered
+        mask = matched & allowed
         if not mask.any():
             # Nobody has every word: show who covers most of the query, best covered first.
             covered, relaxed_score, full = evaluator.coverage(root)
             if full > 1.0:
                 relaxed = (covered > 0) & allowed
                 if relaxed.any():
+                    if not matched.any():  # the wider groups fall back the same way
+                        matched = (covered > 0) & filtered
                     mask, score = relaxed, relaxed_score
                     tier = np.rint(covered * (COVERAGE_LEVELS / full))
                     notices.append("No profile matched every word; showing partial matches.")
@@ -533,9 +569,9 @@ def run(
     typed = plain_words(parsed.root)
     unknown = [w for w in evaluator.unknown if w in {t.text for t in typed}
                and not (total and analysis.synonyms((w,)))]  # found under another spelling
-    suggestion = _suggest(evaluator, q.text, unknown, typed, total)
+    suggestion = _suggest(evaluator, q.text, unknown, allowed, total)
     if evaluator.budget.limited:
         notices.append(budget.NOTICE)
     return SearchResult(
-        total, hits, facets, suggestion, tuple(notices), _group_counts(snap, q, mask)
+        total, hits, facets, suggestion, tuple(notices), _group_counts(snap, q, matched)
     )

@@ -148,7 +148,8 @@ def search_members(session: Session, instance: Instance, viewer: Member | None, 
     except IndexUnavailable:
         raise SearchUnavailable() from None
     facets = dict(result.facets)
-    if viewer is not None and result.total:
+    if viewer is not None and any(result.group_counts.values()):
+        # Counted without the degree filter: each count is what choosing it shows.
         facets["degree"] = _degree_facet(circles, result.group_counts)
     ids = [int(h.id) for h in result.hits]
     members = {m.id: m for m in session.scalars(select(Member).where(
@@ -171,7 +172,8 @@ def _within(circles: list[set[int]], degree: int) -> set[int] | None:
 def _degree_facet(circles: list[set[int]], group_counts: dict[str, int]
                   ) -> list[tuple[Any, int]]:
     """How many matches lie within 1, 2 and 3 links (for the circles small enough to list),
-    from the matches the query counted in each circle (circles are disjoint)."""
+    from the matches the query counted in each circle (circles are disjoint).  The counts
+    ignore the degree filter in force, so "within 2 links (n)" is what choosing it shows."""
     counts: list[tuple[Any, int]] = []
     within = 0
     for level in range(1, min(len(circles), 3) + 1):
