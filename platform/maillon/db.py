@@ -133,7 +133,14 @@ class Database:
         def _remove_session(exc: BaseException | None) -> None:
             if self.registry.registry.has():
                 pending = self.registry().info.pop("bookkeeping", None)
-                self.registry.remove()
+                try:
+                    self.registry.remove()
+                except SQLAlchemyError:
+                    # A dead connection (the database restarted) cannot even roll back: the
+                    # answer is already made; drop the session and let the pool replace it.
+                    log.warning("session closed with an error", exc_info=True)
+                    self.registry.registry.clear()
+                    pending = None
                 if pending:
                     run_bookkeeping(app.extensions["maillon.engine.write"], pending)
 
@@ -223,8 +230,9 @@ def run_bookkeeping(engine: Engine, statements: list[Executable]) -> None:
             finally:
                 if sqlite:
                     raw.execute("PRAGMA busy_timeout=30000")  # type: ignore[union-attr]
-    except SQLAlchemyError:
-        log.info("bookkeeping skipped: the database was busy", exc_info=True)
+    except SQLAlchemyError as exc:
+        log.info("bookkeeping skipped: the database was busy (%s)",
+                 str(getattr(exc, "orig", exc)).splitlines()[0])
 
 
 def once_per_transaction(session: Session, key: Any, compute: Callable[[], T]) -> T:

@@ -12,16 +12,18 @@ from flask import Flask, g, jsonify, make_response, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from maillon.errors import ServiceError
 
 log = logging.getLogger("maillon.errors")
+DATABASE_RETRY_AFTER = 5
 
 CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
          405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
          415: "unsupported_media_type", 422: "validation_failed", 429: "rate_limited",
-         500: "server_error"}
+         500: "server_error", 503: "unavailable"}
 
 # Page texts in the visitor's language for Werkzeug's stock errors (its own texts are English).
 PAGE_TEXTS = {
@@ -110,6 +112,21 @@ def init_app(app: Flask) -> None:
         title = PAGE_TEXTS[exc.status][0] if exc.status in PAGE_TEXTS else _l("Not possible")
         return _page(exc.status, str(title), exc.message), exc.status
 
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(exc: OperationalError) -> Any:
+        # The database restarting, unreachable, or a statement past its budget: the request
+        # can be tried again, so say so (503 + Retry-After) rather than "server error".
+        log.warning("database unavailable, request id %s: %s", g.get("request_id"),
+                    str(exc.orig or exc).splitlines()[0])
+        _discard_session()
+        message = _("The service is busy for a moment. Please try again in a few seconds.")
+        if wants_json():
+            response = json_error(503, "database_unavailable", message)
+        else:
+            response = make_response(_page(503, _("Please try again"), message), 503)
+        response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+        return response
+
     @app.errorhandler(Exception)
     def _server_error(exc: Exception) -> Any:
         log.exception("server error, request id %s", g.get("request_id"))
@@ -119,6 +136,18 @@ def init_app(app: Flask) -> None:
         return _page(500, _("Server error"),
                      _("Something went wrong on our side (request id %(id)s).",
                        id=g.get("request_id"))), 500
+
+
+def _discard_session() -> None:
+    """Drop the request's session and its connection: they may be dead (a restarted
+    database), and the error page must not touch them again."""
+    from maillon.db import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection is gone: the pool replaces it
+        log.info("rollback after a database error failed", exc_info=True)
+        db.registry.registry.clear()
 
 
 def _page(status: int, title: str, message: str | None) -> str:

@@ -124,3 +124,13 @@ def test_two_workers_never_run_the_same_job(app, ctx):
         t.join(60)
     assert sorted(runs) == sorted(set(runs))
     assert len(runs) == 40
+
+
+def test_a_job_whose_handler_cleared_the_session_is_still_marked_done(app, ctx):
+    # A rebuild streams documents and clears the session as it goes (finder/indexing.py).
+    _register("test_clears", lambda session, job: session.expunge_all())
+    job = services.enqueue(db.session, "test_clears", {})
+    db.session.commit()
+    assert work(app, threading.Event(), once=True) == 1
+    db.session.expire_all()
+    assert db.session.scalar(select(Job.status).where(Job.id == job.id)) == "done"

@@ -165,6 +165,8 @@ def run_job(session: Session, job: Job) -> bool:
             job.run_after = utcnow() + timedelta(seconds=min(2 ** job.attempts, 3600))
         session.commit()
         return False
+    if job not in session:  # a handler that cleared the session (a rebuild) detached it
+        job = session.merge(job)
     job.status = "done"
     job.finished_at = utcnow()
     job.locked_by = None
