@@ -307,12 +307,18 @@ class Evaluator:
         parts = [self.coverage(child) for child in node.nodes]
         # Another spelling covers what was typed (one word of "lab director" is half of
         # "head of lab"); between alternatives typed with OR, the longest counts.
-        total = parts[0][2] if is_synonym_group(node) else max(p[2] for p in parts)
+        synonym = is_synonym_group(node)
+        total = parts[0][2] if synonym else max(p[2] for p in parts)
         covered, score = zeros, zeros.copy()
-        for child_cov, child_score, child_total in parts:
+        for i, (child_cov, child_score, child_total) in enumerate(parts):
             if child_total:
                 covered = np.maximum(covered, child_cov * np.float32(total / child_total))
-            score += child_score
+            if synonym:  # as in evaluate(): the best spelling, scaled to the typed length
+                weight = 1.0 if i == 0 else SYNONYM_WEIGHT * _length(node.nodes[0]) / _length(
+                    node.nodes[i])
+                np.maximum(score, np.float32(weight) * child_score, out=score)
+            else:
+                score += child_score
         return covered, score, total
 
 
