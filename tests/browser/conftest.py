@@ -41,6 +41,17 @@ def live_server(app: Any) -> Iterator[str]:
 
 
 @pytest.fixture
+def axe() -> None:
+    """axe-core must be installed for the accessibility checks (tests/browser/a11y.py)."""
+    from tests.browser.a11y import AXE
+
+    if not AXE.exists():
+        how = ("npm ci --prefix tests/browser" if shutil.which("npm")
+               else "npm is missing: apt-get install npm, then npm ci --prefix tests/browser")
+        skip_or_fail(f"axe-core not found at {AXE} ({how})")
+
+
+@pytest.fixture
 def browser() -> Iterator[Any]:
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         skip_or_fail(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
