@@ -4,11 +4,13 @@ Every node evaluates to a dense boolean mask and a float score over all document
 at 100k profiles such arrays cost microseconds to combine, and totals and facet counts fall
 out of the final mask for free.
 
-Ranking: BM25 on the full-text field (sum over words), a bonus when the word is in the
-person's name (x1.0 of its idf) or skills (x0.5), typo and prefix matches scored lower than
-exact words, then the caller's ``boosts`` (network proximity) multiply the score.  Words are
-ANDed; when nothing matches all of them, the query is retried as OR (documents matching more
-words rank first) and a notice says so.
+Ranking (docs/search.md, "Ranking"): BM25 on the full-text field (sum over words), bonuses
+when the word is in the person's headline or position (x0.5 of its idf), name (x1.0) or
+skills (x0.5), words typed together found together x1.3, synonyms (search/data/synonyms.toml)
+scored as their best spelling scaled to the typed length, typo and prefix matches scored
+lower than exact words, then the caller's ``boosts`` (network proximity) multiply the score.
+Words are ANDed; when nothing matches all of them, partial matches are shown (with a notice),
+ordered first by how much of the query they cover (a qualifier such as "senior" counts half).
 
 Typo and prefix expansion is bounded per word and per query (:mod:`search.budget`) and each
 word is expanded once per query, even when the OR retry or the suggestion asks again.
