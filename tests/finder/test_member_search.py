@@ -137,3 +137,16 @@ def test_active_filters_can_be_removed(login, create_member, run_jobs):
     chips = body[body.index('class="active-filters"'):]
     assert 'aria-label="Remove the filter Lyon"' in chips
     assert 'href="/search?q=engineer&amp;page=1"' in chips
+
+
+def test_search_pages_are_numbered(login, create_member, run_jobs):
+    viewer = create_member("reseau")
+    for n in range(45):
+        create_member("reseau", name=f"Tonnelière {n}", headline="Tonnelière")
+    run_jobs()
+    body = login(viewer, "reseau").get("/search?q=tonneliere&page=2").get_data(as_text=True)
+    nav = body[body.index('class="pagination"'):]
+    nav = nav[:nav.index("</nav>")]
+    assert '<span class="current" aria-current="page">2</span>' in nav
+    assert "page=1" in nav and "page=3" in nav and "page=4" not in nav  # 45 people, 20 a page
+    assert 'rel="prev"' in nav and 'rel="next"' in nav
