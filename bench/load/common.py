@@ -130,10 +130,13 @@ class Stack:
                                             "--workers", str(workers),
                                             "--threads", str(threads)], "maillon.log")
 
-    def start_bare(self, port: int) -> subprocess.Popen[bytes]:
+    def start_bare(self, port: int, same_as: Any = None) -> subprocess.Popen[bytes]:
+        """Bare Flask under gunicorn with the same settings as Maillon (``same_as``)."""
+        from dataclasses import replace
+
         from maillon.serving import ServerSettings, gunicorn_args
 
-        settings = ServerSettings(port=port)
+        settings = replace(same_as or ServerSettings(), port=port)
         return self.spawn("bare Flask", gunicorn_args("bench.load.bare:app", settings),
                           "bare.log")
 

@@ -287,11 +287,12 @@ def run(args: argparse.Namespace) -> int:
     write_duration = args.write_duration or 2 * args.duration
     selected = set(args.only.split(",")) if args.only else None
     with stack(args.database, keep=args.keep) as s:
-        settings = ServerSettings()
+        settings = ServerSettings(**{k: v for k, v in (("workers", args.workers),
+                                                      ("threads", args.threads)) if v})
         ports = {"maillon": free_port(), "bare": free_port()}
         log(f"temporary data: {s.tmp}")
         s.start_maillon(ports["maillon"], settings.workers, settings.threads)
-        s.start_bare(ports["bare"])
+        s.start_bare(ports["bare"], settings)
         log(f"gunicorn: {settings.workers} worker processes × {settings.threads} threads, "
             f"maillon on :{ports['maillon']}, bare Flask on :{ports['bare']}")
         s.wait_http(f"http://127.0.0.1:{ports['bare']}/", 60)
@@ -362,6 +363,10 @@ def main() -> None:
     parser.add_argument("--json", default="", help="also write the results here")
     parser.add_argument("--errors-file", default="/tmp/maillon-bench-load-errors.txt")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="gunicorn worker processes (default: maillon serve's, one per core)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads per worker (default: maillon serve's)")
     args = parser.parse_args()
     start = time.monotonic()
     try:

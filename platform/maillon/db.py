@@ -339,19 +339,26 @@ def _sqlite_setup(engine: Engine, statement_timeout_ms: int) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
+def _net_option(instance_id: int) -> Any:
+    """The net's loader option for one instance, built once: building it (and analysing its
+    lambda) for every statement cost as much as the rest of a request's ORM work."""
+    option = _NET_OPTIONS.get(instance_id)
+    if option is None:
+        option = _NET_OPTIONS[instance_id] = with_loader_criteria(
+            TenantScoped, lambda cls: cls.instance_id == instance_id, include_aliases=True)
+    return option
+
+
+_NET_OPTIONS: dict[int, Any] = {}
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _scope_to_instance(state: ORMExecuteState) -> None:
     """Safety net: inside a request, ORM selects only ever see the current instance's rows."""
     instance_id = state.session.info.get("instance_id")
     if instance_id is None or not state.is_select or state.is_column_load:
         return
-    state.statement = state.statement.options(
-        with_loader_criteria(
-            TenantScoped,
-            lambda cls: cls.instance_id == instance_id,
-            include_aliases=True,
-        )
-    )
+    state.statement = state.statement.options(_net_option(instance_id))
 
 
 db = Database()
