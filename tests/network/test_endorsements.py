@@ -125,6 +125,7 @@ def test_inactive_endorsers_are_not_shown_or_counted(pair, create_member):
     db.session.commit()
     summary = endorsement_summary(db.session, instance, None, _get(ana))
     assert summary[0].count == 0 and summary[0].endorsers == []
+    assert endorsement_counts(db.session, instance, None, _get(ana)) == {}
 
 
 def test_removed_skill_hides_its_endorsements_until_listed_again(pair):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -123,6 +123,16 @@ def endorsement_summary(session: Session, instance: Instance, viewer: Member | N
 def endorsement_counts(session: Session, instance: Instance, viewer: Member | None,
                        member: Member) -> dict[str, int]:
     """{skill: count} for the listed skills that have endorsements (the API's profile
-    field: the skills themselves are listed next to it)."""
-    return {s.skill: s.count for s in endorsement_summary(session, instance, viewer, member)
-            if s.count}
+    field: the skills themselves are listed next to it). The same endorsers as
+    ``endorsement_summary`` counts, in one grouped query: no endorser is loaded."""
+    keys = {skill_key(s): s for s in member.skills or []}
+    if not keys:
+        return {}
+    counts = dict(session.execute(
+        select(Endorsement.skill_key, func.count(Endorsement.id))
+        .join(Member, Member.id == Endorsement.endorser_id)
+        .where(Endorsement.instance_id == instance.id, Endorsement.member_id == member.id,
+               Endorsement.skill_key.in_(list(keys)), Member.instance_id == instance.id,
+               Member.status.in_(VISIBLE_STATUSES))
+        .group_by(Endorsement.skill_key)).all())
+    return {skill: int(counts[key]) for key, skill in keys.items() if counts.get(key)}
