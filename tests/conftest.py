@@ -132,6 +132,9 @@ def app_config(tmp_path: Path, mail_sink: MailSink) -> dict[str, Any]:
         "LOCAL_LINKS": True,
         # A write flushed in a read (deferred) transaction raises: see maillon.db.begin_write.
         "STRICT_TRANSACTIONS": True,
+        # A query in a request whose answer the tenant net changes raises: every request of the
+        # suite proves the services' explicit instance filters (maillon.db._scope_to_instance).
+        "STRICT_TENANT_NET": True,
         # Tests edit instance rows directly between requests (tests/tenancy covers the cache).
         "INSTANCE_CACHE_SECONDS": 0,
     }

@@ -339,6 +339,16 @@ def _sqlite_setup(engine: Engine, statement_timeout_ms: int) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
+class TenantFilterMissing(RuntimeError):
+    """A query in a request answered differently once the tenant net filtered it: one of its
+    tenant-owned tables has no explicit instance filter (raised only with STRICT_TENANT_NET:
+    tests)."""
+
+
+#: Execution option marking the strict net's comparison queries (query counters skip them).
+TENANT_CHECK_OPTION = "maillon_tenant_check"
+
+
 def _net_option(instance_id: int) -> Any:
     """The net's loader option for one instance, built once: building it (and analysing its
     lambda) for every statement cost as much as the rest of a request's ORM work."""
@@ -352,13 +362,43 @@ def _net_option(instance_id: int) -> Any:
 _NET_OPTIONS: dict[int, Any] = {}
 
 
+def _net(statement: Any, instance_id: int) -> Any:
+    return statement.options(_net_option(instance_id))
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _scope_to_instance(state: ORMExecuteState) -> None:
     """Safety net: inside a request, ORM selects only ever see the current instance's rows."""
     instance_id = state.session.info.get("instance_id")
     if instance_id is None or not state.is_select or state.is_column_load:
         return
-    state.statement = state.statement.options(_net_option(instance_id))
+    netted = _net(state.statement, instance_id)
+    if current_app.config.get("STRICT_TENANT_NET"):
+        _prove_explicit_filters(state, netted)
+    state.statement = netted
+
+
+def _prove_explicit_filters(state: ORMExecuteState, netted: Any) -> None:
+    """Raise :class:`TenantFilterMissing` if the net changes the statement's answer.
+
+    Both forms run as Core statements on the session's connection, in its transaction (plain
+    rows: nothing enters the identity map), and their rows are compared as multisets. Equal
+    answers mean the service's own filters already kept other instances out; a difference
+    means another instance's rows (or rows counted, or rows that decided an EXISTS) reached
+    the statement and only the net removed them.
+    """
+    connection = state.session.connection()
+    options = {TENANT_CHECK_OPTION: True}
+    parameters = state.parameters or {}
+
+    def answer(statement: Any) -> list[str]:
+        rows = connection.execute(statement, parameters, execution_options=options)
+        return sorted(repr(tuple(row)) for row in rows)
+
+    if answer(state.statement) != answer(netted):
+        raise TenantFilterMissing(
+            "a query without an explicit instance filter reached another instance's rows, "
+            f"which only the tenant net removed:\n{state.statement}")
 
 
 db = Database()
