@@ -9,7 +9,7 @@ PO := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 
 .PHONY: run test install lint typecheck translations extract bench-search bench-paths bench-load \
-	bench-faults clean
+	bench-faults mutate clean
 
 install: $(STAMP) $(MO)
 
@@ -36,7 +36,7 @@ test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
-	$(VENV)/bin/ruff check platform search tests bench
+	$(VENV)/bin/ruff check platform search tests bench tools
 
 typecheck: install
 	$(VENV)/bin/mypy platform/maillon search
@@ -59,6 +59,10 @@ bench-load: install
 # Fault drill under load (kill -9 workers, delete a search index): make bench-faults ARGS=...
 bench-faults: install
 	$(PY) bench/load/faults.py $(ARGS)
+
+# Mutation check (tools/mutate.py): make mutate ARGS="--list" | ARGS="--only bm25"
+mutate: install
+	$(PY) tools/mutate.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
