@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property
 from pathlib import Path
 
+import flask_babel
 import flask_limiter
 from flask import Flask, current_app
-from flask_babel import Babel
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
@@ -36,6 +37,16 @@ class Limiter(flask_limiter.Limiter):
             path = Path(app.config["VAR_DIR"]).resolve() / RATELIMIT_FILE
             app.config["RATELIMIT_STORAGE_URI"] = f"sqlite:///{path}"
         super().init_app(app)
+
+
+class Babel(flask_babel.Babel):
+    """Flask-Babel whose gettext elides French "de" before a vowel (maillon.elision)."""
+
+    @cached_property
+    def domain_instance(self) -> flask_babel.Domain:
+        from maillon.elision import ElidingDomain
+
+        return ElidingDomain(domain=self.domain)
 
 
 babel = Babel()

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, has_request_context, request, session
-from flask_login import current_user
+from typing import Any
 
+from flask import Flask, g, has_request_context, request, session
+from flask_babel import get_translations
+from flask_login import current_user
+from jinja2.runtime import Context
+from jinja2.utils import pass_context
+from markupsafe import Markup
+
+from maillon.elision import elide
 from maillon.extensions import babel
 from maillon.tenancy.settings import LOCALES
 
@@ -25,6 +32,29 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LOCALES) or "en"
 
 
+@pass_context
+def _jinja_gettext(__context: Context, __string: str, **variables: Any) -> str:
+    """Jinja's new-style gettext (jinja2.ext), with French elision before the values."""
+    text: str = get_translations().ugettext(__string)
+    return _format(__context, elide(text, variables), variables)
+
+
+@pass_context
+def _jinja_ngettext(__context: Context, __singular: str, __plural: str, __num: int,
+                    **variables: Any) -> str:
+    variables.setdefault("num", __num)
+    text: str = get_translations().ungettext(__singular, __plural, __num)
+    return _format(__context, elide(text, variables), variables)
+
+
+def _format(context: Context, text: str, variables: dict[str, Any]) -> str:
+    if context.eval_ctx.autoescape:
+        return Markup(text) % variables  # noqa: S704 - the catalogue string, as jinja2.ext does; values are escaped
+    return text % variables
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(
         app.root_path + "/translations"))
+    # Flask-Babel installed Jinja's i18n callables; `_` resolves "gettext" at call time.
+    app.jinja_env.globals.update(gettext=_jinja_gettext, ngettext=_jinja_ngettext)

@@ -30,6 +30,7 @@ from maillon.extensions import (
 from maillon.pagination import MAX_ID
 from maillon.security import is_local_path
 from maillon.tenancy.rendering import render
+from maillon.tenancy.settings import LOCALES
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
@@ -134,9 +135,14 @@ def login() -> Any:
 
 
 def _log_in(member: Any) -> None:
+    chosen = session.get("locale")  # the switcher's choice before logging in wins
     services.start_login_session(db.session, member, request.user_agent.string or "")
     session.clear()
     login_user(member)
+    if chosen in LOCALES and chosen != member.locale:
+        from maillon.members.services import set_member_locale
+
+        set_member_locale(db.session, member, chosen)
     if member.locale:
         session["locale"] = member.locale
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import smtplib
 from email.message import EmailMessage
+from email.policy import default as default_policy
 from email.utils import formataddr, make_msgid, parseaddr
 from typing import Any
 
@@ -34,10 +35,15 @@ def queue_email(session: Session, instance: Instance, *, to: str, template: str,
     }, instance_id=instance.id)
 
 
+# Headers are not folded below RFC 5322's hard limit: Python's folding of a header line may put
+# the space between two encoded words outside them, where readers drop it ("s’estarrêtée").
+MAIL_POLICY = default_policy.clone(max_line_length=998)
+
+
 @job_handler("send_email")
 def send_email(session: Session, job: Job) -> None:
     payload = job.payload
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = payload["from"]
     message["To"] = payload["to"]
     message["Subject"] = payload["subject"]
