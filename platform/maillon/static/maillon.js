@@ -21,3 +21,14 @@ document.addEventListener("DOMContentLoaded", function () {
     header.classList.toggle("menu-open", open);
   });
 });
+
+// Forms that undo something (remove a connection, withdraw, delete) ask first. Listening on the
+// document in the capture phase runs before the forms' own handlers (introductions.js's
+// data-once), so a cancelled form can be sent later.
+document.addEventListener("submit", function (e) {
+  var form = e.target;
+  if (form instanceof HTMLFormElement && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+    e.preventDefault();
+    e.stopImmediatePropagation();
+  }
+}, true);
