@@ -32,3 +32,38 @@ document.addEventListener("submit", function (e) {
     e.stopImmediatePropagation();
   }
 }, true);
+
+// Sending the photo form leaves the page: what was typed in the profile form and not yet saved
+// is kept in this tab's sessionStorage and put back when the edit page returns.
+document.addEventListener("DOMContentLoaded", function () {
+  var profile = document.querySelector("form.profile-form");
+  if (!profile || !window.sessionStorage) { return; }
+  var KEY = "maillon-profile-draft";
+  var fields = profile.querySelectorAll("input[name]:not([type=hidden]):not([type=file]), textarea[name], select[name]");
+  var saved = sessionStorage.getItem(KEY);
+  sessionStorage.removeItem(KEY);
+  if (saved) {
+    var draft = JSON.parse(saved);
+    fields.forEach(function (field) {
+      if (!(field.name in draft)) { return; }
+      var value = draft[field.name];
+      if (field.type === "checkbox" || field.type === "radio") {
+        field.checked = value.indexOf(field.value) !== -1;
+      } else if (field.value !== value[0]) {
+        field.value = value[0];
+      }
+    });
+  }
+  document.querySelectorAll("form[data-keeps-draft]").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      var draft = {};
+      fields.forEach(function (field) {
+        draft[field.name] = draft[field.name] || [];
+        if ((field.type !== "checkbox" && field.type !== "radio") || field.checked) {
+          draft[field.name].push(field.value);
+        }
+      });
+      sessionStorage.setItem(KEY, JSON.stringify(draft));
+    });
+  });
+});
