@@ -10,8 +10,8 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    DateField,
     IntegerField,
+    MonthField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -116,12 +116,17 @@ class ProfileForm(FlaskForm):
         }
 
 
+MONTH_FORMATS = ["%Y-%m", "%Y-%m-%d"]
+
+
 class ExperienceForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
     organisation = StringField(_l("Organisation"), validators=[Length(max=120)])
     location = StringField(_l("Location"), validators=[Length(max=120)])
-    start_date = DateField(_l("Start date"), validators=[DataRequired()])
-    end_date = DateField(_l("End date (empty if current)"), validators=[Optional()])
+    # By month (<input type="month">, the first of the month stored); a full date still parses.
+    start_date = MonthField(_l("Start date"), format=MONTH_FORMATS, validators=[DataRequired()])
+    end_date = MonthField(_l("End date (empty if current)"), format=MONTH_FORMATS,
+                          validators=[Optional()])
     description = TextAreaField(_l("Description"), validators=[Length(max=2000)])
 
     def changes(self) -> dict[str, Any]:
