@@ -30,8 +30,9 @@ RESET_TTL = timedelta(hours=2)
 def normalise_email(email: str) -> str:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
-    except EmailNotValidError as exc:
-        raise ValidationFailed({"email": str(exc)}) from None
+    except EmailNotValidError:  # its reason is English only
+        raise ValidationFailed({"email": str(_l(
+            "This is not a valid e-mail address; it looks like name@example.org."))}) from None
 
 
 def check_password_strength(password: str) -> None:

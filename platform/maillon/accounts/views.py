@@ -42,11 +42,16 @@ def _mail_email_key() -> str:
 
 
 def _apply_field_errors(form: Any, exc: ServiceError) -> None:
+    """Field problems next to their fields. A validation failure gives a sentence per field;
+    other errors give API clients a word ("taken"), so their translated message goes there."""
+    placed = False
     for name, problem in exc.fields.items():
         field = getattr(form, name, None)
         if field is not None:
-            field.errors = [*field.errors, problem]
-    if not exc.fields or exc.code not in ("validation_failed",):
+            field.errors = [*field.errors,
+                            problem if exc.code == "validation_failed" else exc.message]
+            placed = True
+    if not placed:
         flash(exc.message, "error")
 
 
