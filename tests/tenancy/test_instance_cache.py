@@ -11,22 +11,17 @@ from sqlalchemy import event, select, update
 
 from maillon import create_app
 from maillon.db import db
-from maillon.models import metadata
 from maillon.tenancy.models import Instance
-from maillon.tenancy.registry import get_registry
-from maillon.tenancy.services import instance_cache, sync_instances, update_instance_setting
+from maillon.tenancy.services import instance_cache, update_instance_setting
 
 
 @pytest.fixture
-def cached_app(app_config: dict[str, Any]) -> Any:
-    app = create_app({**app_config, "INSTANCE_CACHE_SECONDS": 3600})
-    engine = app.extensions["maillon.engine"]
-    if engine.dialect.name == "sqlite":
-        metadata.create_all(engine)
-    with app.app_context():
-        sync_instances(db.session, list(get_registry(app).configs.values()))
-    yield app
-    engine.dispose()
+def cached_app(app: Flask, app_config: dict[str, Any]) -> Any:
+    """A second app on the test database (the ``app`` fixture makes and cleans it), with the
+    instance cache on."""
+    cached = create_app({**app_config, "INSTANCE_CACHE_SECONDS": 3600})
+    yield cached
+    cached.extensions["maillon.engine"].dispose()
 
 
 def _instance_queries(app: Flask) -> list[str]:
