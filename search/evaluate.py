@@ -14,10 +14,15 @@ ordered first by how much of the query they cover (a qualifier such as "senior" 
 
 Typo and prefix expansion is bounded per word and per query (:mod:`search.budget`) and each
 word is expanded once per query, even when the OR retry or the suggestion asks again.
+
+Only visible documents count: live ones not in the query's ``excluded_ids``. Whether a word is
+known, which terms a typo or a prefix stands for, word statistics (idf), suggestions, totals
+and facets never depend on a deleted, hidden or suspended profile the index still holds.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 
 import numpy as np
@@ -51,11 +56,17 @@ Match = tuple[np.ndarray, np.ndarray]  # (mask, score)
 
 
 class Evaluator:
-    def __init__(self, snap: Snapshot, spend: Budget | None = None) -> None:
+    def __init__(
+        self, snap: Snapshot, spend: Budget | None = None, visible: np.ndarray | None = None
+    ) -> None:
         self.snap = snap
         self.unknown: list[str] = []
         self.n = snap.size
         self.budget = spend if spend is not None else Budget()
+        # The documents a query may know about (see the module docstring).
+        self.visible = visible if visible is not None else snap.live
+        self._visible_count = int(self.visible.sum())
+        self._frequencies: dict[tuple[str, str], int] = {}
         # Expansions already computed in this query (the OR retry and the suggestion reuse
         # them; a refused expansion stays refused, so a word is never charged twice).
         self._prefixes: dict[tuple[str, str], list[str]] = {}
@@ -64,6 +75,21 @@ class Evaluator:
 
     def empty(self) -> Match:
         return np.zeros(self.n, dtype=bool), np.zeros(self.n, dtype=np.float32)
+
+    def frequency(self, field: str, term: str) -> int:
+        """Visible documents holding ``term`` (the lexicon's count also holds deleted
+        documents, kept until a merge, and hidden ones the index has not dropped yet)."""
+        key = (field, term)
+        count = self._frequencies.get(key)
+        if count is None:
+            ids = self.snap.postings(field, term)[0]
+            count = self._frequencies[key] = int(self.visible[ids].sum()) if len(ids) else 0
+        return count
+
+    def idf(self, field: str, term: str) -> float:
+        """``Snapshot.idf`` over the visible documents only."""
+        df = self.frequency(field, term)
+        return float(np.log(1.0 + (self._visible_count - df + 0.5) / (df + 0.5)))
 
     def evaluate(self, node: Node) -> Match:
         if isinstance(node, Word):
@@ -113,7 +139,7 @@ class Evaluator:
             return
         lengths = self.snap.lengths(TEXT_FIELD)[ids]
         norm = K1 * (1.0 - B + B * lengths / self.snap.average_length(TEXT_FIELD))
-        values = weight * self.snap.idf(TEXT_FIELD, term) * tf * (K1 + 1.0) / (tf + norm)
+        values = weight * self.idf(TEXT_FIELD, term) * tf * (K1 + 1.0) / (tf + norm)
         mask[ids] = True
         score[ids] = np.maximum(score[ids], values)
 
@@ -124,7 +150,7 @@ class Evaluator:
             ids, _ = self.snap.postings(field, term)
             if len(ids):
                 mask[ids] = True
-                score[ids] = np.maximum(score[ids], weight * self.snap.idf(field, term))
+                score[ids] = np.maximum(score[ids], weight * self.idf(field, term))
 
     def _expand(self, field: str, prefix: str) -> list[str]:
         """The most frequent terms starting with ``prefix``, within the query's budget."""
@@ -138,7 +164,8 @@ class Evaluator:
                 field, prefix, budget.MAX_PREFIX_SCAN, stop=self.budget.expired
             )
             ranked = sorted(frequencies, key=lambda t: (-frequencies[t], t))
-            terms = sorted(self.budget.take(ranked[:MAX_EXPANSIONS]))
+            shown = (t for t in ranked if self.frequency(field, t))  # none of a hidden profile
+            terms = sorted(self.budget.take(list(itertools.islice(shown, MAX_EXPANSIONS))))
         self._prefixes[key] = terms
         return terms
 
@@ -166,8 +193,8 @@ class Evaluator:
         key = (field, text)
         cached = self._typos.get(key)
         if cached is None:
-            found = self.within(field, text) or set()
-            ranked = sorted(found, key=lambda t: (-self.snap.doc_frequency(field, t), t))
+            found = {t for t in self.within(field, text) or set() if self.frequency(field, t)}
+            ranked = sorted(found, key=lambda t: (-self.frequency(field, t), t))
             cached = self._typos[key] = self.budget.take(ranked[: budget.MAX_FUZZY_TERMS])
         return cached
 
@@ -178,7 +205,7 @@ class Evaluator:
             field = word.field
             if word.prefix:
                 self._constant(field, self._expand(field, folded), mask, score, PREFIX_WEIGHT)
-            elif self.snap.doc_frequency(field, folded):
+            elif self.frequency(field, folded):
                 self._constant(field, [folded], mask, score, 1.0)
             else:
                 self._constant(field, self._fuzzy(field, folded), mask, score, FUZZY_WEIGHT)
@@ -193,7 +220,7 @@ class Evaluator:
             self._constant("word", self._expand("word", folded), mask, score, PREFIX_WEIGHT)
         else:
             variants = analysis.query_variants(word.text)
-            known = [v for v in variants if self.snap.doc_frequency(TEXT_FIELD, v)]
+            known = [v for v in variants if self.frequency(TEXT_FIELD, v)]
             for term in known:
                 self._bm25(term, mask, score)
             if word.exact:
@@ -222,7 +249,7 @@ class Evaluator:
         """Score a known word the way a typed one is (BM25, title, name and skill bonuses)."""
         part_mask, part_score = self.empty()
         variants = [v for v in analysis.query_variants(text)
-                    if self.snap.doc_frequency(TEXT_FIELD, v)]
+                    if self.frequency(TEXT_FIELD, v)]
         for term in variants:
             self._bm25(term, part_mask, part_score)
         self._title_bonus(variants, part_score, part_mask, 1.0)
@@ -239,7 +266,7 @@ class Evaluator:
         for term in terms:
             ids, _ = self.snap.postings("title", term)
             if len(ids):
-                best[ids] = np.maximum(best[ids], self.snap.idf("title", term))
+                best[ids] = np.maximum(best[ids], self.idf("title", term))
         score += (weight * TITLE_BONUS) * best * mask
 
     def _bonus(
@@ -248,7 +275,7 @@ class Evaluator:
         ids, _ = self.snap.postings(field, term)
         if len(ids):
             ids = ids[mask[ids]]
-            score[ids] += weight * self.snap.idf(field, term)
+            score[ids] += weight * self.idf(field, term)
 
     def phrase(self, phrase: Phrase) -> Match:
         words = [Word(w, phrase.field, exact=phrase.exact) for w in phrase.words]
@@ -346,8 +373,15 @@ def closest(text: str, candidates: Iterable[str]) -> list[str]:
     return sorted(c for c, d in distances.items() if d == best)
 
 
-def _filters(snap: Snapshot, q: SearchQuery) -> np.ndarray:
-    mask = snap.live.copy()
+def visible_docs(snap: Snapshot, q: SearchQuery) -> np.ndarray:
+    """Live documents the query does not exclude: the only ones that may count."""
+    if not q.excluded_ids:
+        return snap.live
+    return snap.live & ~snap.mask_of(snap.locate(q.excluded_ids))
+
+
+def _filters(snap: Snapshot, q: SearchQuery, visible: np.ndarray) -> np.ndarray:
+    mask = visible.copy()
     for attr, facet in (("organisation", "f_org"), ("location", "f_loc"), ("skill", "f_skill")):
         value = getattr(q, attr)
         if value:
@@ -400,13 +434,9 @@ def _suggest(
         near = evaluator.within("word", plain)  # None for short or long words, or no budget
         if not near:
             return None
-        # Live counts read postings: only for the most frequent candidates.
-        near = set(
-            sorted(near, key=lambda t: (-snap.doc_frequency("word", t), t))[
-                : budget.MAX_SUGGESTION_TERMS
-            ]
-        )
-        live = {t: snap.live_frequency("word", t) for t in near}
+        # Visible counts (already read when the word was typo-matched), the most frequent.
+        live = {t: evaluator.frequency("word", t) for t in near}
+        near = set(sorted(near, key=lambda t: (-live[t], t))[: budget.MAX_SUGGESTION_TERMS])
         found = [t for t in near if live[t]]
         if not found:
             return None  # the corrected query would still miss this word
@@ -426,7 +456,7 @@ def _suggest(
         return None
     if corrected.root is None:
         return None
-    check = Evaluator(snap, evaluator.budget)
+    check = Evaluator(snap, evaluator.budget, evaluator.visible)
     check._within, check._typos = evaluator._within, evaluator._typos  # never twice a word
     mask, _ = check.evaluate(with_synonyms(corrected.root))
     found_total = int((mask & allowed).sum())
@@ -521,10 +551,11 @@ def run(
     snap: Snapshot, parsed: ParsedQuery, q: SearchQuery, spend: Budget | None = None
 ) -> SearchResult:
     notices = list(parsed.notices)
-    evaluator = Evaluator(snap, spend)
+    visible = visible_docs(snap, q)
+    evaluator = Evaluator(snap, spend, visible)
     # The group counts (degree facet) ignore ``allowed_ids`` (the degree filter): each count
     # is what choosing that group as the filter would show.
-    filtered = _filters(snap, q)
+    filtered = _filters(snap, q, visible)
     allowed = filtered
     if q.allowed_ids is not None:
         allowed = filtered & snap.mask_of(snap.locate(q.allowed_ids))

@@ -46,6 +46,7 @@ class SearchQuery:
     ignored); ``language`` is the searcher's language: documents in it get a slight edge.
     ``group_ids`` names sets of ids; the result counts its matches in each (``group_counts``),
     so a facet over caller-side groups (network degrees) needs no second query.
+    ``excluded_ids`` are answered as if they were not in the index.
     """
 
     text: str = ""
@@ -60,6 +61,9 @@ class SearchQuery:
     facets: bool = True
     language: str | None = None
     group_ids: Mapping[str, Collection[str]] | None = None
+    # Documents the index may still hold but that must not count at all (hidden, suspended or
+    # removed members the index has not caught up with): no match, no statistic, no word.
+    excluded_ids: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,11 @@ def world(app, create_member):
 
 @pytest.fixture
 def people(world, token_for):
-    """R - A - B - T in reseau (full chains), with a token each."""
+    """R - A - B - T in reseau (full chains), with a token each. T lists its contacts to
+    every member (else B, next to T, is not named to R before T accepts)."""
     ids = world.members("Requester", "Alice", "Bob", "Target")
     world.chain(*ids, trust=4)
+    world.update(ids[-1], visibility={"in_directory": True, "contacts_visible_to": "members"})
     return ids, {member_id: token(world, token_for, member_id) for member_id in ids}
 
 

@@ -17,6 +17,7 @@ def test_profile_change_is_indexed_through_the_outbox(ctx, instances, create_mem
     create_member("academia", name="Zoé Lefèvre", headline="Ingénieure en apprentissage",
                   organisation="Laboratoire Lumière", location="Lyon", skills=["Python"])
     assert search_members(db.session, instances["academia"], None, text="zoé").total == 0
+    db.session.commit()  # a test session's reads take the write lock: let the worker write
     run_jobs()
     outcome = search_members(db.session, instances["academia"], None, text="zoe lyon")
     assert _names(outcome) == ["Zoé Lefèvre"]

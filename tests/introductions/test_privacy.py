@@ -7,11 +7,16 @@ import pytest
 from maillon.introductions import services
 from tests.introductions.world import MESSAGE, World
 
+#: The target lists its contacts to every member: the chain shows as far as the mode allows
+#: (a target hiding them also hides the member next to it: tests/privacy/test_hidden_contacts).
+LISTED = {"in_directory": True, "contacts_visible_to": "members"}
+
 
 def community(app, create_member, slug):
     world = World(app, create_member, slug=slug)
     ids = world.members("Requester", "Alice", "Bob", "Carol", "Target")
     world.chain(*ids, trust=4)
+    world.update(ids[-1], visibility=LISTED)
     return world, ids
 
 
@@ -91,18 +96,27 @@ def test_full_shows_everything_but_who_declined(app, create_member):
 
 
 def test_shown_chance_reveals_no_one_elses_rating(app, create_member):
-    """The chance shown for a chain is the same whatever the others' private ratings."""
+    """The chance shown for a chain depends on the viewer's own ratings and on the coarse level
+    of every other link (the sum of both ratings in three bands), never on anything finer,
+    and never on how a contact rates the viewer (docs/decisions.md, private trust)."""
     from maillon.network import services as network
 
-    world, (r, a, b, c, t) = community(app, create_member, "reseau")
-    before = [p.trust for p in world.call(services.find_chains, r, t).paths]
-    direct = [p.trust for p in world.call(services.find_chains, r, a).paths]
-    for rater, other in ((a, r), (b, a), (c, b), (t, c)):
+    def rate(rater, other, value):
         row = world.run(network.find_connection_between, rater, other)
-        world.call(network.set_trust, rater, row.id, 1)
-    assert [p.trust for p in world.call(services.find_chains, r, t).paths] == before
-    assert [p.trust for p in world.call(services.find_chains, r, a).paths] == direct
+        world.call(network.set_trust, rater, row.id, value)
+
+    def chances(target):
+        return [p.trust for p in world.call(services.find_chains, r, target).paths]
+
+    world, (r, a, b, c, t) = community(app, create_member, "reseau")  # all rated 4: sum 8
+    before, direct = chances(t), chances(a)
+    rate(a, r, 1)  # a's rating of the viewer never counts
+    rate(b, a, 5)
+    rate(a, b, 3)  # 3 + 5: the same level as 4 + 4
+    rate(t, c, 5)
+    assert (chances(t), chances(a)) == (before, direct)
+    rate(a, b, 1)  # 1 + 5 = 6: a lower level
+    assert chances(t)[0] < before[0] and chances(a) == direct
     # The viewer's own rating does move it.
-    row = world.run(network.find_connection_between, r, a)
-    world.call(network.set_trust, r, row.id, 1)
-    assert world.call(services.find_chains, r, t).paths[0].trust < before[0]
+    rate(r, a, 1)
+    assert chances(t)[0] < before[0] and chances(a)[0] < direct[0]

@@ -17,7 +17,10 @@ NAMES = ("Ann Requester", "Bob Relay", "Cyd Relay", "Dee Target")
 
 
 def community(app, create_member, slug="reseau", **target):
-    """A chain Ann – Bob – Cyd – Dee (English pages: the tests read the words)."""
+    """A chain Ann – Bob – Cyd – Dee (English pages: the tests read the words). Dee lists
+    her contacts to every member unless told otherwise (else Cyd, next to her, is not named
+    to Ann before she accepts: tests/privacy/test_hidden_contacts.py)."""
+    target.setdefault("visibility", {"in_directory": True, "contacts_visible_to": "members"})
     world = World(app, create_member, slug=slug)
     ids = [world.member(NAMES[0], locale="en"), world.member(NAMES[1], locale="en"),
            world.member(NAMES[2], locale="en"), world.member(NAMES[3], locale="en", **target)]

@@ -46,9 +46,13 @@ class PathsArgs(BaseModel):
 
 class PathOut(BaseModel):
     hops: int = Field(description="Links: a direct connection is 1.")
-    trust: float = Field(description="The chain's expected success, in (0, 1].")
+    trust: float = Field(description="The chain's chance as the caller may know it, in "
+                         "(0, 1]: the caller's own rating on their link, every other link at "
+                         "its coarse level. Paths come best first by this figure.")
     members: list[Profile | None] = Field(description="Intermediaries in order; null where "
-                                          "the instance's chain visibility hides them.")
+                                          "the instance's chain visibility hides them, and "
+                                          "next to a target whose contacts are hidden from "
+                                          "the caller.")
 
 
 class PathsOut(BaseModel):
@@ -206,7 +210,9 @@ def list_introductions(member: Member) -> Reply:
                             IntroductionOut),
                       404: "not_found (not the caller's, or another instance's)"})
 def get_introduction(member: Member, intro_id: int) -> Reply:
-    return _view(_intro(intro_id, member), member), 200
+    # Staff who are not part of it: no private texts, and the view is recorded.
+    intro = services.open_introduction(db.session, g.instance, member, intro_id)
+    return _view(intro, member), 200
 
 
 _RELAY_ERRORS = {403: "not_current_hop", 404: "not_found", 409: "already_closed",

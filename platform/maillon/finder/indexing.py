@@ -63,6 +63,39 @@ def is_searchable(member: Member) -> bool:
     return member.status == "active" and bool(member.visibility.get("in_directory", True))
 
 
+#: Past this many members waiting for their indexing job, a search reads which members of
+#: the instance are not searchable instead (a bulk change: rare, and the worker is catching up).
+PENDING_LOOKUP_LIMIT = 2000
+
+
+def excluded_ids(session: Session, instance: Instance) -> frozenset[str]:
+    """Members the index may still hold though no search may count them: hidden, suspended or
+    removed since their indexing job was queued (the index catches up when it runs; till
+    then every answer must be as if they were already gone)."""
+    pending: set[int] = set()
+    for payload in session.scalars(select(Job.payload).where(
+            Job.kind == KIND, Job.instance_id == instance.id,
+            Job.status.in_(("queued", "running", "failed")))):
+        pending.update(int(i) for i in (payload or {}).get("member_ids", []))
+        if len(pending) > PENDING_LOOKUP_LIMIT:
+            break
+    if not pending:
+        return frozenset()
+    query = select(Member.id, Member.status, Member.visibility).where(
+        Member.instance_id == instance.id)
+    if len(pending) <= PENDING_LOOKUP_LIMIT:
+        query = query.where(Member.id.in_(pending))
+    else:
+        pending = set()  # every member not searchable now, whatever is queued
+    searchable = set()
+    for member_id, status, visibility in session.execute(query):
+        if status == "active" and (visibility or {}).get("in_directory", True):
+            searchable.add(member_id)
+        else:
+            pending.add(member_id)
+    return frozenset(str(i) for i in pending - searchable)
+
+
 def member_document(member: Member) -> dict[str, Any]:
     """The plain document the search package indexes."""
     experiences = " ".join(

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from maillon.errors import ServiceError
-from maillon.finder.indexing import get_index, is_searchable
+from maillon.finder.indexing import excluded_ids, get_index, is_searchable
 from maillon.members.models import Member
 from maillon.network.visibility import DEGREE_BOOSTS, badges_for, degree_circles
 from maillon.ops.metrics import observe
@@ -139,7 +139,10 @@ def search_members(session: Session, instance: Instance, viewer: Member | None, 
         language=language,
         # Each circle's matches are counted by the one query (the degree facet).
         group_ids={str(level): frozenset(str(i) for i in circle)
-                   for level, circle in enumerate(circles, 1)} or None)
+                   for level, circle in enumerate(circles, 1)} or None,
+        # Hidden, suspended or removed members the index has not dropped yet count for
+        # nothing: not a match, a word, a suggestion nor a facet count.
+        excluded_ids=excluded_ids(session, instance) or None)
     try:
         result = index.search(base)
     except QueryError as exc:

@@ -26,6 +26,11 @@ the other side's best cost to ``v`` within its current depth ``d``, or ``(d + 1)
 link`` when a longer route might be cheaper. Alternatives are greedy: the best chain, then the
 best that shares no intermediary with the chains already chosen (and not the direct link once
 it was used), and so on.
+
+``source_link_prob`` scores the links at the source with a policy of their own (the other links
+keep ``link_prob``): routing uses it so that a member's chains count only that member's own
+rating on their link, never their contact's rating of them. Each link still has one fixed,
+non-negative cost whichever side of the search reaches it, so the search stays exact.
 """
 
 from __future__ import annotations
@@ -102,19 +107,22 @@ def chain_probability(
     nodes: Sequence[int],
     hop_factor: float,
     link_prob: LinkProb = default_link_prob,
+    source_link_prob: LinkProb | None = None,
 ) -> float:
     """Expected success of the chain through member ids ``nodes`` (0.0 if a link is missing).
 
     Useful to re-score a chain already shown (ratings change while a request travels).
+    ``source_link_prob``, when given, scores the first link (as in ``best_chains``).
     """
     table = link_prob_table(link_prob)
+    first = link_prob_table(source_link_prob) if source_link_prob is not None else table
     probability = 1.0
-    for u, v in zip(nodes, nodes[1:], strict=False):
+    for i, (u, v) in enumerate(zip(nodes, nodes[1:], strict=False)):
         trust = graph.trust_between(u, v)
         if trust is None:
             return 0.0
         code = (trust[0] - TRUST_MIN) * TRUST_LEVELS + (trust[1] - TRUST_MIN)
-        probability *= float(table[code])
+        probability *= float((first if i == 0 else table)[code])
     return probability * hop_factor ** max(len(nodes) - 2, 0)
 
 
@@ -127,13 +135,15 @@ def best_chains(
     k: int = 3,
     avoid: Collection[int] = frozenset(),
     link_prob: LinkProb = default_link_prob,
+    source_link_prob: LinkProb | None = None,
 ) -> list[Chain]:
     """Up to ``k`` chains from ``source`` to ``target`` (member ids), best first.
 
     The first is the exact maximum-probability simple path of at most ``max_hops`` links whose
     intermediaries are not in ``avoid`` (busy, not relaying, suspended, or who declined this
     request); each next one shares no intermediary with the previous ones. Empty when no chain
-    exists or either end is unknown to the graph.
+    exists or either end is unknown to the graph. Links at ``source`` are scored with
+    ``source_link_prob`` when given, every other link with ``link_prob``.
     """
     if not 1 <= max_hops <= MAX_HOPS_LIMIT:
         raise ValueError(f"max_hops must be between 1 and {MAX_HOPS_LIMIT}")
@@ -147,6 +157,11 @@ def best_chains(
     if s < 0 or t < 0:
         return []
     cost_f, cost_b, cheapest = _cost_tables(link_prob, float(hop_factor))
+    at_source: tuple[np.ndarray, np.ndarray] | None = None
+    if source_link_prob is not None:
+        src_f, src_b, src_cheapest = _cost_tables(source_link_prob, float(hop_factor))
+        at_source = (src_f, src_b)
+        cheapest = min(cheapest, src_cheapest)  # the pruning bound must hold for every link
     ws = _workspace(graph.node_count)
     blocked_idx = graph.index_of(list(avoid)) if avoid else np.zeros(0, dtype=np.int64)
     blocked_idx = blocked_idx[(blocked_idx >= 0) & (blocked_idx != s) & (blocked_idx != t)]
@@ -155,11 +170,13 @@ def best_chains(
         ws.blocked[blocked_idx] = True
         forbid_direct = False
         for _ in range(k):
-            path = _search(graph, s, t, max_hops, cost_f, cost_b, cheapest, forbid_direct, ws)
+            path = _search(graph, s, t, max_hops, cost_f, cost_b, cheapest, forbid_direct, ws,
+                           at_source)
             if path is None:
                 break
             ids = tuple(int(x) for x in graph.id_of(path))
-            chains.append(Chain(ids, chain_probability(graph, ids, hop_factor, link_prob)))
+            chains.append(Chain(ids, chain_probability(graph, ids, hop_factor, link_prob,
+                                                       source_link_prob)))
             if len(path) == 2:
                 forbid_direct = True
             inner = np.asarray(path[1:-1], dtype=np.int64)
@@ -217,11 +234,16 @@ def _workspace(n: int) -> _Workspace:
 class _Side:
     """One end of the bidirectional search: its distances, layers and frontier."""
 
-    __slots__ = ("dist", "cost", "origin", "end", "layers", "frontier", "hops")
+    __slots__ = ("dist", "cost", "source_cost", "source", "origin", "end", "layers", "frontier",
+                 "hops")
 
-    def __init__(self, dist: np.ndarray, cost: np.ndarray, origin: int, end: int) -> None:
+    def __init__(self, dist: np.ndarray, cost: np.ndarray, origin: int, end: int,
+                 source_cost: np.ndarray | None = None, source: int = -1) -> None:
         self.dist = dist
         self.cost = cost
+        # Links at the chain's source (``source``: an index) cost ``source_cost`` instead.
+        self.source_cost = source_cost
+        self.source = source
         self.origin = origin
         self.end = end  # the other end: a label there closes a chain but is never expanded
         dist[origin] = 0.0
@@ -269,10 +291,12 @@ def _search(
     cheapest: float,
     forbid_direct: bool,
     ws: _Workspace,
+    at_source: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> list[int] | None:
     """Node indices of a best chain s..t (see the module docstring), or None."""
-    fwd = _Side(ws.dist_f, cost_f, s, t)
-    bwd = _Side(ws.dist_b, cost_b, t, s)
+    src_f, src_b = at_source if at_source is not None else (None, None)
+    fwd = _Side(ws.dist_f, cost_f, s, t, src_f, s)
+    bwd = _Side(ws.dist_b, cost_b, t, s, src_b, s)
     best = math.inf
     meet: tuple[int, int, int] | None = None  # (node, forward depth, backward depth)
     try:
@@ -323,7 +347,11 @@ def _grow(
     """Extend ``side`` by one layer; returns the nodes whose distance improved."""
     fr = side.frontier
     owner, nbr, code = graph.expand(fr)
-    cand = side.dist[fr][owner] + side.cost[code]
+    base = side.dist[fr][owner]
+    cand = base + side.cost[code]
+    if side.source_cost is not None:  # links at the source: their own policy
+        at = (fr[owner] == side.source) | (nbr == side.source)
+        cand[at] = base[at] + side.source_cost[code[at]]
     if best < math.inf:  # the bound is the strongest filter: apply it first
         keep = np.flatnonzero(cand + _lower_bound(other, nbr, cheapest, last) < best)
         nbr, cand, owner = nbr[keep], cand[keep], owner[keep]

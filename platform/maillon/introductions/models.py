@@ -28,7 +28,8 @@ from maillon.introductions.lifecycle import (
 from maillon.members.models import Member
 
 __all__ = ["HOP_STATUSES", "OPEN_STATUSES", "RETRYABLE_STATUSES", "STATUSES", "EVENT_KINDS",
-           "Introduction", "IntroductionHop", "IntroductionEvent", "DirectMessage"]
+           "Introduction", "IntroductionHop", "IntroductionEvent", "DirectMessage",
+           "IntroductionStaffView"]
 EVENT_KINDS = ("requested", "forwarded", "rerouted", "declined", "advised", "expired",
                "delivered", "accepted", "rejected", "withdrawn", "blocked", "retried", "thanked")
 
@@ -134,3 +135,22 @@ class DirectMessage(TenantScoped, Base):
 
     sender: Mapped[Member] = relationship(foreign_keys=[sender_id])
     recipient: Mapped[Member] = relationship(foreign_keys=[recipient_id])
+
+
+class IntroductionStaffView(TenantScoped, Base):
+    """Append-only: a moderator or admin who is not part of a request opened it (page or API).
+
+    Staff see such a request without its private texts (notes, vouches, reasons, advice,
+    answers); each opening is recorded here, for the instance's own audit.
+    """
+
+    __tablename__ = "introduction_staff_views"
+    __table_args__ = (
+        Index("ix_introduction_staff_views_introduction", "instance_id", "introduction_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    introduction_id: Mapped[int] = mapped_column(
+        ForeignKey("introductions.id", ondelete="CASCADE"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -41,6 +41,7 @@ from maillon.introductions.records import (
 from maillon.introductions.routing import (
     check_target_policy,
     hop_cap,
+    level_link_prob,
     plan_path,
     rank_reroutes,
     relay_factor,
@@ -111,8 +112,10 @@ def _tail_from(session: Session, instance: Instance, intro: Introduction, start:
     if budget < 1:
         raise _no_route()
     blocked = unavailable_ids(session, instance) | set(intro.avoid) | set(head)
+    # Every link at its level: the holder (and, in full mode, the requester) will see it.
     found = best_chains(graph_for(session, instance), start, intro.target_id, budget,
-                        relay_factor(session, instance), k=1, avoid=blocked)
+                        relay_factor(session, instance), k=1, avoid=blocked,
+                        link_prob=level_link_prob)
     if not found:
         raise _no_route()
     return list(found[0].nodes)

@@ -2,8 +2,17 @@
 extra relay costs, and what of a chain the requester may see.
 
 The search itself is ``chains.best_chains`` (pure); this module feeds it the instance's graph,
-the members it must avoid, the hop cap of both the instance and the target, and the hop factor
-learned from the instance's own relays.
+the members it must avoid, the hop cap of both the instance and the target, the hop factor
+learned from the instance's own relays, and what each link may count for (below).
+
+Private ratings (docs/decisions.md, "Private trust"): whatever a member is offered (which
+chains, their order, the chance shown) is a function of that member's own ratings, of a
+coarse level of every other link (``link_level``: the sum of both ratings in three bands),
+of who is connected to whom and of the instance's relay factor. A member's links count their
+own rating on both sides (``own_link_prob``), so how a contact rates them never counts; the
+other links count the mean rating of their band (``level_link_prob``). Chains are searched,
+ranked and shown on that one score, so the order never contradicts the figure, and changing
+one's own ratings only replays a function one already knows the inputs of.
 """
 
 from __future__ import annotations
@@ -28,8 +37,9 @@ from maillon.introductions.models import IntroductionHop
 from maillon.members.models import PURPOSES, Member, default_contact_policy
 from maillon.members.services import access_member
 from maillon.network.graph import graph_for
-from maillon.network.graphcore import TRUST_DEFAULT, TrustGraph
+from maillon.network.graphcore import TrustGraph
 from maillon.network.services import are_connected
+from maillon.network.visibility import nameable_next_to
 from maillon.ops.metrics import observe
 from maillon.tenancy.models import Instance
 
@@ -39,6 +49,28 @@ RELAY_PRIOR_WEIGHT = 20
 _SHORTEST = 1e-6
 _FORWARDED = ("forwarded", "rerouted")
 _ACTED = ("forwarded", "rerouted", "declined", "expired", "advised")
+#: Levels of a link between two other members: (highest sum of both ratings, mean it counts
+#: as). Each band leaves at least three possible values for either rating: 2-4 (each rating
+#: 1-3), 5-7 (1-5), 8-10 (3-5).
+LEVEL_BANDS = ((4, 1.5), (7, 3.0), (10, 4.5))
+
+
+def link_level(trust_ab: np.ndarray, trust_ba: np.ndarray) -> np.ndarray:
+    """The mean rating a link between two other members counts as: its band's middle."""
+    total = np.asarray(trust_ab, dtype=np.int64) + np.asarray(trust_ba, dtype=np.int64)
+    return np.select([total <= high for high, _ in LEVEL_BANDS[:-1]],
+                     [mean for _, mean in LEVEL_BANDS[:-1]], LEVEL_BANDS[-1][1])
+
+
+def level_link_prob(trust_ab: np.ndarray, trust_ba: np.ndarray) -> np.ndarray:
+    """A link between two other members: the default probability of its level."""
+    level = link_level(trust_ab, trust_ba)
+    return default_link_prob(level, level)
+
+
+def own_link_prob(given: np.ndarray, received: np.ndarray) -> np.ndarray:
+    """A link of the member chains are computed for: their own rating, on both sides."""
+    return default_link_prob(given, given)
 
 
 @dataclass(frozen=True)
@@ -105,11 +137,13 @@ def relay_factor(session: Session, instance: Instance) -> float:
 @observe("chains")
 def chains_between(session: Session, instance: Instance, source: int, target: int, *,
                    max_hops: int, k: int = 3, avoid: Iterable[int] = ()) -> list[Chain]:
-    """The best ``k`` chains from ``source`` to ``target``, around unavailable members."""
+    """The best ``k`` chains from ``source`` to ``target``, around unavailable members,
+    scored as ``source`` may see them: their own ratings on their links, every other link at
+    its level (see the module docstring)."""
     blocked = unavailable_ids(session, instance) | set(avoid)
     graph = graph_for(session, instance)
     return best_chains(graph, source, target, max_hops, relay_factor(session, instance), k=k,
-                       avoid=blocked)
+                       avoid=blocked, link_prob=level_link_prob, source_link_prob=own_link_prob)
 
 
 def degree_between(graph: TrustGraph, source: int, target: int, max_hops: int) -> int | None:
@@ -127,30 +161,17 @@ def visible_in_paths(instance: Instance, intermediaries: Collection[int]) -> lis
     """Which intermediaries of a proposed chain the requester may see (chain visibility).
 
     ``full`` shows all; ``first_link`` and ``stepwise`` show only the first one, the
-    requester's own contact who will carry the request.
+    requester's own contact who will carry the request. (``find_chains`` also hides the one
+    next to a target whose contacts are hidden from the viewer.)
     """
     mode = instance.setting("introductions.chain_visibility")
     return [mode == "full" or i == 0 for i in range(len(intermediaries))]
 
 
-def shown_chance(graph: TrustGraph, nodes: Sequence[int], viewer_id: int,
-                 hop_factor: float) -> float:
-    """The chance of a chain as shown to ``viewer_id``: from the viewer's own ratings only.
-
-    Chains are ranked on everyone's real ratings, but a figure computed from them would let
-    the viewer solve for another member's private rating (their own rating and the formula
-    are known). So the links the viewer is on count the viewer's rating on both sides, and
-    every other link counts as neutral.
-    """
-    chance = hop_factor ** max(len(nodes) - 2, 0)
-    for a, b in zip(nodes, nodes[1:], strict=False):
-        if viewer_id in (a, b):
-            ratings = graph.trust_between(viewer_id, b if a == viewer_id else a)
-            own = ratings[0] if ratings is not None else TRUST_DEFAULT
-        else:
-            own = TRUST_DEFAULT
-        chance *= float(default_link_prob(np.asarray(own), np.asarray(own)))
-    return chance
+def shown_chance(graph: TrustGraph, nodes: Sequence[int], hop_factor: float) -> float:
+    """The chance of a chain as shown to its first member ``nodes[0]``, and what chains are
+    ranked on: their own rating on their link, every other link at its level."""
+    return chain_probability(graph, nodes, hop_factor, level_link_prob, own_link_prob)
 
 
 def find_chains(session: Session, instance: Instance, viewer: Member, target_id: int,
@@ -167,17 +188,24 @@ def find_chains(session: Session, instance: Instance, viewer: Member, target_id:
     if target.id == viewer.id or degree is None or not contact_policy(target).get(
             "introductions", True):
         return ChainsView(degree=degree, paths=[])
+    # Best first on the score shown (see the module docstring): the greedy alternatives of
+    # the search come in that order, so a shorter list is the start of a longer one.
     chains = chains_between(session, instance, viewer.id, target.id, max_hops=cap,
                             k=max(1, min(limit, 10)))
     wanted = {m for chain in chains for m in chain.intermediaries}
     members = {m.id: m for m in session.scalars(select(Member).where(
         Member.instance_id == instance.id, Member.id.in_(wanted)))} if wanted else {}
+    # The member next to the target is the target's contact: named only as far as the
+    # target's contact list (or their own) is visible to the viewer.
+    nameable = nameable_next_to(session, instance, viewer, target, [
+        members[c.intermediaries[-1]] for c in chains
+        if c.intermediaries and c.intermediaries[-1] in members])
     paths = []
-    factor = relay_factor(session, instance)
     for chain in chains:
         shown = visible_in_paths(instance, chain.intermediaries)
-        trust = shown_chance(graph, chain.nodes, viewer.id, factor)
-        paths.append(PathView(hops=chain.hops, trust=trust, chain=chain, members=[
+        if chain.intermediaries and chain.intermediaries[-1] not in nameable:
+            shown[-1] = False
+        paths.append(PathView(hops=chain.hops, trust=chain.probability, chain=chain, members=[
             members.get(m) if ok else None for m, ok in zip(chain.intermediaries, shown,
                                                               strict=True)]))
     return ChainsView(degree=degree, paths=paths)
@@ -186,31 +214,33 @@ def find_chains(session: Session, instance: Instance, viewer: Member, target_id:
 def rank_reroutes(session: Session, instance: Instance, holder_id: int, target_id: int, *,
                   budget: int, avoid: set[int], limit: int) -> list[tuple[int, float]]:
     """The holder's contacts from which the target is likeliest reached within ``budget``
-    more links: (member id, chance of the chain holder → contact → ... → target)."""
+    more links: (member id, chance of the chain holder → contact → ... → target).
+
+    Scored as the holder may see it (their own rating of the contact, every link after it at
+    its level: see the module docstring), best first; equal chances by fewer links, then by
+    member id, never by anything private.
+    """
     if budget < 1:
         return []
     graph = graph_for(session, instance)
     blocked = unavailable_ids(session, instance) | avoid
     factor = relay_factor(session, instance)
-    scored: list[tuple[int, float, float]] = []
+    scored: list[tuple[float, int, int]] = []
     for contact in graph.neighbours(holder_id)[:500]:
         if contact in blocked or contact == holder_id:
             continue
         if contact == target_id:
-            scored.append((contact, chain_probability(graph, [holder_id, target_id], factor),
-                           shown_chance(graph, [holder_id, target_id], holder_id, factor)))
+            scored.append((shown_chance(graph, [holder_id, target_id], factor), 1, contact))
             continue
         if budget < 2:
             continue
         tail = best_chains(graph, contact, target_id, budget - 1, factor, k=1,
-                           avoid=blocked | {holder_id})
+                           avoid=blocked | {holder_id}, link_prob=level_link_prob)
         if tail:
             nodes = [holder_id, *tail[0].nodes]
-            scored.append((contact, chain_probability(graph, nodes, factor),
-                           shown_chance(graph, nodes, holder_id, factor)))
-    # Ranked on the real chances, shown with the holder's own ratings only (see shown_chance).
-    scored.sort(key=lambda item: -item[1])
-    return [(contact, shown) for contact, _real, shown in scored[:limit]]
+            scored.append((shown_chance(graph, nodes, factor), len(nodes) - 1, contact))
+    scored.sort(key=lambda item: (-item[0], item[1], item[2]))
+    return [(contact, chance) for chance, _hops, contact in scored[:limit]]
 
 
 def plan_path(session: Session, instance: Instance, requester: Member, target: Member, *,

@@ -11,12 +11,14 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from maillon.db import begin_read, begin_write
 from maillon.errors import Forbidden, ServiceError, ValidationFailed
 from maillon.introductions.models import (
     OPEN_STATUSES,
     DirectMessage,
     Introduction,
     IntroductionHop,
+    IntroductionStaffView,
 )
 from maillon.introductions.records import (
     MAX_TEXT,
@@ -61,6 +63,7 @@ __all__ = [
     "advise_introduction", "can_contact_directly", "count_pending_introductions",
     "decline_introduction", "expire_overdue", "find_chains", "forward_introduction",
     "introduction_view", "introduction_views", "list_direct_messages", "list_introductions",
+    "open_introduction",
     "reject_introduction", "relay_factor", "request_introduction", "retry_introduction",
     "send_direct_message", "statistics", "suggest_reroutes", "thank_chain",
     "withdraw_introduction",
@@ -110,6 +113,34 @@ def request_introduction(session: Session, instance: Instance, requester: Member
     record_event(session, intro, "requested", requester, position=0, hops=intro.hops)
     start_attempt(session, instance, intro, requester, path)
     session.commit()
+    return intro
+
+
+def _takes_part(session: Session, intro: Introduction, member: Member) -> bool:
+    """Whether ``member`` is part of the request as ``views_data`` sees roles: its requester,
+    its target once it reached them, or someone who held it."""
+    if member.id == intro.target_id:
+        return intro.delivered_at is not None
+    if member.id == intro.requester_id:
+        return True
+    return session.scalar(select(IntroductionHop.id).where(
+        IntroductionHop.instance_id == intro.instance_id,
+        IntroductionHop.introduction_id == intro.id,
+        IntroductionHop.member_id == member.id).limit(1)) is not None
+
+
+def open_introduction(session: Session, instance: Instance, member: Member,
+                      intro_id: int) -> Introduction:
+    """A request about to be shown to ``member`` (``access_introduction``). Staff who are not
+    part of it may open it (without its private texts: ``views_data``), and each time they
+    do, an ``IntroductionStaffView`` row records who opened which request, and when."""
+    intro = access_introduction(session, instance, member, intro_id)
+    if member.is_moderator and not _takes_part(session, intro, member):
+        begin_write(session)
+        session.add(IntroductionStaffView(instance_id=instance.id, introduction_id=intro.id,
+                                          member_id=member.id))
+        session.commit()
+        begin_read(session)
     return intro
 
 

@@ -1,9 +1,12 @@
 """What each participant may see of a request: the chain per the instance's visibility policy,
 notes and vouches meant for them, and a timeline in which the requester never learns who
-declined or let the request expire."""
+declined or let the request expire. Staff who are not part of a request (role "moderator")
+see its chain and timeline but none of its private texts: notes, vouches, decline reasons,
+advice, answers and thanks (services.open_introduction records each such view)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -12,26 +15,30 @@ from sqlalchemy.orm import Session
 from maillon.introductions.models import Introduction, IntroductionEvent, IntroductionHop
 from maillon.introductions.records import members_by_id
 from maillon.members.models import Member
+from maillon.network.visibility import nameable_next_to
 from maillon.tenancy.models import Instance
 
 
 def _role(intro: Introduction, viewer: Member, held: bool) -> str:
     if viewer.id == intro.requester_id:
         return "requester"
-    if viewer.id == intro.target_id:
+    if viewer.id == intro.target_id and intro.delivered_at is not None:
         return "target"
     if held:
         return "relay"
     return "moderator"
 
 
-def visible_path_ids(instance: Instance, intro: Introduction, viewer: Member) -> set[int]:
+def visible_path_ids(session: Session, instance: Instance, intro: Introduction,
+                     viewer: Member, people: Mapping[int, Member] | None = None) -> set[int]:
     """Members of the current chain the viewer may know about.
 
     Ends are always known to participants. ``full`` shows everyone; ``stepwise`` shows each
     participant their neighbours until the target accepts, then everyone; ``first_link``
     shows the requester only their own contact and relays their neighbours. The requester
-    never sees anyone who declined or let the request expire.
+    never sees anyone who declined or let the request expire, nor, until the target accepts,
+    the member next to a target whose contacts are hidden from them
+    (``network.visibility.nameable_next_to``). ``people``: members already read, by id.
     """
     path = intro.path
     mode = instance.setting("introductions.chain_visibility")
@@ -46,6 +53,13 @@ def visible_path_ids(instance: Instance, intro: Introduction, viewer: Member) ->
         visible |= {path[i] for i in (pos - 1, pos + 1) if 0 <= i < len(path)}
     if viewer.id == intro.requester_id:
         visible -= set(intro.avoid)
+        last = path[-2] if len(path) > 2 else None
+        if last in visible and intro.status != "accepted":
+            if people is None or last not in people or intro.target_id not in people:
+                people = members_by_id(session, instance, [last, intro.target_id])
+            if last in people and intro.target_id in people and last not in nameable_next_to(
+                    session, instance, viewer, people[intro.target_id], [people[last]]):
+                visible.discard(last)
     return visible | {viewer.id}
 
 
@@ -55,7 +69,7 @@ def _event_view(event: IntroductionEvent, viewer: Member, role: str, *, shown: s
     """One timeline entry with only what this viewer may read."""
     data = event.data or {}
     own = event.actor_id == viewer.id
-    sees_all = role == "moderator"
+    sees_all = role == "moderator"  # who did what: yes; what they wrote: no
     anonymous = role == "requester" and event.kind in ("declined", "expired")
     actor = None
     if event.actor_id is not None and not anonymous and (own or sees_all
@@ -67,22 +81,22 @@ def _event_view(event: IntroductionEvent, viewer: Member, role: str, *, shown: s
     if event.kind in ("forwarded", "rerouted"):
         to = data.get("to")
         out["to"] = people.get(to) if isinstance(to, int) and (sees_all or to in shown) else None
-        if data.get("note") and (sees_all or own or to == viewer.id):
+        if data.get("note") and (own or to == viewer.id):
             out["note"] = data["note"]
-        if data.get("vouch") and (sees_all or own or role == "target"):
+        if data.get("vouch") and (own or role == "target"):
             out["vouch"] = data["vouch"]
     elif event.kind == "declined" and data.get("reason"):
         position = upstream_of.get(event.attempt)
         upstream = role == "requester" or (position is not None and event.position is not None
                                            and position < event.position)
-        if sees_all or own or upstream:
+        if own or upstream:
             out["reason"] = data["reason"]
-    elif event.kind == "advised" and (sees_all or own or role == "requester"):
+    elif event.kind == "advised" and (own or role == "requester"):
         out["advice"] = data.get("advice", "")
     elif event.kind in ("accepted", "rejected") and data.get("message") and (
-            sees_all or role in ("requester", "target")):
+            role in ("requester", "target")):
         out["message"] = data["message"]
-    elif event.kind == "thanked":
+    elif event.kind == "thanked" and role != "moderator":
         out["message"] = data.get("message", "")
     position = event.position
     if role == "requester" and event.attempt in stopped:
@@ -125,20 +139,25 @@ def introduction_views(session: Session, instance: Instance, intros: list[Introd
         people_ids |= {e.data["to"] for e in events[intro.id]
                        if isinstance((e.data or {}).get("to"), int)}
     people = members_by_id(session, instance, list(people_ids))
-    return [_view(instance, intro, viewer, hops[intro.id], events[intro.id], people)
+    return [_view(session, instance, intro, viewer, hops[intro.id], events[intro.id], people)
             for intro in intros]
 
 
-def _view(instance: Instance, intro: Introduction, viewer: Member,
+def _view(session: Session, instance: Instance, intro: Introduction, viewer: Member,
           hops: list[IntroductionHop], events: list[IntroductionEvent],
           people: dict[int, Member]) -> dict[str, Any]:
     """One request as ``viewer`` may see it, from its rows already read."""
     mine = [h for h in hops if h.member_id == viewer.id]
     role = _role(intro, viewer, bool(mine))
-    shown = visible_path_ids(instance, intro, viewer)
+    shown = visible_path_ids(session, instance, intro, viewer, people)
     upstream_of: dict[int, int | None] = {h.attempt: h.position for h in mine}
     stopped = {e.attempt for e in events if e.kind in ("declined", "expired")}
     blind = role == "requester" and intro.status in ("declined", "expired")
+    if role == "requester":
+        # Of an attempt that stopped, the requester sees their own steps and that it stopped:
+        # how many forwards came first would give the position of who stopped it.
+        events = [e for e in events if e.attempt not in stopped or e.actor_id == viewer.id
+                  or e.kind in ("declined", "expired")]
     if role == "target":
         upstream_of = {}
     current = [h for h in hops if h.attempt == intro.attempt]
@@ -152,9 +171,9 @@ def _view(instance: Instance, intro: Introduction, viewer: Member,
                 and e.attempt == intro.attempt and (e.data or {}).get("to") == viewer.id]
         note = last[-1].data.get("note", "") if last else ""
     vouches = []
-    if role in ("target", "moderator") or mine:
+    if role == "target" or mine:
         for hop in current:
-            if hop.vouch and (role in ("target", "moderator") or hop.member_id == viewer.id):
+            if hop.vouch and (role == "target" or hop.member_id == viewer.id):
                 vouches.append({"by": people.get(hop.member_id) if hop.member_id in shown
                                 else None, "text": hop.vouch})
     contact = None
@@ -178,10 +197,9 @@ def _view(instance: Instance, intro: Introduction, viewer: Member,
             "in_progress", "delivered", "declined", "expired"),
         "can_retry": role == "requester" and intro.status in ("declined", "expired"),
         "note": note, "vouches": vouches,
-        "advice": intro.advice if role in ("requester", "moderator") or any(
+        "advice": intro.advice if role == "requester" or any(
             h.status == "advised" for h in mine) else "",
-        "outcome_message": intro.outcome_message if role in ("requester", "target",
-                                                             "moderator") else "",
+        "outcome_message": intro.outcome_message if role in ("requester", "target") else "",
         "contact": contact,
         "created_at": intro.created_at, "delivered_at": intro.delivered_at,
         "closed_at": intro.closed_at,

@@ -6,6 +6,7 @@ in-memory graph (``maillon.network.graph``), which every process keeps current b
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +48,46 @@ def can_see_contacts(session: Session, instance: Instance, viewer: Member | None
     if setting == "second_degree":
         return degrees(session, instance, viewer.id, [owner.id]).get(owner.id) in (1, 2)
     return False  # "nobody", or anything unknown: fail closed
+
+
+def contacts_visible_among(session: Session, instance: Instance, viewer: Member,
+                           owners: Iterable[Member]) -> set[int]:
+    """The ids of ``owners`` whose contact list ``viewer`` may see: ``can_see_contacts`` for
+    several owners at once, from one look at the graph (no query per owner)."""
+    owners = list(owners)
+    if viewer.instance_id != instance.id or viewer.status not in VISIBLE_STATUSES:
+        return {viewer.id} & {o.id for o in owners}
+    visible: set[int] = set()
+    asked: dict[int, str] = {}
+    for owner in owners:
+        setting = contacts_visible_to(owner)
+        if owner.instance_id != instance.id:
+            continue
+        if owner.id == viewer.id or setting == "members":
+            visible.add(owner.id)
+        elif setting in ("connections", "second_degree"):
+            asked[owner.id] = setting
+    if asked:
+        found = degrees(session, instance, viewer.id, list(asked))
+        visible |= {mid for mid, setting in asked.items()
+                    if found.get(mid) in ((1,) if setting == "connections" else (1, 2))}
+    return visible
+
+
+def nameable_next_to(session: Session, instance: Instance, viewer: Member, target: Member,
+                     neighbours: Iterable[Member]) -> set[int]:
+    """Which ``neighbours`` (each next to ``target`` in a chain) may be named to ``viewer``.
+
+    Naming the member next to the target says they are the target's contact. So when the
+    target's contact list is hidden from the viewer, that member is named only if the viewer
+    may read their own contact list (the link is on it anyway). Callers decide until when
+    this holds (an introduction's requester: until the target accepts).
+    """
+    neighbours = list(neighbours)
+    visible = contacts_visible_among(session, instance, viewer, [target, *neighbours])
+    if target.id in visible:
+        return {m.id for m in neighbours}
+    return {m.id for m in neighbours if m.id in visible}
 
 
 def list_contacts(session: Session, instance: Instance, viewer: Member, owner_id: int,

@@ -156,7 +156,8 @@ def _tell(session: Session, intro: Introduction, recipients: Iterable[Member], k
     names = {"requester": intro.requester.name, "target": intro.target.name}
     for member in recipients:
         shown = actor
-        if actor is not None and actor.id not in visible_path_ids(instance, intro, member):
+        if actor is not None and actor.id not in visible_path_ids(session, instance, intro,
+                                                                  member):
             shown = None
         notify(session, instance, member, kind, actor=shown, subject=intro,
                data={**names, **data, "anonymous": actor is not None and shown is None})
