@@ -16,6 +16,7 @@ on both backends.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -133,12 +134,16 @@ class Database:
         def _remove_session(exc: BaseException | None) -> None:
             if self.registry.registry.has():
                 pending = self.registry().info.pop("bookkeeping", None)
+                session = self.registry()
                 try:
                     self.registry.remove()
                 except SQLAlchemyError:
                     # A dead connection (the database restarted) cannot even roll back: the
-                    # answer is already made; drop the session and let the pool replace it.
+                    # answer is already made. Invalidate the session's connections (closed,
+                    # not returned to the pool: a live one would keep its locks) and drop it.
                     log.warning("session closed with an error", exc_info=True)
+                    with contextlib.suppress(SQLAlchemyError):
+                        session.invalidate()
                     self.registry.registry.clear()
                     pending = None
                 if pending:
