@@ -17,7 +17,7 @@ from maillon.errors import ValidationFailed
 from maillon.introductions import services
 from maillon.introductions.models import DirectMessage, Introduction
 from maillon.members.models import Member
-from maillon.members.services import load_profiles, profile_dict
+from maillon.members.services import load_profiles, profile_dict, profile_dicts
 
 TAG = "introductions"
 
@@ -68,10 +68,13 @@ class PathsOut(BaseModel):
 def member_paths(member: Member, member_id: int) -> Reply:
     args = _query(PathsArgs)
     found = services.find_chains(db.session, g.instance, member, member_id, limit=args.limit)
-    load_profiles(db.session, [m for p in found.paths for m in p.members if m is not None])
+    people = list({m.id: m for p in found.paths for m in p.members if m is not None}.values())
+    profiles = dict(zip((m.id for m in people), profile_dicts(db.session, people, member),
+                        strict=True))  # the intermediaries' profiles in two plain queries
     return {"degree": found.degree, "paths": [
         {"hops": p.hops, "trust": round(p.trust, 6),
-         "members": [_person(m, member) for m in p.members]} for p in found.paths]}, 200
+         "members": [None if m is None else profiles[m.id] for m in p.members]}
+        for p in found.paths]}, 200
 
 
 # ---------------------------------------------------------------------- introductions
