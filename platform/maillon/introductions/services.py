@@ -7,11 +7,15 @@ numbers in ``stats``. All of it is re-exported here: callers import ``services``
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from maillon.db import begin_read, begin_write
+from maillon.db import begin_read, begin_write, utcnow
 from maillon.errors import Forbidden, ServiceError, ValidationFailed
 from maillon.introductions.models import (
     OPEN_STATUSES,
@@ -62,8 +66,8 @@ __all__ = [
     "ChainsView", "PathView", "accept_introduction", "access_introduction",
     "advise_introduction", "can_contact_directly", "count_pending_introductions",
     "decline_introduction", "expire_overdue", "find_chains", "forward_introduction",
-    "introduction_view", "introduction_views", "list_direct_messages", "list_introductions",
-    "open_introduction",
+    "introduction_view", "introduction_views", "introductions_overview", "list_direct_messages",
+    "list_introductions", "open_introduction", "Overview", "turn_since",
     "reject_introduction", "relay_factor", "request_introduction", "retry_introduction",
     "send_direct_message", "statistics", "suggest_reroutes", "thank_chain",
     "withdraw_introduction",
@@ -210,3 +214,62 @@ def list_direct_messages(session: Session, instance: Instance, member: Member, p
                                                DirectMessage.id.desc())
                                 .offset((max(page, 1) - 1) * per_page).limit(per_page)))
     return total, rows
+
+
+# --- what a member's home page shows of their introductions -----------------------------------
+
+#: Events that hand a request to someone: the latest one of the current attempt says since
+#: when the one who holds it has had it (a time the requester's timeline shows anyway).
+_HANDED = ("requested", "retried", "forwarded", "rerouted", "delivered")
+#: A request of one's own that was answered, stopped or advised stays on the home page so long.
+ANSWERED_DAYS = 14
+
+
+@dataclass(frozen=True)
+class Overview:
+    """A member's introductions for their home page, each item ``(request, view)``, the view
+    being what ``introduction_views`` lets the member see."""
+
+    waiting: list[tuple[Introduction, dict[str, Any]]]  # held by the member: relay or answer
+    waiting_total: int
+    # The member's own, still travelling; each view has "since" (``turn_since``).
+    progress: list[tuple[Introduction, dict[str, Any]]]
+    answered: list[tuple[Introduction, dict[str, Any]]]  # the member's own, closed lately
+
+
+def turn_since(view: dict[str, Any]) -> datetime | None:
+    """Since when whoever holds the request has had it, from the events the viewer sees."""
+    moments = [e["at"] for e in view["events"]
+               if e["attempt"] == view["attempt"] and e["kind"] in _HANDED]
+    return moments[-1] if moments else None  # events come in the order they happened
+
+
+def introductions_overview(session: Session, instance: Instance, member: Member, *,
+                           limit: int = 5) -> Overview:
+    """What waits for the member, their requests on their way and those answered in the last
+    ANSWERED_DAYS days: six queries whatever the numbers (three lists, then their views)."""
+    mine = (Introduction.instance_id == instance.id,)
+    waiting_where = (*mine, Introduction.holder_id == member.id,
+                     Introduction.status.in_(OPEN_STATUSES))
+    waiting_total = int(session.scalar(select(func.count(Introduction.id)).where(
+        *waiting_where)) or 0)
+    newest = (Introduction.created_at.desc(), Introduction.id.desc())
+    waiting = list(session.scalars(select(Introduction).where(*waiting_where)
+                                   .order_by(Introduction.hop_deadline, Introduction.id)
+                                   .limit(limit)))
+    progress = list(session.scalars(select(Introduction).where(
+        *mine, Introduction.requester_id == member.id,
+        Introduction.status.in_(OPEN_STATUSES)).order_by(*newest).limit(limit)))
+    lately = utcnow() - timedelta(days=ANSWERED_DAYS)
+    answered = list(session.scalars(select(Introduction).where(
+        *mine, Introduction.requester_id == member.id,
+        Introduction.status.in_(("accepted", "rejected", "advised", "declined", "expired")),
+        Introduction.closed_at >= lately).order_by(Introduction.closed_at.desc(),
+                                                   Introduction.id.desc()).limit(limit)))
+    rows = waiting + progress + answered
+    views = dict(zip([i.id for i in rows], introduction_views(session, instance, rows, member),
+                     strict=True))
+    for intro in progress:
+        views[intro.id]["since"] = turn_since(views[intro.id])
+    return Overview([(i, views[i.id]) for i in waiting], waiting_total,
+                    [(i, views[i.id]) for i in progress], [(i, views[i.id]) for i in answered])

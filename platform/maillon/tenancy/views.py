@@ -24,6 +24,7 @@ from flask_login import current_user
 from maillon.db import db
 from maillon.members.services import count_members
 from maillon.security import is_local_path
+from maillon.tenancy.dashboard import member_dashboard
 from maillon.tenancy.registry import get_registry
 from maillon.tenancy.rendering import render
 from maillon.tenancy.resolution import LOOPBACK_HOSTS, request_host
@@ -37,7 +38,8 @@ def home() -> Any:
     if g.instance is None:
         return deployment_index()
     if current_user.is_authenticated:
-        return redirect(url_for("members.profile", member_id=current_user.id))
+        return render("tenancy/dashboard.html",
+                      board=member_dashboard(db.session, g.instance, current_user))
     return render("tenancy/home.html", member_count=count_members(db.session, g.instance))
 
 
