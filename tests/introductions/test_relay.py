@@ -115,10 +115,33 @@ def test_reroute_to_another_contact(world, line):
     intro = ask(world, r, t)
     assert intro.path == [r, a, b, t]
     suggestions = world.call(services.suggest_reroutes, a, intro.id)
-    assert [m.id for m, _p in suggestions] == [b, c]  # Bob is trusted more than Carol
+    assert [m.id for m, _p in suggestions] == [c]  # Bob is where "Forward" sends it
     intro = world.call(services.forward_introduction, a, intro.id, to_member_id=c)
     assert (intro.path, intro.hops, intro.current_hop, intro.holder_id) == ([r, a, c, t], 3, 2, c)
     assert events(world, intro.id, "rerouted") == 1
+
+
+def test_reroute_options_best_first_without_the_planned_next(world, line):
+    r, a, b, t = line
+    carol, dan = world.members("Carol", "Dan")
+    world.chain(a, carol, t, trust=2)
+    world.chain(a, dan, t, trust=3)
+    intro = ask(world, r, t)
+    assert intro.path == [r, a, b, t]  # through Bob, trusted most
+    suggestions = world.call(services.suggest_reroutes, a, intro.id)
+    assert [m.id for m, _p in suggestions] == [dan, carol]
+    chances = [p for _m, p in suggestions]
+    assert chances == sorted(chances, reverse=True)
+
+
+def test_reroute_options_leave_out_the_target_when_next(world):
+    r, a, t, c = world.members("Requester", "Alice", "Target", "Carol")
+    world.chain(r, a, t, trust=4)
+    world.chain(a, c, t, trust=3)
+    intro = ask(world, r, t)
+    assert intro.path == [r, a, t]
+    suggestions = world.call(services.suggest_reroutes, a, intro.id)
+    assert [m.id for m, _p in suggestions] == [c]  # the target is what "Forward" does
 
 
 def test_reroute_needs_a_contact_with_a_way_on(world, line):

@@ -320,3 +320,56 @@ def test_messages_page_lists_sent_and_received(app, create_member, login):
     assert f"/members/{alice}/message" in page  # reply
     other = login(eve_row, "acme").get("/messages").get_data(as_text=True)
     assert "Lunch on Friday?" not in other
+
+
+def _section(html: str, start: str, end: str = "</section>") -> str:
+    return html.split(start, 1)[1].split(end, 1)[0]
+
+
+def test_relay_page_forwards_first_and_folds_the_other_choices(app, create_member, login):
+    world, (a, b, c, d) = community(app, create_member, "acme")
+    e = world.member("Eva Other", locale="en")
+    world.chain(b, e, d, trust=3)
+    intro_id = ask(world, a, d)
+    bob = login(members(world, b)[0], "acme")
+    actions = _section(page(bob, f"/introductions/{intro_id}"), 'id="actions-heading"')
+    assert "Your move" in actions
+    primary, folded = actions.split('<details class="other-actions">', 1)
+    assert "Pass it on" in primary and "Next: Cyd Relay" in primary
+    assert primary.count("<form") == 1  # forwarding is the one action in view
+    for choice in ("Pass it to someone else", "Advise instead", "Decline to relay"):
+        assert choice in folded and choice not in primary
+    # The reroute options do not offer Cyd again: "Forward" already sends it to him.
+    options = _section(folded, "<fieldset>", "</fieldset>")
+    assert "Eva Other" in options and "Cyd Relay" not in options
+
+
+def test_your_move_only_for_whoever_must_act(app, create_member, login):
+    world, (a, b, c, d) = community(app, create_member, "acme")
+    intro_id = ask(world, a, d)
+    ann = login(members(world, a)[0], "acme")
+    html = page(ann, f"/introductions/{intro_id}")
+    assert "Withdraw my request" in html and "Your move" not in html
+    assert "What you can do" in html
+    assert "Your turn" not in page(ann, "/introductions?tab=sent")
+    cyd = login(members(world, c)[0], "acme")  # next in the chain, not holding it yet
+    assert "Your turn" not in page(cyd, "/introductions?tab=relaying")
+    bob = login(members(world, b)[0], "acme")
+    assert "Your move" in page(bob, f"/introductions/{intro_id}")
+
+
+def test_the_tab_where_something_waits_opens_first(app, create_member, login):
+    world, (a, b, c, d) = community(app, create_member, "acme")
+    bob = login(members(world, b)[0], "acme")
+    assert 'aria-current="page" class="current">Sent' in page(bob, "/introductions")
+    intro_id = ask(world, a, d)
+    html = page(bob, "/introductions")
+    assert 'aria-current="page" class="current">To relay' in html
+    assert "From Ann Requester to Dee Target" in html and "Your turn" in html
+    assert 'class="badge badge-count tab-count" aria-hidden="true">1<' in html
+    # A tab asked for by name stays chosen.
+    assert 'aria-current="page" class="current">Sent' in page(bob, "/introductions?tab=sent")
+    for relay in (b, c):
+        world.call(services.forward_introduction, relay, intro_id, note="", vouch="")
+    dee = login(members(world, d)[0], "acme")
+    assert 'aria-current="page" class="current">Received' in page(dee, "/introductions")

@@ -95,10 +95,14 @@ def test_introduce_page_does_not_reveal_a_rating_of_the_viewer(world, login, app
 
 
 def test_reroute_options_do_not_reveal_a_rating_of_the_holder(world, login, app):
-    """x holds a request for t: the contacts it may pass it to, and their chances."""
-    x, v1, v2, t, (r,) = diamond(world, "Rita Requester")
+    """x holds a request for t: the contacts it may pass it to, and their chances. The request
+    goes on through w, trusted most, whom the options leave out ("Forward" sends it there)."""
+    x, v1, v2, t, (r, w) = diamond(world, "Rita Requester", "Wendy Planned")
     world.connect(r, x, 3, 3)
+    world.connect(x, w, 5, 5)
+    world.connect(w, t, 5, 5)
     intro = world.call(services.request_introduction, r, t, message=MESSAGE, purpose="advice")
+    assert intro.path == [r, x, w, t]
     with app.app_context():
         holder = world.get(x)
     client = login(holder, "reseau")

@@ -177,15 +177,21 @@ def _advance(session: Session, instance: Instance, intro: Introduction, actor: M
 
 def suggest_reroutes(session: Session, instance: Instance, member: Member, intro_id: int,
                      limit: int = 5) -> list[tuple[Member, float]]:
-    """The holder's contacts closest to the target, with the chance of a chain through them."""
+    """The holder's contacts closest to the target, with the chance of a chain through them,
+    best first, without the person the request goes to next."""
     intro = access_introduction(session, instance, member, intro_id)
     if intro.status != "in_progress" or intro.holder_id != member.id:
         raise Forbidden("not_current_hop", _("Only the member holding this request can act "
                                              "on it now."))
     head = set(intro.path[:intro.current_hop + 1])
+    # The planned next person is what "Forward" does: offered again as a reroute, it would
+    # look like another way. Left out of the options only, not of the chains after them.
+    planned = intro.path[intro.current_hop + 1] if intro.current_hop + 1 < len(
+        intro.path) else None
     ranked = rank_reroutes(session, instance, member.id, intro.target_id,
                            budget=hop_cap(instance, intro.target) - intro.current_hop,
-                           avoid=head | set(intro.avoid), limit=limit)
+                           avoid=head | set(intro.avoid), limit=limit + 1)
+    ranked = [(m, p) for m, p in ranked if m != planned][:limit]
     people = members_by_id(session, instance, [m for m, _p in ranked])
     return [(people[m], p) for m, p in ranked if m in people]
 

@@ -70,7 +70,7 @@ __all__ = [
     "list_introductions", "open_introduction", "Overview", "turn_since",
     "reject_introduction", "relay_factor", "request_introduction", "retry_introduction",
     "send_direct_message", "statistics", "suggest_reroutes", "thank_chain",
-    "withdraw_introduction",
+    "waiting_by_tab", "withdraw_introduction",
 ]
 
 MESSAGE_MIN = 20
@@ -146,6 +146,17 @@ def open_introduction(session: Session, instance: Instance, member: Member,
         session.commit()
         begin_read(session)
     return intro
+
+
+def waiting_by_tab(session: Session, instance: Instance, member: Member) -> dict[str, int]:
+    """How many requests wait for the member's action, by tab of "My introductions": to relay
+    (they hold it on its way) and received (it reached them, their answer is awaited)."""
+    rows = session.execute(select(Introduction.status, func.count(Introduction.id)).where(
+        Introduction.instance_id == instance.id, Introduction.holder_id == member.id,
+        Introduction.status.in_(OPEN_STATUSES)).group_by(Introduction.status)).all()
+    counts = dict(rows)
+    return {"relaying": int(counts.get("in_progress", 0)),
+            "received": int(counts.get("delivered", 0))}
 
 
 def list_introductions(session: Session, instance: Instance, member: Member, role: str = "sent",

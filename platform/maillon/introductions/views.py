@@ -143,9 +143,12 @@ def message(member_id: int) -> Any:
 @bp.get("/introductions")
 @login_required
 def index() -> Any:
-    tab = request.args.get("tab", "sent")
+    waiting = services.waiting_by_tab(db.session, g.instance, current_user)
+    # Without a chosen tab, the one where something waits for the member opens first.
+    first = next((name for name in ("relaying", "received") if waiting[name]), "sent")
+    tab = request.args.get("tab", first)
     if tab not in TABS:
-        tab = "sent"
+        tab = first
     page = page_arg()
     total, rows = services.list_introductions(db.session, g.instance, current_user, tab,
                                               page=page, per_page=PER_PAGE)
@@ -153,7 +156,7 @@ def index() -> Any:
                                                        current_user), strict=True))
     pages = max(1, -(-total // PER_PAGE))
     return render("introductions/index.html", tab=tab, tabs=TABS, items=items, total=total,
-                  page=min(page, pages), pages=pages)
+                  page=min(page, pages), pages=pages, waiting=waiting)
 
 
 @bp.get("/messages")
