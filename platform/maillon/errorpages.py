@@ -7,15 +7,18 @@ import logging
 import math
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, g, jsonify, make_response, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from maillon.errors import ServiceError
+from maillon.security import is_local_path
 
 log = logging.getLogger("maillon.errors")
 DATABASE_RETRY_AFTER = 5
@@ -101,8 +104,25 @@ def too_many_requests(exc: HTTPException, page: Any = None) -> Any:
     return response
 
 
+def csrf_failed(exc: CSRFError) -> Any:
+    """A form sent without its CSRF token, or with an expired one: say what happened and how
+    to go on, in the page's language (Flask-WTF's reason is English and technical)."""
+    log.info("CSRF check failed, request id %s: %s", g.get("request_id"), exc.description)
+    message = _("The form could not be sent: the page was open for too long, or your session "
+                "ended. Reload the page and send the form again (what you typed may need to "
+                "be typed again).")
+    if wants_json():
+        return json_error(400, "csrf_failed", message)
+    parts = urlsplit(request.referrer or "")
+    back = parts.path + (f"?{parts.query}" if parts.query else "")
+    if parts.netloc != request.host or not is_local_path(back):
+        back = ""  # only back to a page of this site
+    return _page(400, _("The form has expired"), message, back=back), 400
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(CSRFError, csrf_failed)
 
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError) -> Any:
@@ -150,11 +170,12 @@ def _discard_session() -> None:
         db.registry.registry.clear()
 
 
-def _page(status: int, title: str, message: str | None) -> str:
+def _page(status: int, title: str, message: str | None, back: str = "") -> str:
     from maillon.tenancy.rendering import render
 
     try:
-        return render("error.html", status=status, title=title, message=message or "")
+        return render("error.html", status=status, title=title, message=message or "",
+                      back=back)
     except Exception:  # an error page must never fail
         log.exception("error page failed")
         return f"<!doctype html><title>{status}</title><h1>{status}</h1>"

@@ -87,8 +87,16 @@ def test_csrf_is_required_on_forms(app_config, create_member):
     client = InstanceClient(app, app.response_class, use_cookies=True,
                             base_url="http://reseau.localhost")
     member = create_member("reseau")
-    response = client.post("/login", data={"email": member.email, "password": PASSWORD})
+    response = client.post("/login", data={"email": member.email, "password": PASSWORD},
+                           headers={"Referer": "http://reseau.localhost/login?next=/network"})
     assert response.status_code == 400
+    # Said in the page's language, with a way back to the form (never Flask-WTF's English).
+    text = response.get_data(as_text=True)
+    assert "Le formulaire a expiré" in text and "Rechargez la page" in text
+    assert 'href="/login?next=/network"' in text and "CSRF" not in text
+    response = client.post("/login", data={"email": member.email, "password": PASSWORD},
+                           headers={"Referer": "http://evil.example/login"})
+    assert 'href="http://evil.example' not in response.get_data(as_text=True)
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     response = client.post("/login", data={"email": member.email, "password": PASSWORD,

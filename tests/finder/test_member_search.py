@@ -103,6 +103,20 @@ def test_search_page(login, create_member, run_jobs):
     assert "Paris" in body
 
 
+def test_search_offers_get_introduced_only_to_who_takes_introductions(login, create_member,
+                                                                     run_jobs):
+    viewer = create_member("reseau", name="Viewer")
+    open_ = create_member("reseau", name="Marie Curie", headline="Physicienne")
+    closed = create_member("reseau", name="Pierre Curie", headline="Physicien",
+                           contact_policy={"direct": "nobody", "introductions": False,
+                                           "purposes": ["advice"], "max_hops": 6})
+    run_jobs()
+    body = login(viewer, "reseau").get("/search?q=curie").get_data(as_text=True)
+    assert "Pierre Curie" in body and "Marie Curie" in body
+    assert f"/members/{open_.id}/introduce" in body
+    assert f"/members/{closed.id}/introduce" not in body  # his profile says why
+
+
 @pytest.mark.parametrize("query", ['"unclosed', "skill:", "x" * 600, "a*", "(" * 30 + "x",
                                    "\x00", "name:(", " ".join(["w"] * 40)])
 def test_search_page_never_500s(login, create_member, query):

@@ -279,6 +279,47 @@ def test_statistics_page_is_for_admins(app, create_member, login):
     assert "Introduction statistics" in page(admin, "/introductions")
 
 
+def test_statistics_are_in_the_menu_of_staff_only(app, create_member, login):
+    world, (a, b, c, d) = community(app, create_member, "acme")
+    link = 'href="/admin/introductions/stats">Statistics</a>'
+    member = login(members(world, a)[0], "acme")
+    assert link not in page(member, "/introductions")
+    for role in ("moderator", "admin"):
+        staff = login(members(world, world.member(role, role=role, locale="en"))[0], "acme")
+        assert link in page(staff, f"/members/{a}")  # the menu of any page
+        assert "Drop-off per hop" in page(staff, "/admin/introductions/stats")
+
+
+def test_link_count_agrees_with_the_number(app, create_member, login):
+    world, (a, b, c, d) = community(app, create_member, "acme")
+    ann = login(members(world, a)[0], "acme")
+    assert "Dee Target is 3 links away from you." in page(ann, f"/members/{d}/introduce")
+    world.update(c, contact_policy={"direct": "nobody", "introductions": True,
+                                    "purposes": ["advice"], "max_hops": 6})
+    cyd_page = page(login(members(world, b)[0], "acme"), f"/members/{c}/introduce")
+    assert "Cyd Relay is 1 link away from you." in cyd_page
+
+
+def test_profile_says_why_instead_of_offering_a_dead_end(app, create_member, login):
+    world, (a, b, c, d) = community(app, create_member, "acme")
+    lone = world.member("Lone Island", locale="en")
+    ann = login(members(world, a)[0], "acme")
+    assert f'href="/members/{d}/introduce"' in page(ann, f"/members/{d}")
+    html = page(ann, f"/members/{lone}")
+    assert f'href="/members/{lone}/introduce"' not in html
+    assert "No chain of contacts reaches Lone Island at the moment" in html
+    # A relay who stops relaying cuts the only chain.
+    world.update(c, relaying="off")
+    html = page(ann, f"/members/{d}")
+    assert f'href="/members/{d}/introduce"' not in html and "No chain of contacts" in html
+    world.update(c, relaying="open")
+    world.update(d, contact_policy={"direct": "nobody", "introductions": False,
+                                    "purposes": ["advice"], "max_hops": 6})
+    html = page(ann, f"/members/{d}")
+    assert f'href="/members/{d}/introduce"' not in html
+    assert "Dee Target does not accept introduction requests." in html
+
+
 def test_french_pages_render(app, create_member, login):
     world = World(app, create_member, slug="reseau")
     a, b, d = world.member("Anne"), world.member("Bruno"), world.member("Denise")

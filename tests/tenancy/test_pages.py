@@ -109,3 +109,22 @@ def test_path_prefix_keeps_theme_urls(app):
     body = response.get_data(as_text=True)
     assert 'href="/i/academia/theme/academic.css"' in body
     assert 'href="/i/academia/theme.css"' in body
+
+
+def test_home_counts_the_members_the_directory_lists(client_for, create_member, login):
+    """One set, one rule: active members listed in the directory (not a hidden profile, not a
+    suspended or unconfirmed account), on the home page and in the directory alike."""
+    import re
+
+    viewer = create_member("acme", locale="en")
+    for _ in range(3):
+        create_member("acme")
+    create_member("acme", visibility={"in_directory": False, "contacts_visible_to": "nobody"})
+    create_member("acme", status="suspended")
+    create_member("acme", status="pending")
+    create_member("reseau")  # another instance counts for nothing here
+    home = client_for("acme").get("/").get_data(as_text=True)
+    shown = int(re.search(r"(\d+) colleagues are already here", home).group(1))
+    directory = login(viewer, "acme").get("/members").get_data(as_text=True)
+    listed = int(re.search(r"(\d+) members", directory).group(1))
+    assert shown == listed == 4

@@ -48,9 +48,11 @@ from maillon.introductions.relay import (
 from maillon.introductions.routing import (
     ChainsView,
     PathView,
+    chains_between,
     check_target_policy,
     contact_policy,
     find_chains,
+    hop_cap,
     plan_path,
     relay_factor,
 )
@@ -63,10 +65,11 @@ from maillon.network.services import are_connected
 from maillon.tenancy.models import Instance
 
 __all__ = [
-    "ChainsView", "PathView", "accept_introduction", "access_introduction",
+    "ChainsView", "PathView", "accept_introduction", "access_introduction", "contact_policy",
     "advise_introduction", "can_contact_directly", "count_pending_introductions",
     "decline_introduction", "expire_overdue", "find_chains", "forward_introduction",
-    "introduction_view", "introduction_views", "introductions_overview", "list_direct_messages",
+    "introduction_obstacle", "introduction_view", "introduction_views",
+    "introductions_overview", "list_direct_messages",
     "list_introductions", "open_introduction", "Overview", "turn_since",
     "reject_introduction", "relay_factor", "request_introduction", "retry_introduction",
     "send_direct_message", "statistics", "suggest_reroutes", "thank_chain",
@@ -193,6 +196,19 @@ def can_contact_directly(session: Session, instance: Instance, sender: Member,
     if direct == "network":
         return are_connected(session, instance, sender.id, target.id)
     return False
+
+
+def introduction_obstacle(session: Session, instance: Instance, viewer: Member,
+                          target: Member) -> str | None:
+    """Why no introduction to ``target`` can be asked for now, or None when a chain reaches
+    them: ``not_accepted`` (they take no introductions) or ``no_chain`` (no chain within the
+    hop cap around members who do not relay: what the "Get introduced" page would say)."""
+    if not contact_policy(target).get("introductions", True):
+        return "not_accepted"
+    if not chains_between(session, instance, viewer.id, target.id,
+                          max_hops=hop_cap(instance, target), k=1):
+        return "no_chain"
+    return None
 
 
 def send_direct_message(session: Session, instance: Instance, sender: Member, target_id: int,

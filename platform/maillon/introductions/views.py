@@ -1,5 +1,6 @@
 """Introduction pages: get introduced, write directly, my introductions, one request with its
-actions, and the statistics page for admins. Thin: parse, call one service, render."""
+actions, and the statistics page for staff (admins and moderators). Thin: parse, call one
+service, render."""
 
 from __future__ import annotations
 
@@ -58,7 +59,18 @@ def _waiting_count() -> dict[str, Any]:
             return False
         return services.can_contact_directly(db.session, g.instance, current_user, member)
 
-    return {"introductions_waiting": count, "can_message_directly": can_message}
+    def obstacle(member: Any) -> str | None:
+        """Why no introduction to ``member`` can be asked for (a profile shows it instead of
+        "Get introduced"), or None."""
+        if not current_user.is_authenticated or g.get("instance") is None:
+            return None
+        return services.introduction_obstacle(db.session, g.instance, current_user, member)
+
+    def accepts_introductions(member: Any) -> bool:
+        return bool(services.contact_policy(member).get("introductions", True))
+
+    return {"introductions_waiting": count, "can_message_directly": can_message,
+            "introduction_obstacle": obstacle, "accepts_introductions": accepts_introductions}
 
 
 def _refusal(exc: ServiceError) -> None:
@@ -287,12 +299,13 @@ def retry(intro_id: int) -> Response:
         _("Your request is on its way along another chain."))
 
 
-# --- Statistics (admins) ------------------------------------------------------------------------
+# --- Statistics (staff) ------------------------------------------------------------------------
 
 @bp.get("/admin/introductions/stats")
 @login_required
 def statistics() -> Any:
-    if not current_user.is_admin:
+    # Figures of the whole instance, no one's private text: for everyone who runs it.
+    if not current_user.is_moderator:
         abort(403)
     stats = services.statistics(db.session, g.instance)
     return render("introductions/stats.html", stats=stats)

@@ -90,8 +90,9 @@ def access_member(session: Session, instance: Instance, viewer: Member | None,
 
 
 def count_members(session: Session, instance: Instance) -> int:
+    """How many members the directory lists (the home page's figure: the same people)."""
     return int(session.scalar(select(func.count(Member.id)).where(
-        Member.instance_id == instance.id, Member.status == "active")) or 0)
+        *_listed(instance))) or 0)
 
 
 def set_member_locale(session: Session, member: Member, locale: str) -> None:
@@ -441,14 +442,20 @@ def member_card(member: Member, degree: int | None = None, shared: int = 0) -> M
         degree=degree, shared=shared)
 
 
+def _listed(instance: Instance) -> tuple[Any, ...]:
+    """Who the directory lists, and so who any member count counts: active members who did
+    not take their profile out of it."""
+    in_directory = func.coalesce(Member.visibility["in_directory"].as_boolean(), true())
+    return (Member.instance_id == instance.id, Member.status.in_(VISIBLE_STATUSES),
+            in_directory.is_(true()))
+
+
 def list_directory(session: Session, instance: Instance, viewer: Member | None, page: int = 1,
                    per_page: int = 20) -> tuple[int, list[Member]]:
     """Active members listed in the directory, by name: (total, this page)."""
     per_page = max(1, min(int(per_page), 100))
     page = max(1, int(page))
-    in_directory = func.coalesce(Member.visibility["in_directory"].as_boolean(), true())
-    where = (Member.instance_id == instance.id, Member.status.in_(VISIBLE_STATUSES),
-             in_directory.is_(true()))
+    where = _listed(instance)
     total = int(session.scalar(select(func.count(Member.id)).where(*where)) or 0)
     members = list(session.scalars(
         select(Member).where(*where).order_by(func.lower(Member.name), Member.id)
