@@ -148,3 +148,21 @@ def test_network_plan_is_deterministic_for_a_seed():
     first = plan_network(people, random.Random("7:x:network"))
     assert first == plan_network(people, random.Random("7:x:network"))
     assert first != plan_network(people, random.Random("8:x:network"))
+
+
+def test_each_demo_instance_has_its_own_statistics(instances):
+    """The statistics page of each demo community tells its own story (issue 9: the three
+    showed identical figures)."""
+    from maillon.introductions.services import statistics
+
+    figures = {}
+    for slug in ("academia", "acme", "reseau"):
+        load_demo(db.session, instances[slug], members=80)
+        stats = statistics(db.session, instances[slug])
+        figures[slug] = (stats["direct"], stats["relayed"],
+                         [(e["hops"], e["requests"], e["accepted"]) for e in stats["by_length"]])
+    assert len({repr(f) for f in figures.values()}) == 3, figures
+    # Each community's own leaning shows in its figures.
+    assert figures["acme"][0]["requests"] > figures["academia"][0]["requests"]
+    rate = {slug: f[1]["success_rate"] for slug, f in figures.items()}
+    assert rate["academia"] > rate["reseau"], rate

@@ -65,6 +65,27 @@ TEXTS: dict[str, dict[str, Any]] = {
 }
 
 
+# How each demo community's requests end (how many of each, besides those still open): in
+# Academia colleagues vouch and relayed requests mostly get through; at Acme people more often
+# write to their direct contacts, and busy targets turn relayed requests down; in Réseau
+# volunteers' requests stop on the way or lapse more often.
+OUTCOMES: dict[str, dict[str, int]] = {
+    "academia": {"accepted": 4, "accepted_long": 3, "rejected": 1, "declined": 1, "advised": 2,
+                 "expired": 0, "withdrawn": 1, "accepted_direct": 1, "rejected_direct": 1},
+    "acme": {"accepted": 2, "accepted_long": 1, "rejected": 3, "declined": 1, "advised": 1,
+             "expired": 1, "withdrawn": 1, "accepted_direct": 4, "rejected_direct": 1},
+    "reseau": {"accepted": 2, "accepted_long": 1, "rejected": 1, "declined": 3, "advised": 1,
+               "expired": 2, "withdrawn": 2, "accepted_direct": 2, "rejected_direct": 2},
+}
+
+
+def outcomes_for(slug: str, rng: random.Random) -> dict[str, int]:
+    """The closed requests a community gets: its own mix, or a seeded one for any other."""
+    if slug in OUTCOMES:
+        return OUTCOMES[slug]
+    return {label: rng.randint(0, 3) for label in OUTCOMES["academia"]}
+
+
 def has_introductions(session: Session, instance: Instance) -> bool:
     return bool(session.scalar(select(exists().where(Introduction.instance_id == instance.id))))
 
@@ -300,19 +321,17 @@ def load_introductions(session: Session, instance: Instance, *, seed: int = 7) -
     attempt(generic(3, lambda i: True), "in_progress_hop1")
     attempt(generic(3, lambda i: maker.forward(i, 1)), "in_progress_hop2")
     attempt(generic(3, maker.forward), "delivered")
-    attempt(generic(3, accept), "accepted")
-    attempt(generic(2, accept), "accepted")
-    attempt(generic(2, reject), "rejected")
-    attempt(generic(2, decline), "declined")
-    attempt(generic(3, advise), "advised")
-    attempt(generic(2, expire), "expired")
-    attempt(generic(2, withdraw), "withdrawn")
-    # A few to first-degree contacts, so the statistics compare direct and relayed requests.
-    attempt(generic(1, accept), "accepted_direct")
-    attempt(generic(1, accept), "accepted_direct")
-    attempt(generic(1, reject), "rejected_direct")
-    attempt(generic(2, accept), "accepted")
-    attempt(generic(2, decline), "declined")
+    # Closed requests in the community's own proportions (OUTCOMES), so that each instance's
+    # statistics tell its own story; direct ones too, to compare with relayed requests.
+    builders: dict[str, tuple[int, Callable[[Introduction], bool]]] = {
+        "accepted": (2, accept), "accepted_long": (3, accept), "rejected": (2, reject),
+        "declined": (2, decline), "advised": (3, advise), "expired": (2, expire),
+        "withdrawn": (2, withdraw), "accepted_direct": (1, accept),
+        "rejected_direct": (1, reject)}
+    for label, count in outcomes_for(instance.slug, rng).items():
+        distance, then = builders[label]
+        for _ in range(count):
+            attempt(generic(distance, then), label)
     _spread_in_time(session, instance, [intro for intro, _ in made], rng, utcnow())
     return len(made)
 
