@@ -32,6 +32,7 @@ from maillon.introductions import records, routing
 from maillon.introductions import services as introductions
 from maillon.members import services as members
 from maillon.members.models import Member
+from maillon.moderation import services as moderation
 from maillon.network import endorsements, recommendations
 from maillon.network import services as network
 from maillon.notifications import services as notifications
@@ -59,6 +60,7 @@ class Foreign:
     api_token: str
     login_token: str
     moderator: int  # acme's
+    moderator_reseau: int
 
 
 @pytest.fixture
@@ -93,10 +95,12 @@ def foreign(app: Flask, create_member: Callable[..., Member]) -> Foreign:
         assert connection is not None
         email = world.get(rita).email
     moderator = create_member("acme", name="Mo Acme", role="moderator").id
+    moderator_reseau = create_member("reseau", name="Mo Reseau", role="moderator").id
     return Foreign(rita=rita, sam=sam, tom=tom, rita_email=email, connection=connection.id,
                    recommendation=recommendation.id, notification=notification,
                    introduction=intro.id, experience=ids[0], education=ids[1],
-                   api_token=api_token, login_token=login_token, moderator=moderator)
+                   api_token=api_token, login_token=login_token, moderator=moderator,
+                   moderator_reseau=moderator_reseau)
 
 
 @dataclass
@@ -152,6 +156,9 @@ CASES = [
          lambda s, i, f, m: records.access_introduction(s, i, m(f.rita), f.introduction)),
     Call("records.access_introduction (its own requester)",
          lambda s, i, f, m: records.access_introduction(s, i, m(f.rita), f.introduction)),
+    Call("moderation.access_staff",
+         lambda s, i, f, m: moderation.access_staff(i, m(f.moderator_reseau)),
+         lambda s, i, f, m: moderation.access_staff(i, m(f.moderator_reseau))),
     Call("routing.find_chains",
          lambda s, i, f, m: routing.find_chains(s, i, m(f.moderator), f.tom),
          lambda s, i, f, m: routing.find_chains(s, i, m(f.rita), f.tom)),
@@ -175,6 +182,7 @@ MODULES = {
     "network": "network.services", "endorsements": "network.endorsements",
     "recommendations": "network.recommendations", "notifications": "notifications.services",
     "records": "introductions.records", "routing": "introductions.routing",
+    "moderation": "moderation.services",
 }
 
 

@@ -113,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
     from maillon.finder.views import bp as finder_bp
     from maillon.introductions.views import bp as introductions_bp
     from maillon.members.views import bp as members_bp
+    from maillon.moderation.views import bp as moderation_bp
     from maillon.network import graph as _graph  # noqa: F401  (periodic snapshots)
     from maillon.network.feedback_views import bp as feedback_bp
     from maillon.network.views import bp as network_bp
@@ -124,6 +125,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(tenancy_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(members_bp)
+    app.register_blueprint(moderation_bp)
     app.register_blueprint(finder_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(network_bp)

@@ -6,6 +6,7 @@ from maillon.db import Base
 from maillon.introductions import models as introductions_models  # noqa: F401
 from maillon.jobs import models as jobs_models  # noqa: F401
 from maillon.members import models as members_models  # noqa: F401
+from maillon.moderation import models as moderation_models  # noqa: F401
 from maillon.network import endorsement_models as endorsement_models  # noqa: F401
 from maillon.network import models as network_models  # noqa: F401
 from maillon.network import recommendation_models as recommendation_models  # noqa: F401

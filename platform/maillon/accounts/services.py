@@ -17,6 +17,7 @@ from maillon.db import begin_read, begin_write, defer_bookkeeping, utcnow
 from maillon.errors import Conflict, Forbidden, ServiceError, ValidationFailed
 from maillon.members.models import Member
 from maillon.members.signals import member_changed
+from maillon.moderation.services import access_staff, record_audit
 from maillon.notifications.mail import queue_email
 from maillon.security import check_password, digest, hash_password, new_token
 from maillon.tenancy.links import absolute_url
@@ -347,12 +348,14 @@ def list_pending_members(session: Session, instance: Instance) -> list[Member]:
         Member.instance_id == instance.id, Member.status == "pending").order_by(Member.id)))
 
 
-def approve_member(session: Session, instance: Instance, admin: Member, member_id: int) -> Member:
-    if not admin.is_admin or admin.instance_id != instance.id:
-        raise Forbidden("forbidden", str(_l("Only administrators can do this.")))
+def approve_member(session: Session, instance: Instance, admin: Member, member_id: int, *,
+                   ip: str = "") -> Member:
+    """Let a pending registration in (admins); audited."""
+    access_staff(instance, admin, admin=True)
     member = get_member_for_update(session, instance, member_id)
     if member.status == "pending":
         member.status = "active"
+        record_audit(session, instance, admin, "member_approved", subject=member, ip=ip)
         member_changed.send(session, member=member)
         queue_email(session, instance, to=member.email, template="accounts/email/approved",
                     locale=member.locale, member=member,
@@ -361,17 +364,22 @@ def approve_member(session: Session, instance: Instance, admin: Member, member_i
     return member
 
 
-def reject_member(session: Session, instance: Instance, admin: Member, member_id: int) -> None:
-    if not admin.is_admin or admin.instance_id != instance.id:
-        raise Forbidden("forbidden", str(_l("Only administrators can do this.")))
+def reject_member(session: Session, instance: Instance, admin: Member, member_id: int, *,
+                  ip: str = "") -> None:
+    """Refuse a pending registration (admins): the account is removed; audited by name."""
+    access_staff(instance, admin, admin=True)
     member = get_member_for_update(session, instance, member_id)
     if member.status == "pending":
+        record_audit(session, instance, admin, "member_rejected", subject_type="member",
+                     subject_id=member.id, subject_name=member.name, ip=ip)
         session.delete(member)
         session.commit()
 
 
-def create_invitation(session: Session, instance: Instance, inviter: Member, email: str) -> str:
-    """Invite an address; returns the code (also mailed with a link)."""
+def create_invitation(session: Session, instance: Instance, inviter: Member, email: str, *,
+                      ip: str = "") -> str:
+    """Invite an address (admins); returns the code (also mailed with a link); audited."""
+    access_staff(instance, inviter, admin=True)
     email = normalise_email(email)
     code = new_token()
     invitation = session.scalar(select(Invitation).where(
@@ -384,6 +392,9 @@ def create_invitation(session: Session, instance: Instance, inviter: Member, ema
     invitation.used_at = None
     queue_email(session, instance, to=email, template="accounts/email/invitation",
                 inviter=inviter, link=absolute_url(instance, "accounts.register", invitation=code))
+    session.flush()
+    record_audit(session, instance, inviter, "invitation_sent", subject_type="invitation",
+                 subject_id=invitation.id, subject_name=email, ip=ip)
     session.commit()
     return code
 

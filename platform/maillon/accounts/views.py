@@ -27,6 +27,7 @@ from maillon.extensions import (
     mail_limit,
     registration_address_limit,
 )
+from maillon.moderation.services import access_staff
 from maillon.pagination import MAX_ID
 from maillon.security import is_local_path
 from maillon.tenancy.rendering import render
@@ -196,24 +197,25 @@ def reset_password(token: str) -> Any:
 @bp.route("/admin/approvals", methods=["GET", "POST"])
 @login_required
 def approvals() -> Any:
-    if not current_user.is_admin:
-        abort(403)
+    access_staff(g.instance, current_user, admin=True)
     invite_form = InviteForm()
     if request.method == "POST" and request.form.get("action") in ("approve", "reject"):
         member_id = request.form.get("member_id", type=int) or 0
         if not 0 < member_id <= MAX_ID:
             abort(404)
         if request.form["action"] == "approve":
-            services.approve_member(db.session, g.instance, current_user, member_id)
+            services.approve_member(db.session, g.instance, current_user, member_id,
+                                    ip=request.remote_addr or "")
             flash(_("Member approved."), "success")
         else:
-            services.reject_member(db.session, g.instance, current_user, member_id)
+            services.reject_member(db.session, g.instance, current_user, member_id,
+                                   ip=request.remote_addr or "")
             flash(_("Registration refused."), "info")
         return redirect(url_for("accounts.approvals"))
     if invite_form.validate_on_submit():
         try:
             services.create_invitation(db.session, g.instance, current_user,
-                                       invite_form.email.data or "")
+                                       invite_form.email.data or "", ip=request.remote_addr or "")
         except ServiceError as exc:
             _apply_field_errors(invite_form, exc)
         else:

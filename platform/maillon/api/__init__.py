@@ -9,6 +9,7 @@ from maillon.api import (  # noqa: E402, F401
     feedback,
     introductions,
     members,
+    moderation,
     network,
     openapi,
     search,

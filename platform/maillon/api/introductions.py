@@ -214,7 +214,8 @@ def list_introductions(member: Member) -> Reply:
                       404: "not_found (not the caller's, or another instance's)"})
 def get_introduction(member: Member, intro_id: int) -> Reply:
     # Staff who are not part of it: no private texts, and the view is recorded.
-    intro = services.open_introduction(db.session, g.instance, member, intro_id)
+    intro = services.open_introduction(db.session, g.instance, member, intro_id,
+                                      ip=request.remote_addr or "")
     return _view(intro, member), 200
 
 

@@ -93,6 +93,9 @@ def operation(method: str, rule: str, *, summary: str, responses: Mapping[int, R
 
 
 def _json_response(payload: Any, status: int) -> Response:
+    if isinstance(payload, Response):  # another format the operation chose (CSV)
+        payload.status_code = status
+        return payload
     response = Response(status=status) if payload is None else jsonify(payload)
     response.status_code = status
     if g.get("idempotent_replay"):

@@ -61,6 +61,7 @@ from maillon.introductions.stats import statistics
 from maillon.introductions.views_data import introduction_view, introduction_views
 from maillon.members.models import PURPOSES, Member
 from maillon.members.services import access_member
+from maillon.moderation.services import record_audit
 from maillon.network.services import are_connected
 from maillon.tenancy.models import Instance
 
@@ -137,15 +138,18 @@ def _takes_part(session: Session, intro: Introduction, member: Member) -> bool:
 
 
 def open_introduction(session: Session, instance: Instance, member: Member,
-                      intro_id: int) -> Introduction:
+                      intro_id: int, *, ip: str = "") -> Introduction:
     """A request about to be shown to ``member`` (``access_introduction``). Staff who are not
     part of it may open it (without its private texts: ``views_data``), and each time they
-    do, an ``IntroductionStaffView`` row records who opened which request, and when."""
+    do, an ``IntroductionStaffView`` row records who opened which request, and when, and the
+    audit log gets an ``introduction_viewed`` row (with the address) in the same commit."""
     intro = access_introduction(session, instance, member, intro_id)
     if member.is_moderator and not _takes_part(session, intro, member):
         begin_write(session)
         session.add(IntroductionStaffView(instance_id=instance.id, introduction_id=intro.id,
                                           member_id=member.id))
+        record_audit(session, instance, member, "introduction_viewed",
+                     subject_type="introduction", subject_id=intro.id, ip=ip)
         session.commit()
         begin_read(session)
     return intro

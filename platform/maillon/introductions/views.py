@@ -188,7 +188,8 @@ def messages() -> Any:
 @bp.get("/introductions/<int:intro_id>")
 @login_required
 def detail(intro_id: int) -> Any:
-    intro = services.open_introduction(db.session, g.instance, current_user, intro_id)
+    intro = services.open_introduction(db.session, g.instance, current_user, intro_id,
+                                      ip=request.remote_addr or "")
     view = services.introduction_view(db.session, g.instance, intro, current_user)
     reroutes: list[Any] = []
     if view["can_act"]:

@@ -1,0 +1,1 @@
+"""Moderation: staff roles, the audit log, and (later) sanctions, appeals and reports."""
