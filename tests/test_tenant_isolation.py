@@ -32,7 +32,9 @@ from maillon.introductions import records, routing
 from maillon.introductions import services as introductions
 from maillon.members import services as members
 from maillon.members.models import Member
+from maillon.moderation import sanctions
 from maillon.moderation import services as moderation
+from maillon.moderation.models import Sanction
 from maillon.network import endorsements, recommendations
 from maillon.network import services as network
 from maillon.notifications import services as notifications
@@ -61,6 +63,8 @@ class Foreign:
     login_token: str
     moderator: int  # acme's
     moderator_reseau: int
+    sanction: int  # a warning of tom's, by reseau's moderator
+    appeal: int  # tom's, against it
 
 
 @pytest.fixture
@@ -96,11 +100,14 @@ def foreign(app: Flask, create_member: Callable[..., Member]) -> Foreign:
         email = world.get(rita).email
     moderator = create_member("acme", name="Mo Acme", role="moderator").id
     moderator_reseau = create_member("reseau", name="Mo Reseau", role="moderator").id
+    warning = world.call(sanctions.impose_sanction, moderator_reseau, tom, "warn",
+                         reason="A warning to look up.")
+    appeal = world.call(sanctions.appeal_sanction, tom, warning.id, "An appeal to look up.")
     return Foreign(rita=rita, sam=sam, tom=tom, rita_email=email, connection=connection.id,
                    recommendation=recommendation.id, notification=notification,
                    introduction=intro.id, experience=ids[0], education=ids[1],
                    api_token=api_token, login_token=login_token, moderator=moderator,
-                   moderator_reseau=moderator_reseau)
+                   moderator_reseau=moderator_reseau, sanction=warning.id, appeal=appeal.id)
 
 
 @dataclass
@@ -159,6 +166,20 @@ CASES = [
     Call("moderation.access_staff",
          lambda s, i, f, m: moderation.access_staff(i, m(f.moderator_reseau)),
          lambda s, i, f, m: moderation.access_staff(i, m(f.moderator_reseau))),
+    Call("sanctions.access_moderated_member",
+         lambda s, i, f, m: sanctions.access_moderated_member(s, i, m(f.moderator), f.tom),
+         lambda s, i, f, m: sanctions.access_moderated_member(s, i, m(f.moderator_reseau),
+                                                              f.tom)),
+    Call("sanctions.access_sanction",
+         lambda s, i, f, m: sanctions.access_sanction(s, i, m(f.moderator), f.sanction),
+         lambda s, i, f, m: sanctions.access_sanction(s, i, m(f.moderator_reseau), f.sanction)),
+    Call("sanctions.access_sanction (its own member)",
+         lambda s, i, f, m: sanctions.access_sanction(s, i, m(f.tom), f.sanction)),
+    Call("sanctions.access_appeal",
+         lambda s, i, f, m: sanctions.access_appeal(s, i, m(f.moderator), f.appeal),
+         lambda s, i, f, m: sanctions.access_appeal(s, i, m(f.moderator_reseau), f.appeal)),
+    Call("sanctions.find_appeal_of",
+         lambda s, i, f, m: sanctions.find_appeal_of(s, i, s.get(Sanction, f.sanction))),
     Call("routing.find_chains",
          lambda s, i, f, m: routing.find_chains(s, i, m(f.moderator), f.tom),
          lambda s, i, f, m: routing.find_chains(s, i, m(f.rita), f.tom)),
@@ -182,7 +203,7 @@ MODULES = {
     "network": "network.services", "endorsements": "network.endorsements",
     "recommendations": "network.recommendations", "notifications": "notifications.services",
     "records": "introductions.records", "routing": "introductions.routing",
-    "moderation": "moderation.services",
+    "moderation": "moderation.services", "sanctions": "moderation.sanctions",
 }
 
 

@@ -113,6 +113,8 @@ def _register_blueprints(app: Flask) -> None:
     from maillon.finder.views import bp as finder_bp
     from maillon.introductions.views import bp as introductions_bp
     from maillon.members.views import bp as members_bp
+    from maillon.moderation import notifications as _moderation_kinds  # noqa: F401
+    from maillon.moderation import sanctions as _sanctions  # noqa: F401  (expiry, periodic)
     from maillon.moderation.views import bp as moderation_bp
     from maillon.network import graph as _graph  # noqa: F401  (periodic snapshots)
     from maillon.network.feedback_views import bp as feedback_bp

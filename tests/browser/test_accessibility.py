@@ -121,9 +121,12 @@ def test_every_page_passes_axe_at_both_widths(slug, demo, live_server, browser, 
     walk.page = context.new_page()
     _log_in(walk.page, base, demo[slug]["admin"])
     for path in ("/", "/admin/approvals", "/admin/introductions/stats", "/moderation",
-                 "/admin/audit"):
+                 "/admin/audit", "/moderation/sanctions", "/moderation/appeals",
+                 "/account/sanctions"):
         walk.check(base + path)
     walk.check(base + "/admin/audit?since=not-a-date", allowed=(422,))  # the errors shown
+    persona = me.rstrip("/").rsplit("/", 1)[-1]  # the member persona: a page to moderate
+    walk.check(f"{base}/moderation/members/{persona}")
     context.close()
 
     assert len(walk.seen) >= 30

@@ -28,6 +28,14 @@ VERIFY_TTL = timedelta(days=3)
 RESET_TTL = timedelta(hours=2)
 
 
+class AccountSuspended(Forbidden):
+    """The right password of a suspended account: the login page shows why (and the appeal)."""
+
+    def __init__(self, member_id: int) -> None:
+        super().__init__("suspended", str(_l("This account is suspended.")))
+        self.member_id = member_id
+
+
 def normalise_email(email: str) -> str:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
@@ -222,7 +230,10 @@ def authenticate(session: Session, instance: Instance, email: str, password: str
         raise Forbidden("approval_pending", str(_l(
             "Your registration is waiting for an administrator's approval.")))
     if member.status == "suspended":
-        raise Forbidden("suspended", str(_l("This account is suspended.")))
+        from maillon.moderation.sanctions import lift_expired_for
+
+        if not lift_expired_for(session, instance, member):  # a suspension past its date ends
+            raise AccountSuspended(member.id)
     return member
 
 
@@ -334,6 +345,16 @@ def find_member_by_api_token(session: Session, instance: Instance, token: str) -
         defer_bookkeeping(session, update(ApiToken).where(ApiToken.id == row.id).values(
             last_used_at=now))
     return row.member
+
+
+def is_suspended_token(session: Session, instance: Instance, token: str) -> bool:
+    """Whether a refused token was issued here to a member now suspended (the API says
+    ``account_suspended`` rather than a bare 401)."""
+    return session.scalar(select(ApiToken.id).join(Member, Member.id == ApiToken.member_id)
+                          .where(ApiToken.instance_id == instance.id,
+                                 ApiToken.token_hash == digest(token),
+                                 Member.instance_id == instance.id,
+                                 Member.status == "suspended").limit(1)) is not None
 
 
 def revoke_api_token(session: Session, instance: Instance, token: str) -> None:

@@ -27,7 +27,9 @@ from maillon.extensions import (
     mail_limit,
     registration_address_limit,
 )
+from maillon.moderation.sanctions import suspension_notice
 from maillon.moderation.services import access_staff
+from maillon.moderation.views import SUSPENDED_KEY
 from maillon.pagination import MAX_ID
 from maillon.security import is_local_path
 from maillon.tenancy.rendering import render
@@ -129,6 +131,13 @@ def login() -> Any:
         except ServiceError as exc:
             if exc.code == "invalid_credentials":
                 throttle.record_failure(attempt)
+            if isinstance(exc, services.AccountSuspended) and suspension_notice(
+                    db.session, g.instance, exc.member_id) is not None:
+                # The password proves who they are: show why, and the appeal form.
+                throttle.remember_device(attempt)
+                session.clear()
+                session[SUSPENDED_KEY] = exc.member_id
+                return redirect(url_for("moderation.suspended"))
             flash(exc.message, "error")
             return render("accounts/login.html", form=form), exc.status
         throttle.remember_device(attempt)

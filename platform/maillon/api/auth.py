@@ -9,7 +9,7 @@ from typing import Any, TypeVar, cast
 from flask import g, request
 from flask_babel import gettext as _
 
-from maillon.accounts.services import find_member_by_api_token
+from maillon.accounts.services import find_member_by_api_token, is_suspended_token
 from maillon.db import db
 from maillon.errorpages import json_error
 from maillon.members.models import Member
@@ -39,10 +39,15 @@ def authenticate_request() -> Member | None:
 
 
 def unauthorized() -> Any:
-    """401 with a WWW-Authenticate challenge (RFC 6750)."""
-    presented = bearer_token() is not None
-    response = json_error(401, "unauthorized", _("A valid API token is required.")
-                          if not presented else _("This API token is not valid here."))
+    """401 with a WWW-Authenticate challenge (RFC 6750); ``account_suspended`` for the token
+    of a suspended member."""
+    token = bearer_token()
+    presented = token is not None
+    if token is not None and is_suspended_token(db.session, g.instance, token):
+        response = json_error(401, "account_suspended", _("This account is suspended."))
+    else:
+        response = json_error(401, "unauthorized", _("A valid API token is required.")
+                              if not presented else _("This API token is not valid here."))
     challenge = 'Bearer realm="maillon"'
     if presented:
         challenge += ', error="invalid_token"'

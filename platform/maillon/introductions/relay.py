@@ -371,21 +371,40 @@ def expire_overdue(session: Session, now: datetime | None = None) -> int:
         query = query.with_for_update(skip_locked=True)
     expired = 0
     for intro in session.scalars(query.execution_options(populate_existing=True)).all():
-        hop = current_hop_row(session, intro)
-        if hop is not None:
-            HOP.apply(hop, "expired")
-            hop.acted_at = now
-        if intro.holder_id is not None:
-            intro.avoid = [*intro.avoid, intro.holder_id]
-        position = intro.current_hop
-        _close(intro, "expired")
-        intro.closed_at = now
-        record_event(session, intro, "expired", None, position=position)
-        introduction_expired.send(session, introduction=intro, actor=None,
-                                  recipients=[intro.requester])
+        _expire(session, intro, now)
         expired += 1
     session.commit()
     return expired
+
+
+def _expire(session: Session, intro: Introduction, now: datetime) -> None:
+    """The timeout path: the holder's turn ends, the request stops, and the requester may
+    retry along a chain that avoids the holder, never told who it was."""
+    hop = current_hop_row(session, intro)
+    if hop is not None:
+        HOP.apply(hop, "expired")
+        hop.acted_at = now
+    if intro.holder_id is not None:
+        intro.avoid = [*intro.avoid, intro.holder_id]
+    position = intro.current_hop
+    _close(intro, "expired")
+    intro.closed_at = now
+    record_event(session, intro, "expired", None, position=position)
+    introduction_expired.send(session, introduction=intro, actor=None,
+                              recipients=[intro.requester])
+
+
+def expire_held_by(session: Session, instance: Instance, member: Member, *,
+                   now: datetime | None = None) -> int:
+    """A member who can no longer relay (suspended): every request waiting on them takes the
+    timeout path at once, in the caller's transaction (no commit). Returns how many."""
+    now = now or utcnow()
+    held = session.scalars(select(Introduction).where(
+        Introduction.instance_id == instance.id, Introduction.status == "in_progress",
+        Introduction.holder_id == member.id).execution_options(populate_existing=True)).all()
+    for intro in held:
+        _expire(session, intro, now)
+    return len(held)
 
 
 @periodic("expire_introductions", every_seconds=60)

@@ -61,6 +61,7 @@ from maillon.introductions.stats import statistics
 from maillon.introductions.views_data import introduction_view, introduction_views
 from maillon.members.models import PURPOSES, Member
 from maillon.members.services import access_member
+from maillon.moderation.sanctions import check_not_limited
 from maillon.moderation.services import record_audit
 from maillon.network.services import are_connected
 from maillon.tenancy.models import Instance
@@ -98,6 +99,7 @@ def request_introduction(session: Session, instance: Instance, requester: Member
     member is open returns that request.
     """
     target = access_member(session, instance, requester, target_id)
+    check_not_limited(session, instance, requester)
     if target.id == requester.id:
         raise ServiceError("cannot_introduce_self", _("You cannot ask to be introduced to "
                            "yourself."), status=422, fields={"target_id": "yourself"})
@@ -219,6 +221,7 @@ def send_direct_message(session: Session, instance: Instance, sender: Member, ta
                         text: str) -> DirectMessage:
     """Write to a member directly, where their policy allows it."""
     target = access_member(session, instance, sender, target_id)
+    check_not_limited(session, instance, sender)
     text = clean_text(text, "text", limit=MAX_DIRECT_MESSAGE, minimum=1)
     if not can_contact_directly(session, instance, sender, target):
         raise Forbidden("direct_contact_not_allowed", _(

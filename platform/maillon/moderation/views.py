@@ -1,18 +1,21 @@
-"""Staff pages: the moderation home and the audit log (with its CSV export)."""
+"""Staff pages (the moderation home, the audit log and its CSV export, sanctions, appeals) and
+the member's side of a sanction (their sanctions, the suspension notice, appealing)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, flash, g, request
+from flask import Blueprint, Response, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from maillon.db import db
-from maillon.errors import ValidationFailed
-from maillon.moderation import services
+from maillon.errors import ServiceError, ValidationFailed
+from maillon.moderation import sanctions, services
+from maillon.moderation.forms import AppealForm, DecisionForm, LiftForm, SanctionForm
 from maillon.moderation.models import AUDIT_ACTIONS
-from maillon.pagination import page_arg
+from maillon.pagination import MAX_ID, page_arg
 from maillon.tenancy.rendering import render
 
 bp = Blueprint("moderation", __name__, template_folder="templates")
@@ -25,6 +28,17 @@ PER_PAGE = 50
 def index() -> Any:
     services.access_staff(g.instance, current_user)
     return render("moderation/index.html")
+
+
+@bp.get("/moderation/member")
+@login_required
+def go_to_member() -> Any:
+    services.access_staff(g.instance, current_user)
+    number = request.args.get("member", "").strip().lstrip("#")
+    if not number.isdigit() or not 0 < int(number) <= MAX_ID:
+        flash(_("Give a member number."), "error")
+        return redirect(url_for("moderation.index"))
+    return redirect(url_for("moderation.member", member_id=int(number)))
 
 
 def _filters() -> tuple[services.AuditFilter, dict[str, str]]:
@@ -61,3 +75,170 @@ def audit_export() -> Any:
                                      ip=request.remote_addr or "")
     return Response(text, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="audit-{g.instance.slug}.csv"'})
+
+
+# ---------------------------------------------------------------------- sanctions (staff)
+
+
+def _until(day: Any) -> datetime | None:
+    """A date in the form means "through that day": the sanction ends at the next midnight UTC."""
+    if day is None:
+        return None
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
+
+
+def _ip() -> str:
+    return request.remote_addr or ""
+
+
+@bp.route("/moderation/members/<int:member_id>", methods=["GET", "POST"])
+@login_required
+def member(member_id: int) -> Any:
+    target = sanctions.access_moderated_member(db.session, g.instance, current_user, member_id)
+    form = SanctionForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            sanctions.impose_sanction(db.session, g.instance, current_user, member_id,
+                                      form.kind.data or "", reason=form.reason.data or "",
+                                      until=_until(form.until.data), ip=_ip())
+        except ServiceError as exc:
+            db.session.rollback()
+            _place(form, exc)
+            status = exc.status
+        else:
+            flash(_("The sanction is in force and the member is told why."), "success")
+            return redirect(url_for("moderation.member", member_id=member_id))
+    elif request.method == "POST":
+        status = 422
+    _total, rows = sanctions.list_sanctions(db.session, g.instance, current_user,
+                                            member_id=member_id, per_page=100)
+    return render("moderation/member.html", target=target, form=form, sanctions=rows,
+                  lift_form=LiftForm()), status
+
+
+@bp.post("/moderation/sanctions/<int:sanction_id>/lift")
+@login_required
+def lift(sanction_id: int) -> Any:
+    services.access_staff(g.instance, current_user)
+    form = LiftForm()
+    sanction = sanctions.access_sanction(db.session, g.instance, current_user, sanction_id)
+    if form.validate_on_submit():
+        try:
+            sanctions.lift_sanction(db.session, g.instance, current_user, sanction_id,
+                                    reason=form.reason.data or "", ip=_ip())
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.fields.get("reason") or exc.message, "error")
+        else:
+            flash(_("The sanction is lifted and the member is told."), "success")
+    else:
+        flash(_("Say why you lift it."), "error")
+    return redirect(url_for("moderation.member", member_id=sanction.member_id))
+
+
+@bp.get("/moderation/sanctions")
+@login_required
+def sanction_list() -> Any:
+    page = page_arg()
+    status = request.args.get("status") or None
+    if status not in (None, "active", "lifted", "expired"):
+        status = None
+    total, rows = sanctions.list_sanctions(db.session, g.instance, current_user, status=status,
+                                           page=page, per_page=PER_PAGE)
+    pages = max(1, -(-total // PER_PAGE))
+    return render("moderation/sanctions.html", sanctions=rows, total=total, page=page,
+                  pages=pages, status=status)
+
+
+@bp.route("/moderation/appeals", methods=["GET"])
+@login_required
+def appeals() -> Any:
+    page = page_arg()
+    total, rows = sanctions.list_appeals(db.session, g.instance, current_user, page=page,
+                                         per_page=PER_PAGE)
+    pages = max(1, -(-total // PER_PAGE))
+    return render("moderation/appeals.html", appeals=rows, total=total, page=page,
+                  pages=pages, form=DecisionForm())
+
+
+@bp.post("/moderation/appeals/<int:appeal_id>")
+@login_required
+def decide(appeal_id: int) -> Any:
+    sanctions.access_appeal(db.session, g.instance, current_user, appeal_id)
+    form = DecisionForm()
+    if form.validate_on_submit():
+        try:
+            sanctions.decide_appeal(db.session, g.instance, current_user, appeal_id,
+                                    accept=form.decision.data == "accept",
+                                    response=form.response.data or "", ip=_ip())
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(next(iter(exc.fields.values()), exc.message), "error")
+        else:
+            flash(_("The appeal is decided and the member is told."), "success")
+    else:
+        flash(_("Choose a decision and write an answer to the member."), "error")
+    return redirect(url_for("moderation.appeals"))
+
+
+# ---------------------------------------------------------------------- the member's side
+
+
+@bp.get("/account/sanctions")
+@login_required
+def my_sanctions() -> Any:
+    rows = sanctions.list_own_sanctions(db.session, g.instance, current_user)
+    return render("moderation/my_sanctions.html", rows=rows, form=AppealForm())
+
+
+@bp.post("/account/sanctions/<int:sanction_id>/appeal")
+@login_required
+def appeal(sanction_id: int) -> Any:
+    form = AppealForm()
+    _appeal(form, current_user, sanction_id)
+    return redirect(url_for("moderation.my_sanctions"))
+
+
+def _appeal(form: AppealForm, member: Any, sanction_id: int) -> None:
+    if not form.validate_on_submit():
+        flash(_("Write your appeal."), "error")
+        return
+    try:
+        sanctions.appeal_sanction(db.session, g.instance, member, sanction_id,
+                                  form.text.data or "")
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(next(iter(exc.fields.values()), exc.message), "error")
+    else:
+        flash(_("Your appeal is sent. The moderators will answer you."), "success")
+
+
+SUSPENDED_KEY = "suspended_member_id"
+
+
+@bp.route("/account/suspended", methods=["GET", "POST"])
+def suspended() -> Any:
+    """Where the login page sends a suspended member who gave the right password: why, until
+    when, and their one appeal."""
+    member_id = session.get(SUSPENDED_KEY)
+    notice = sanctions.suspension_notice(db.session, g.instance, int(member_id or 0))
+    if notice is None:
+        session.pop(SUSPENDED_KEY, None)
+        return redirect(url_for("accounts.login"))
+    form = AppealForm()
+    if request.method == "POST":
+        _appeal(form, notice.sanction.member, notice.sanction.id)
+        return redirect(url_for("moderation.suspended"))
+    return render("moderation/suspended.html", notice=notice, form=form)
+
+
+def _place(form: Any, exc: ServiceError) -> None:
+    placed = False
+    for name, problem in exc.fields.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = [*field.errors, problem]
+            placed = True
+    if not placed:
+        flash(exc.message, "error")

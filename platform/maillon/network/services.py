@@ -20,6 +20,7 @@ from maillon.db import utcnow
 from maillon.errors import Forbidden, ServiceError, ValidationFailed
 from maillon.members.models import Member
 from maillon.members.services import access_member
+from maillon.moderation.sanctions import check_not_limited
 from maillon.network.lifecycle import CONNECTION
 from maillon.network.models import TRUST_MAX, TRUST_MIN, Connection, ConnectionChange
 from maillon.network.signals import connection_accepted, connection_requested
@@ -80,6 +81,7 @@ def request_connection(session: Session, instance: Instance, requester: Member,
     """Ask to connect. Repeating returns the same request; if the other side had already
     asked, this accepts their request (both want it)."""
     target = access_member(session, instance, requester, target_id)
+    check_not_limited(session, instance, requester)
     if target.id == requester.id:
         raise ServiceError("cannot_connect_self", _("You cannot connect with yourself."),
                            status=422, fields={"member_id": "yourself"})

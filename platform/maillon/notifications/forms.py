@@ -7,7 +7,7 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField
 
-from maillon.notifications.services import KINDS
+from maillon.notifications.services import optional_kinds
 
 
 class PreferencesForm(FlaskForm):
@@ -17,7 +17,7 @@ class PreferencesForm(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices = [(name, str(kind.label)) for name, kind in KINDS.items()]
+        choices = [(name, str(kind.label)) for name, kind in optional_kinds().items()]
         self.app.choices = choices
         self.email.choices = choices
 
@@ -28,4 +28,4 @@ class PreferencesForm(FlaskForm):
     def changes(self) -> dict[str, dict[str, bool]]:
         """Every kind's channels, as ``update_preferences`` takes them (unchecked → off)."""
         app, email = set(self.app.data or ()), set(self.email.data or ())
-        return {name: {"app": name in app, "email": name in email} for name in KINDS}
+        return {name: {"app": name in app, "email": name in email} for name in optional_kinds()}

@@ -42,6 +42,9 @@ class NotificationKind:
     default_app: bool = True
     default_email: bool = False
     email_template: str = field(default="")
+    # Moderation decisions: in-app and by e-mail whatever the preferences and even to a
+    # suspended account; not offered in the preferences form.
+    required: bool = False
 
     def template(self) -> str:
         return self.email_template or f"notifications/email/{self.name}"
@@ -54,6 +57,11 @@ def register_kind(kind: NotificationKind) -> NotificationKind:
     """Declare a kind once; later domains (introductions) register theirs the same way."""
     KINDS[kind.name] = kind
     return kind
+
+
+def optional_kinds() -> dict[str, NotificationKind]:
+    """The kinds a member may switch on or off (the preferences form)."""
+    return {name: kind for name, kind in KINDS.items() if not kind.required}
 
 
 def get_kind(name: str) -> NotificationKind:
@@ -143,6 +151,9 @@ def preferences(member: Member) -> dict[str, dict[str, bool]]:
     stored = member.notification_prefs or {}
     result: dict[str, dict[str, bool]] = {}
     for name, kind in KINDS.items():
+        if kind.required:
+            result[name] = {"app": True, "email": True}
+            continue
         chosen = stored.get(name) or {}
         result[name] = {
             "app": bool(chosen.get("app", kind.default_app)),
@@ -202,7 +213,8 @@ def notify(session: Session, instance: Instance, recipient: Member, kind: str, *
                        data=dict(data or {}), created_at=utcnow())
     if channels["app"]:
         session.add(row)
-    if channels["email"] and recipient.status == "active":
+    if channels["email"] and (recipient.status == "active" or (
+            spec.required and recipient.status == "suspended")):
         from maillon.tenancy.links import absolute_url
 
         endpoint, values = link_for(row)

@@ -90,4 +90,4 @@ def settings() -> Any:
     status = 422 if request.method == "POST" else 200
     if request.method == "GET":
         form.fill_from(services.preferences(member))
-    return render("notifications/settings.html", form=form, kinds=services.KINDS), status
+    return render("notifications/settings.html", form=form, kinds=services.optional_kinds()), status

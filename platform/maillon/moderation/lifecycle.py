@@ -1,0 +1,19 @@
+"""The lifecycles of a sanction and of an appeal (see ``maillon.lifecycle``)."""
+
+from __future__ import annotations
+
+from maillon.lifecycle import Lifecycle
+
+SANCTION = Lifecycle.of("sanction", initial={"active"}, allowed={
+    # In force: lifted by staff or by an accepted appeal, or past its end date.
+    "active": {"lifted", "expired"},
+    "lifted": set(),
+    "expired": set(),
+})
+
+APPEAL = Lifecycle.of("appeal", initial={"open"}, allowed={
+    # Waiting for staff: accepted (the sanction is lifted) or rejected (it stays).
+    "open": {"accepted", "rejected"},
+    "accepted": set(),
+    "rejected": set(),
+})
