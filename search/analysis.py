@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from whoosh.lang.snowball.english import EnglishStemmer
-from whoosh.lang.snowball.french import FrenchStemmer
+from whoosh.lang import stemmer_for_language
 
 LANGUAGES: tuple[str, ...] = ("fr", "en")
 
@@ -38,7 +37,7 @@ _STOP_WORDS: frozenset[str] = frozenset(_STOP_WORDS_TEXT.split())
 
 _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "ø": "o", "ł": "l", "đ": "d"})
 
-_STEMMERS = {"fr": FrenchStemmer().stem, "en": EnglishStemmer().stem}
+_STEMMERS = {lang: stemmer_for_language(lang) for lang in LANGUAGES}  # Snowball
 
 
 @lru_cache(maxsize=200_000)

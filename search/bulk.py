@@ -8,8 +8,9 @@ term as documents arrive (docnums only grow, so each group is already sorted; on
 terms are sorted), in compact arrays, and hands the codec whole 128-posting blocks.
 
 It writes ordinary W3 segments: readers, merges and later incremental commits use stock
-Whoosh.  The block hand-off sets private attributes of ``W3PostingsWriter`` (its block buffer);
-if they are missing the writer falls back to the per-posting codec API.
+Whoosh.  What it needs of Whoosh's internals (the segment flush, the codec's block buffer) is
+in :mod:`search.whoosh_internals`; ``WhooshIndex(fast=False)`` builds with Whoosh's own writer
+instead, and the two are tested to give the same answers.
 """
 
 from __future__ import annotations
@@ -18,10 +19,8 @@ from array import array
 from collections import Counter
 from typing import Any
 
-from whoosh.system import pack_uint
-from whoosh.writing import SegmentWriter
-
 from search.schema import TermsField
+from search.whoosh_internals import BlockSegmentWriter, write_postings
 
 # field -> term -> (docnums, term frequencies or None for presence-only fields)
 Postings = dict[str, dict[str, tuple[array, array | None]]]
@@ -49,15 +48,14 @@ class TermPool:
         self.fields = {}
 
 
-class BulkSegmentWriter(SegmentWriter):
+class BulkSegmentWriter(BlockSegmentWriter):
     """A SegmentWriter for pre-analysed documents, with :class:`TermPool` and block output."""
 
     def __init__(self, ix: Any, **kwargs: Any) -> None:
-        super().__init__(ix, **kwargs)
-        self.pool = TermPool()
+        super().__init__(ix, TermPool(), **kwargs)
 
     def add_document(self, **fields: Any) -> None:
-        self._check_state()
+        self.start_document()
         docnum = self.docnum
         schema = self.schema
         perdoc = self.perdocwriter
@@ -87,12 +85,9 @@ class BulkSegmentWriter(SegmentWriter):
             perdoc.cancel_doc()
             raise
         perdoc.finish_doc()
-        self._added = True
-        self.docnum += 1
+        self.finish_document()
 
-    def _flush_segment(self) -> None:
-        self.perdocwriter.close()
-        fieldwriter = self.fieldwriter
+    def write_terms(self, fieldwriter: Any) -> None:
         pool: TermPool = self.pool
         for fieldname in sorted(pool.fields):
             terms = pool.fields[fieldname]
@@ -101,10 +96,9 @@ class BulkSegmentWriter(SegmentWriter):
             for term in sorted(terms):
                 ids, freqs = terms[term]
                 fieldwriter.start_term(term.encode("utf-8"))
-                _write_postings(fieldwriter, ids, freqs)
+                write_postings(fieldwriter, ids, freqs)
                 fieldwriter.finish_term()
             fieldwriter.finish_field()
-        fieldwriter.close()
 
 
 def _add_terms(
@@ -126,22 +120,3 @@ def _add_terms(
             if postings is None:
                 postings = terms[term] = (array("I"), None)
             postings[0].append(docnum)
-
-
-def _write_postings(fieldwriter: Any, ids: array, freqs: array | None) -> None:
-    weights = freqs if freqs is not None else array("f", [1.0]) * len(ids)
-    postwriter: Any = getattr(fieldwriter, "_postwriter", None)
-    limit = getattr(postwriter, "_blocklimit", None)
-    if limit is None or not hasattr(postwriter, "_write_block"):  # pragma: no cover
-        for i, docnum in enumerate(ids):
-            vbytes = pack_uint(int(weights[i])) if freqs is not None else b""
-            fieldwriter.add(docnum, weights[i], vbytes, None)
-        return
-    for start in range(0, len(ids), limit):
-        if start:
-            postwriter._write_block()
-        block_weights = weights[start : start + limit]
-        postwriter._ids = ids[start : start + limit]
-        postwriter._weights = block_weights
-        postwriter._values = [pack_uint(int(f)) for f in block_weights] if freqs is not None else []
-        postwriter._maxweight = max(block_weights)

@@ -37,9 +37,8 @@ from typing import Any, TypeVar
 import numpy as np
 import psycopg
 from psycopg import sql
-from whoosh.util.numeric import byte_to_length
 
-from search import evaluate
+from search import evaluate, whoosh_internals
 from search.interface import (
     Document,
     IndexBusy,
@@ -81,7 +80,7 @@ MAX_TF = 1 << len(TF_BITS)
 _MAX_LEXEME_BYTES = 2000
 REBUILD_BATCH = 1000
 _POSTINGS_CACHE_SIZE = 4_000_000
-_LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
+_LENGTH_TABLE = whoosh_internals.length_table()  # Whoosh's one-byte length encoding
 
 _DDL = (
     "CREATE SEQUENCE IF NOT EXISTS search_documents_seq",
@@ -243,6 +242,9 @@ class PostgresSegment:
 
     def ids(self) -> list[str]:
         return self._ids
+
+    def doc_id(self, local: int) -> str:
+        return self._ids[local]
 
     def id_index(self) -> dict[str, int]:
         if self._id_index is None:

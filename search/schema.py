@@ -24,11 +24,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from whoosh import formats
-from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import ID, STORED, FieldType, Schema
-from whoosh.system import pack_uint
 
 from search import analysis
+from search.whoosh_internals import frequency_value
 
 TEXT_FIELD = "text"
 FACET_FIELDS: dict[str, str] = {
@@ -48,21 +47,6 @@ PROSE_KEYS: tuple[str, ...] = (
 )
 
 
-class SearchCodec(W3Codec):
-    """Whoosh's default codec without per-block length statistics.
-
-    Those statistics only feed Whoosh's own block-skipping scorer, which we do not use, and
-    collecting them stats a file for every posting of an unscored field (half of the bulk
-    indexing time).  Field lengths for BM25 are still written as a column.
-    """
-
-    length_stats = False
-
-    def __init__(self) -> None:
-        # Bigger blocks than Whoosh's 128: fewer pickles to write and to decode per query.
-        super().__init__(blocklimit=512, compression=3)
-
-
 class TermsField(FieldType):
     """A field whose value is a list of terms already produced by :mod:`search.analysis`.
 
@@ -80,7 +64,7 @@ class TermsField(FieldType):
             value = value.split("\t")
         if self.counted:
             for term, freq in Counter(value).items():
-                yield term.encode("utf-8"), freq, float(freq), pack_uint(freq)
+                yield term.encode("utf-8"), freq, float(freq), frequency_value(freq)
         else:
             for term in set(value):
                 yield term.encode("utf-8"), 1, 1.0, b""

@@ -6,8 +6,9 @@ posting list is decoded once per segment (a block is one pickle + one ``cumsum``
 combined with vectorised numpy operations.  Segments are immutable, so their decoded data is
 kept across refreshes; only deletions change, and they live in the TOC's segment object.
 
-The block decoding reads a few private attributes of Whoosh's W3 codec; if they ever change,
-the code falls back to the public (slow) matcher interface.
+The block decoding and the field lengths read Whoosh internals, through
+:mod:`search.whoosh_internals`; ``SegmentData(reader, fast=False)`` reads the same through
+Whoosh's public API instead (slower), and the two are tested to agree.
 """
 
 from __future__ import annotations
@@ -19,14 +20,11 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar, cast
 
 import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN
 from whoosh.reading import SegmentReader
-from whoosh.util.numeric import byte_to_length
 
-from search import analysis
+from search import analysis, whoosh_internals
 
 IdArray = np.ndarray
-_LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 # Decoded postings kept per segment, counted in postings (8 bytes each: int32 id, float32 tf).
 _POSTINGS_CACHE_SIZE = 4_000_000
 # ... and at most this many terms (a stream of distinct words must not grow it forever).
@@ -72,7 +70,6 @@ class FacetTable:
     def __init__(self, terms: list[str], docs: IdArray, vals: IdArray, size: int) -> None:
         self.terms = terms
         self.keys = [analysis.facet_key(t) for t in terms]
-        self.doc_counts = np.bincount(vals, minlength=len(terms))
         order = np.argsort(docs, kind="stable")
         self.docs = docs[order]
         self.vals = vals[order]
@@ -111,6 +108,10 @@ class FacetIndex:
         self.tables: list[tuple[FacetTable, int, int, IdArray]] = []
         for seg, off in zip(snap.segments, snap.offsets, strict=True):
             table = seg.facet(field)
+            # Spellings are chosen among live documents only: a deleted profile's spelling
+            # must not show (its postings stay in the segment until a merge).
+            live = snap.live[off : off + seg.size]
+            live_counts = np.bincount(table.vals[live[table.docs]], minlength=len(table.terms))
             key_ids = np.empty(len(table.terms), dtype=np.int64)
             for i, term in enumerate(table.terms):
                 key = term if field == "open" else table.keys[i]
@@ -118,8 +119,8 @@ class FacetIndex:
                 if kid == len(self.display):
                     self.display.append(term)
                     best.append(0)
-                if table.doc_counts[i] > best[kid]:
-                    best[kid], self.display[kid] = int(table.doc_counts[i]), term
+                if live_counts[i] > best[kid]:
+                    best[kid], self.display[kid] = int(live_counts[i]), term
                 key_ids[i] = kid
             self.tables.append((table, off, seg.size, key_ids))
         self.keys = list(registry)
@@ -138,10 +139,15 @@ class FacetIndex:
 
 
 class SegmentData:
-    """A segment's reader and the arrays decoded from it (valid for the segment's lifetime)."""
+    """A segment's reader and the arrays decoded from it (valid for the segment's lifetime).
 
-    def __init__(self, reader: SegmentReader) -> None:
+    ``fast`` decodes postings and lengths with :mod:`search.whoosh_internals`; without it,
+    with Whoosh's public API (the reference the fast paths are tested against).
+    """
+
+    def __init__(self, reader: SegmentReader, fast: bool = True) -> None:
         self.reader = reader
+        self.fast = fast
         self.segment_id: str = reader.segment().segment_id()
         self.size: int = reader.doc_count_all()
         self._postings: OrderedDict[tuple[str, str], tuple[IdArray, np.ndarray]] = OrderedDict()
@@ -189,32 +195,19 @@ class SegmentData:
         return result
 
     def _decode(self, field: str, term: str) -> tuple[IdArray, np.ndarray]:
-        fmt = self.reader.schema[field].format
-        matcher = self.reader._terms.matcher(field, term.encode("utf-8"), fmt)
-        try:
-            return _decode_blocks(matcher)
-        except AttributeError:  # pragma: no cover - a future codec without these attributes
-            matcher.reset()
-            ids: list[int] = []
-            weights: list[float] = []
-            while matcher.is_active():
-                ids.append(matcher.id())
-                weights.append(matcher.weight())
-                matcher.next()
-            return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float32)
+        if self.fast:
+            return whoosh_internals.decode_postings(self.reader, field, term)
+        return whoosh_internals.public_postings(self.reader, field, term)
 
     @_reading
     def lengths(self, field: str) -> np.ndarray:
         """Field length of every document (BM25 length normalisation)."""
         cached = self._lengths.get(field)
         if cached is None:
-            cached = np.zeros(self.size, dtype=np.float32)
-            perdoc = self.reader._perdoc
-            column = perdoc._cached_reader(f"_{field}_len", LENGTHS_COLUMN)
-            if column is not None:
-                raw = column._dbfile.get(column._basepos, column._count)
-                codes = np.frombuffer(raw, dtype=np.uint8)
-                cached[: len(codes)] = _LENGTH_TABLE[codes]
+            if self.fast:
+                cached = whoosh_internals.field_lengths(self.reader, field)
+            else:
+                cached = whoosh_internals.public_field_lengths(self.reader, field)
             self._lengths[field] = cached
         return cached
 
@@ -224,6 +217,12 @@ class SegmentData:
         if self._ids is None:
             self._ids = list(self.reader.column_reader("id"))
         return self._ids
+
+    def doc_id(self, local: int) -> str:
+        """One document's external id, without reading the whole column for it."""
+        if self._ids is not None:
+            return self._ids[local]
+        return str(self.stored(local)["id"])
 
     def id_index(self) -> dict[str, int]:
         if self._id_index is None:
@@ -291,27 +290,6 @@ class SegmentData:
 
 
 _WITHIN_CACHE_SIZE = 2048
-
-
-def _decode_blocks(matcher: Any) -> tuple[IdArray, np.ndarray]:
-    """Read a W3 posting list block by block: one unpickle and one cumsum per block."""
-    ids_parts: list[np.ndarray] = []
-    weight_parts: list[np.ndarray] = []
-    while matcher.is_active():
-        matcher._read_data()
-        raw_ids, raw_weights, _ = matcher._data
-        count = matcher._blocklength
-        ids_parts.append(np.cumsum(np.asarray(raw_ids, dtype=np.int32), dtype=np.int32))
-        if raw_weights is None:
-            weight_parts.append(np.ones(count, dtype=np.float32))
-        elif isinstance(raw_weights, float):
-            weight_parts.append(np.full(count, raw_weights, dtype=np.float32))
-        else:
-            weight_parts.append(np.asarray(raw_weights, dtype=np.float32))
-        matcher._next_block()
-    if not ids_parts:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-    return np.concatenate(ids_parts), np.concatenate(weight_parts)
 
 
 class Snapshot:
@@ -421,9 +399,7 @@ class Snapshot:
 
     def doc_id(self, docnum: int) -> str:
         seg, local = self.segment_of(docnum)
-        if seg._ids is not None:
-            return seg._ids[local]
-        return str(seg.stored(local)["id"])
+        return seg.doc_id(local)
 
     def all_ids(self) -> set[str]:
         result: set[str] = set()

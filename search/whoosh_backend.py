@@ -25,10 +25,10 @@ from typing import Any, TypeVar
 
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import BufferFile
-from whoosh.index import TOC, FileIndex
+from whoosh.index import FileIndex
 from whoosh.reading import SegmentReader
 
-from search import evaluate, storage
+from search import evaluate, storage, whoosh_internals
 from search.bulk import BulkSegmentWriter
 from search.interface import (
     Document,
@@ -39,8 +39,9 @@ from search.interface import (
     SearchResult,
 )
 from search.query import parse
-from search.schema import SearchCodec, build_schema, document_fields
+from search.schema import build_schema, document_fields
 from search.segments import SegmentData, SegmentUnreadable, Snapshot
+from search.whoosh_internals import SearchCodec
 
 T = TypeVar("T")
 
@@ -66,13 +67,20 @@ class ReaderStorage(FileStorage):
 
     def open_file(self, name: str, **kwargs: Any) -> Any:
         if name.endswith(".trm"):
-            with open(self._fpath(name), "rb") as fh:
+            with open(os.path.join(self.folder, name), "rb") as fh:
                 return BufferFile(fh.read(), name=name)
         return super().open_file(name, **kwargs)
 
 
 class WhooshIndex:
-    """One instance's index under ``root``; see :mod:`search.storage` for the layout."""
+    """One instance's index under ``root``; see :mod:`search.storage` for the layout.
+
+    ``fast`` (the default) reads postings and field lengths, and writes rebuilds, through
+    the Whoosh internals of :mod:`search.whoosh_internals`; ``fast=False`` uses Whoosh's
+    public API only (slower: the reference the fast paths are tested against).  Either way
+    an installed Whoosh other than the pinned one makes every read and write raise
+    ``IndexUnavailable`` (``whoosh_internals.layout_problem``).
+    """
 
     def __init__(
         self,
@@ -81,8 +89,10 @@ class WhooshIndex:
         lock_timeout: float = 10.0,
         retain_seconds: float = 60.0,
         create: bool = True,
+        fast: bool = True,
     ) -> None:
         self.root = Path(root)
+        self.fast = fast
         self.lock_timeout = lock_timeout
         self.retain_seconds = retain_seconds
         self.recovery: str | None = None
@@ -113,8 +123,19 @@ class WhooshIndex:
             for path in self.root.iterdir()
         )
 
+    def _require_layout(self) -> None:
+        """Refuse to read or write with a Whoosh whose internals were not checked."""
+        problem = whoosh_internals.layout_problem()
+        if problem is not None:
+            if self.recovery != problem:
+                log.error("%s: search index %s cannot be used", problem, self.root)
+            self.recovery = problem
+            self._drop()
+            raise IndexUnavailable(problem)
+
     def _sync(self) -> None:
         """Bring the snapshot in line with the disk, or raise IndexUnavailable."""
+        self._require_layout()
         name = storage.read_pointer(self.root)
         if name is None:
             if self._create and not self._seen and self._is_new():
@@ -150,7 +171,7 @@ class WhooshIndex:
     def _follow_commits(self) -> None:
         """Load a newer commit of the same generation (its merges remove older files)."""
         assert self._ix is not None and self._snap is not None
-        if TOC._latest_generation(self._ix.storage, INDEX_NAME) != self._snap.generation:
+        if self._ix.latest_generation() != self._snap.generation:
             self._load_snapshot()
 
     def _open_generation(self, name: str) -> None:
@@ -232,7 +253,7 @@ class WhooshIndex:
         assert self._ix is not None
         for attempt in range(5):
             try:
-                toc = TOC.read(self._ix.storage, INDEX_NAME, schema=self.schema)
+                toc = whoosh_internals.latest_toc(self._ix.storage, INDEX_NAME, self.schema)
                 segments: list[SegmentData] = []
                 deleted: list[set[int]] = []
                 for segment in toc.segments:
@@ -241,7 +262,7 @@ class WhooshIndex:
                         reader = SegmentReader(
                             self._ix.storage, self.schema, segment, generation=toc.generation
                         )
-                        data = SegmentData(reader)
+                        data = SegmentData(reader, fast=self.fast)
                     segments.append(data)
                     deleted.append(
                         set(segment.deleted_docs()) if segment.has_deletions() else set()
@@ -283,6 +304,7 @@ class WhooshIndex:
         Raises IndexUnavailable when the index is missing or unreadable.
         """
         with self._lock:
+            self._require_layout()  # one cached call: a snapshot held open is no exception
             signature = self._stat_signature()
             if signature is not None and signature == self._signature and self._snap is not None:
                 return
@@ -338,7 +360,9 @@ class WhooshIndex:
         return self._read(find)
 
     def _bulk_writer(self, ix: FileIndex) -> Any:
-        return BulkSegmentWriter(ix, codec=SearchCodec(), compound=False)
+        if self.fast:
+            return BulkSegmentWriter(ix, codec=SearchCodec(), compound=False)
+        return ix.writer(codec=SearchCodec(), compound=False)
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -346,6 +370,8 @@ class WhooshIndex:
     def _writer(self) -> Iterator[Any]:
         """A Whoosh writer on the live generation (which may differ from our snapshot's),
         committed when the block ends; an index missing or unreadable is not written to."""
+        with self._lock:
+            self._require_layout()
         name = storage.read_pointer(self.root)
         if name is None or _damage(self.root / name) is not None:
             with self._lock:
@@ -416,6 +442,8 @@ class WhooshIndex:
         Also how a missing or unreadable index is cured: the unreadable generation is set
         aside as ``broken-*`` for a human to look at.
         """
+        with self._lock:
+            self._require_layout()
         self.root.mkdir(parents=True, exist_ok=True)
         with storage.writer_lock(self.root, self.lock_timeout):
             number = storage.next_generation(self.root)
@@ -574,7 +602,7 @@ def _readable(gen_dir: Path) -> bool:
         return False
 
     def check() -> None:
-        toc = TOC.read(FileStorage(str(gen_dir)), INDEX_NAME)
+        toc = whoosh_internals.latest_toc(FileStorage(str(gen_dir)), INDEX_NAME)
         names = set(os.listdir(gen_dir))
         for seg in toc.segments:
             if not any(n.startswith(f"{seg.segment_id()}.") for n in names):
@@ -587,7 +615,7 @@ def _segment_files(gen_dir: Path, generation: int, segments: list[SegmentData]) 
     """The files a snapshot reads: its TOC and every file of its segments (as they were
     when each segment was first opened: a file deleted since is missing, not forgotten)."""
     names = os.listdir(gen_dir)
-    files = {TOC._filename(INDEX_NAME, generation)}
+    files = {whoosh_internals.toc_filename(INDEX_NAME, generation)}
     for seg in segments:
         if seg.files is None:
             prefix = f"{seg.segment_id}."  # segment ids start with the index name

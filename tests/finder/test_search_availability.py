@@ -22,7 +22,7 @@ from maillon.finder.services import RETRY_AFTER_SECONDS, search_members
 from maillon.members.models import Member
 from maillon.network import services as network
 from maillon.tenancy.models import Instance
-from search import open_index
+from search import IndexUnavailable, open_index, whoosh_internals
 from search import storage as layout
 
 SLUG = "reseau"
@@ -178,3 +178,20 @@ def test_degree_facet_comes_from_the_one_query(
         assert within.total == 1
         # Each count is what choosing that option shows, whichever degree is chosen now.
         assert within.facets["degree"] == [(1, 1), (2, 2), (3, 2)]
+
+
+def test_an_unsupported_whoosh_is_503_never_an_answer(
+    app: Flask, client_for: Callable[[str], FlaskClient], login: Callable[..., FlaskClient],
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Whoosh whose internals were not checked (another version installed under a running
+    deployment): search is unavailable, as for a damaged index, and nothing is rebuilt with
+    it; the pinned Whoosh back, the same index answers again."""
+    _assert_answers(client_for, world)  # this process already holds the index open
+    problem = "unsupported Whoosh: whoosh-reloaded 2.8.0 is installed"
+    monkeypatch.setattr(whoosh_internals, "layout_problem", lambda: problem)
+    _assert_unavailable_everywhere(client_for, login, world)
+    with app.app_context(), pytest.raises(IndexUnavailable, match="whoosh-reloaded 2.8.0"):
+        indexing.heal_index(db.session, _instance())  # the worker's check cannot rebuild
+    monkeypatch.undo()
+    _assert_answers(client_for, world)
