@@ -101,7 +101,8 @@ class SearchCodec(W3Codec):  # type: ignore[misc,valid-type]
 
 def frequency_value(freq: int) -> bytes:
     """The value a ``formats.Frequency`` posting stores for a term frequency."""
-    return bytes(pack_uint(freq))
+    value: bytes = pack_uint(freq)
+    return value
 
 
 @functools.cache
