@@ -298,8 +298,12 @@ def _check_round_trip() -> None:
     schema = build_schema()
     ix = RamStorage().create_index(schema, indexname="CHECK")
     writer = BulkSegmentWriter(ix, codec=SearchCodec(blocklimit=8), compound=False)
-    for doc in docs:
-        writer.add_document(**doc)
+    try:
+        for doc in docs:
+            writer.add_document(**doc)
+    except BaseException:
+        writer.cancel()  # removes its temporary directory
+        raise
     writer.commit(merge=False)
     toc = latest_toc(ix.storage, "CHECK", schema)
     reader = SegmentReader(ix.storage, schema, toc.segments[0], generation=toc.generation)
