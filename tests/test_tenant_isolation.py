@@ -30,6 +30,7 @@ from maillon.db import db
 from maillon.errors import ServiceError
 from maillon.introductions import records, routing
 from maillon.introductions import services as introductions
+from maillon.members import experiences
 from maillon.members import services as members
 from maillon.members.models import Member
 from maillon.moderation import sanctions
@@ -84,9 +85,9 @@ def foreign(app: Flask, create_member: Callable[..., Member]) -> Foreign:
                        purpose="advice")
     with app.app_context():
         member = world.get(rita)
-        experience = members.add_experience(db.session, member, {
+        experience = experiences.add_experience(db.session, member, {
             "title": "Engineer", "start_date": "2020-01-01"})
-        education = members.add_education(db.session, member, {"school": "École"})
+        education = experiences.add_education(db.session, member, {"school": "École"})
         db.session.commit()
         ids = experience.id, education.id
         api_token = accounts.issue_api_token(db.session, world.get(rita))
@@ -130,12 +131,12 @@ CASES = [
          lambda s, i, f, m: members.access_member(s, i, m(f.moderator), f.rita)),
     Call("members.access_member (anonymous)",
          lambda s, i, f, m: members.access_member(s, i, None, f.rita)),
-    Call("members.get_experience",
-         lambda s, i, f, m: members.get_experience(s, m(f.moderator), f.experience),
-         lambda s, i, f, m: members.get_experience(s, m(f.rita), f.experience)),
-    Call("members.get_education",
-         lambda s, i, f, m: members.get_education(s, m(f.moderator), f.education),
-         lambda s, i, f, m: members.get_education(s, m(f.rita), f.education)),
+    Call("experiences.get_experience",
+         lambda s, i, f, m: experiences.get_experience(s, m(f.moderator), f.experience),
+         lambda s, i, f, m: experiences.get_experience(s, m(f.rita), f.experience)),
+    Call("experiences.get_education",
+         lambda s, i, f, m: experiences.get_education(s, m(f.moderator), f.education),
+         lambda s, i, f, m: experiences.get_education(s, m(f.rita), f.education)),
     Call("accounts.find_member_by_email",
          lambda s, i, f, m: accounts.find_member_by_email(s, i, f.rita_email)),
     Call("accounts.get_member_for_update",
@@ -199,7 +200,8 @@ NOT_TENANT_LOOKUPS = {
 
 #: Where each case's module lives, to match the functions defined in the package.
 MODULES = {
-    "members": "members.services", "accounts": "accounts.services",
+    "members": "members.services", "experiences": "members.experiences",
+    "accounts": "accounts.services",
     "network": "network.services", "endorsements": "network.endorsements",
     "recommendations": "network.recommendations", "notifications": "notifications.services",
     "records": "introductions.records", "routing": "introductions.routing",

@@ -9,8 +9,9 @@ from sqlalchemy import select
 from maillon.db import db
 from maillon.finder import indexing
 from maillon.finder.services import _MESSAGES, localise, search_members
-from maillon.members import services as members
+from maillon.members import experiences
 from maillon.members.models import Member
+from maillon.members.profiles import update_profile
 from maillon.network import services as network
 from maillon.tenancy.models import Instance
 from search import QueryError, SearchQuery
@@ -40,29 +41,29 @@ def test_every_profile_change_reaches_the_index(app, create_member, run_jobs):
     with app.app_context():
         assert _names("reseau", "boulanger") == ["Odile Marquise"]
         row = db.session.get(Member, member.id)
-        members.add_experience(db.session, row, {"title": "Pâtissière", "organisation":
+        experiences.add_experience(db.session, row, {"title": "Pâtissière", "organisation":
                                                  "Maison Zéphyrine", "start_date": "2019-01-01"})
     run_jobs()
     with app.app_context():
         assert _names("reseau", "zephyrine") == ["Odile Marquise"]
         row = db.session.get(Member, member.id)
-        members.add_education(db.session, row, {"school": "Lycée Quintessence"})
+        experiences.add_education(db.session, row, {"school": "Lycée Quintessence"})
     run_jobs()
     with app.app_context():
         assert _names("reseau", "quintessence") == ["Odile Marquise"]
         row = db.session.get(Member, member.id)
-        members.update_profile(db.session, row, {"headline": "Fromagère"})
+        update_profile(db.session, row, {"headline": "Fromagère"})
     run_jobs()
     with app.app_context():
         assert _names("reseau", "boulanger") == []
         assert _names("reseau", "fromager") == ["Odile Marquise"]
         row = db.session.get(Member, member.id)
-        members.update_profile(db.session, row, {"visibility": {"in_directory": False}})
+        update_profile(db.session, row, {"visibility": {"in_directory": False}})
     run_jobs()
     with app.app_context():
         assert _names("reseau", "fromager") == []
         row = db.session.get(Member, member.id)
-        members.update_profile(db.session, row, {"visibility": {"in_directory": True}})
+        update_profile(db.session, row, {"visibility": {"in_directory": True}})
     run_jobs()
     with app.app_context():
         assert _names("reseau", "fromager") == ["Odile Marquise"]

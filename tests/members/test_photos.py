@@ -13,7 +13,7 @@ from PIL import Image
 
 from maillon.db import db
 from maillon.errors import ValidationFailed
-from maillon.members import photos, services
+from maillon.members import photo_store, photos
 from maillon.members.models import Member
 from maillon.tenancy.models import Instance
 
@@ -75,8 +75,8 @@ def test_exif_is_stripped_and_orientation_applied(
     raw = BytesIO()
     image.save(raw, "JPEG", exif=exif.tobytes())
     photo = photos.prepare_photo(raw.getvalue())
-    name = services.set_photo(db.session, instance, member, photo, tmp_path)
-    with Image.open(services.photo_dir(tmp_path, instance) / name) as stored:
+    name = photo_store.set_photo(db.session, instance, member, photo, tmp_path)
+    with Image.open(photo_store.photo_dir(tmp_path, instance) / name) as stored:
         assert not stored.getexif()
         assert "exif" not in stored.info
         top = stored.getpixel((200, 20))

@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 
 from maillon.db import db
 from maillon.members.models import Member
-from maillon.members.services import profile_dict, profile_dicts
+from maillon.members.serialisation import profile_dict, profile_dicts
 from tests import query_world, querycount
 from tests.query_world import LARGE, assert_constant_list, marked_rows
 from tests.querycount import assert_database_query_count, count_queries

@@ -10,8 +10,9 @@ from werkzeug.exceptions import NotFound
 
 from maillon.db import db
 from maillon.errors import ValidationFailed
-from maillon.members import services
+from maillon.members import serialisation, services
 from maillon.members.models import Member
+from maillon.members.profiles import update_profile
 
 
 def _load(member: Member) -> Member:
@@ -22,7 +23,7 @@ def _load(member: Member) -> Member:
 
 def test_update_profile_cleans_and_saves(ctx: Any, create_member: Callable[..., Member]) -> None:
     member = _load(create_member("reseau"))
-    services.update_profile(db.session, member, {
+    update_profile(db.session, member, {
         "name": "  Ada   Lovelace ", "headline": "Analyst", "company": "Engines Ltd",
         "skills": [" Python ", "python", "Maths", "", "PYTHON", "Rust"],
         "summary": "One\r\n\r\nTwo", "open_to_opportunities": True, "relaying": "busy",
@@ -66,7 +67,7 @@ def test_update_profile_rejects_bad_values(ctx: Any, create_member: Callable[...
                                            changes: dict[str, Any], field: str) -> None:
     member = _load(create_member("reseau"))
     with pytest.raises(ValidationFailed) as info:
-        services.update_profile(db.session, member, changes)
+        update_profile(db.session, member, changes)
     assert field in info.value.fields
     assert info.value.code == "validation_failed"
 
@@ -75,7 +76,7 @@ def test_update_profile_writes_nothing_when_one_field_fails(
         ctx: Any, create_member: Callable[..., Member]) -> None:
     member = _load(create_member("reseau", name="Before", headline="Old"))
     with pytest.raises(ValidationFailed) as info:
-        services.update_profile(db.session, member, {
+        update_profile(db.session, member, {
             "name": "After", "headline": "New", "skills": ["ok"],
             "contact_policy": {"direct": "anyone", "max_hops": 0}})
     assert set(info.value.fields) == {"contact_policy.max_hops"}
@@ -89,10 +90,10 @@ def test_update_profile_writes_nothing_when_one_field_fails(
 def test_partial_policy_updates_keep_other_keys(ctx: Any,
                                                 create_member: Callable[..., Member]) -> None:
     member = _load(create_member("reseau"))
-    services.update_profile(db.session, member, {
+    update_profile(db.session, member, {
         "contact_policy": {"direct": "nobody", "purposes": ["research", "advice"]},
         "visibility": {"in_directory": False}})
-    services.update_profile(db.session, member, {"contact_policy": {"max_hops": 3}})
+    update_profile(db.session, member, {"contact_policy": {"max_hops": 3}})
     db.session.expire_all()
     member = _load(member)
     assert member.contact_policy == {"direct": "nobody", "introductions": True,
@@ -105,14 +106,14 @@ def test_profile_dict_shows_private_settings_only_to_oneself(
     created = create_member("reseau", name="Ada", organisation="Engines", skills=["Maths"])
     other = _load(create_member("reseau"))  # the factory closes the session: load afterwards
     member = _load(created)
-    public = services.profile_dict(member, other)
+    public = serialisation.profile_dict(member, other)
     assert public["company"] == public["organisation"] == "Engines"
     assert public["photo_url"] is None
     assert public["experiences"] == [] and public["education"] == []
     for private in ("email", "contact_policy", "relaying", "visibility", "locale", "role",
                     "status"):
         assert private not in public
-    own = services.profile_dict(member, member)
+    own = serialisation.profile_dict(member, member)
     assert own["email"] == member.email
     assert own["contact_policy"]["max_hops"] == 6
     assert own["visibility"]["in_directory"] is True

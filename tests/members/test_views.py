@@ -187,14 +187,14 @@ def test_editing_another_members_experience_is_not_found(
     owner = create_member("reseau")
     foreign_owner = create_member("acme")
     with app.app_context():
-        from maillon.members import services
+        from maillon.members import experiences
 
         for who in (owner, foreign_owner):
             member = db.session.get(Member, who.id)
             assert member is not None
-            services.add_experience(db.session, member, {"title": "Job",
-                                                         "start_date": "2020-01-01"})
-            services.add_education(db.session, member, {"school": "School"})
+            experiences.add_experience(db.session, member, {"title": "Job",
+                                                            "start_date": "2020-01-01"})
+            experiences.add_education(db.session, member, {"school": "School"})
         experiences = list(db.session.scalars(select(Experience.id)))
         educations = list(db.session.scalars(select(Education.id)))
     intruder = create_member("reseau")

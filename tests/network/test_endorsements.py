@@ -7,7 +7,7 @@ from werkzeug.exceptions import NotFound
 from maillon.db import db
 from maillon.errors import Forbidden, ServiceError, ValidationFailed
 from maillon.members.models import Member
-from maillon.members.services import update_profile
+from maillon.members.profiles import update_profile
 from maillon.network import services as network
 from maillon.network.endorsement_models import Endorsement
 from maillon.network.endorsements import (

@@ -15,8 +15,8 @@ from sqlalchemy import delete
 from maillon.db import db
 from maillon.finder import indexing
 from maillon.finder.services import search_members
-from maillon.members import services as members
 from maillon.members.models import Member
+from maillon.members.profiles import update_profile
 from maillon.members.signals import member_changed
 from tests.privacy.common import bearer
 
@@ -41,7 +41,7 @@ def hide(app, member_id, how):
     with app.app_context():
         row = db.session.get(Member, member_id)
         if how.startswith("hidden"):
-            members.update_profile(db.session, row, {"visibility": {"in_directory": False}})
+            update_profile(db.session, row, {"visibility": {"in_directory": False}})
         elif how.startswith("suspended"):
             row.status = "suspended"
             member_changed.send(db.session, member=row)

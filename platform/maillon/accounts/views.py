@@ -155,7 +155,7 @@ def _log_in(member: Any) -> None:
     session.clear()
     login_user(member)
     if chosen in LOCALES and chosen != member.locale:
-        from maillon.members.services import set_member_locale
+        from maillon.members.profiles import set_member_locale
 
         set_member_locale(db.session, member, chosen)
     if member.locale:

@@ -17,7 +17,7 @@ from maillon.errors import ValidationFailed
 from maillon.introductions import services
 from maillon.introductions.models import DirectMessage, Introduction
 from maillon.members.models import Member
-from maillon.members.services import load_profiles, profile_dict, profile_dicts
+from maillon.members.serialisation import load_profiles, profile_dict, profile_dicts
 
 TAG = "introductions"
 

@@ -26,7 +26,9 @@ from maillon.api.schemas import (
 from maillon.db import db
 from maillon.extensions import registration_address_limit
 from maillon.members.models import Member
-from maillon.members.services import access_member, profile_dict, update_profile
+from maillon.members.profiles import update_profile
+from maillon.members.serialisation import profile_dict
+from maillon.members.services import access_member
 from maillon.network.visibility import badges_for
 
 

@@ -14,7 +14,7 @@ from maillon.api.schemas import Body, Profile
 from maillon.db import db
 from maillon.errors import ValidationFailed
 from maillon.members.models import Member
-from maillon.members.services import load_profiles, profile_dict
+from maillon.members.serialisation import load_profiles, profile_dict
 from maillon.network import services
 from maillon.network.models import Connection
 

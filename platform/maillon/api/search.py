@@ -16,7 +16,7 @@ from maillon.errors import ValidationFailed
 from maillon.finder.responses import retry_after
 from maillon.finder.services import SearchUnavailable, search_members
 from maillon.members.models import Member
-from maillon.members.services import profile_dicts
+from maillon.members.serialisation import profile_dicts
 
 
 class SearchArgs(BaseModel):

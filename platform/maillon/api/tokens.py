@@ -14,7 +14,7 @@ from maillon.db import db
 from maillon.errors import ServiceError
 from maillon.extensions import login_address_limit
 from maillon.members.models import Member
-from maillon.members.services import profile_dict
+from maillon.members.serialisation import profile_dict
 
 
 class TokenIn(Body):

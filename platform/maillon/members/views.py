@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, current_app, flash, g, redirect, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from maillon.db import begin_read, db
 from maillon.errorpages import http_error
 from maillon.errors import ServiceError
-from maillon.members import photos, services
+from maillon.members import experiences, photo_store, photos, profiles, services
 from maillon.members.forms import (
     ConfirmForm,
     EducationForm,
@@ -89,7 +95,7 @@ def edit_profile() -> Any:
         form.fill_from(member)
     elif form.validate_on_submit():
         try:
-            services.update_profile(db.session, member, form.changes())
+            profiles.update_profile(db.session, member, form.changes())
         except ServiceError as exc:
             db.session.rollback()
             _apply_errors(form, exc, ProfileForm.FIELD_FOR_ERROR)
@@ -116,7 +122,7 @@ def upload_photo() -> Any:
             # SQLite's write lock); set_photo then writes in a short one of its own.
             begin_read(db.session)
             photo = photos.prepare_photo(data)
-            services.set_photo(db.session, g.instance, member, photo,
+            photo_store.set_photo(db.session, g.instance, member, photo,
                                current_app.config["VAR_DIR"])
         except ServiceError as exc:
             db.session.rollback()
@@ -152,90 +158,91 @@ def _upload_too_large(exc: RequestEntityTooLarge) -> Any:
 def delete_photo() -> Any:
     member = _me()
     if ConfirmForm().validate_on_submit():
-        services.remove_photo(db.session, g.instance, member, current_app.config["VAR_DIR"])
+        photo_store.remove_photo(db.session, g.instance, member, current_app.config["VAR_DIR"])
         flash(_("Your photo is removed."), "success")
     return redirect(url_for("members.edit_profile"))
 
 
-def _item_page(kind: str, form: FlaskForm, save: Any, title: str) -> Any:
-    """Shared flow of the experience and education sub-pages."""
+@dataclass(frozen=True)
+class _Section:
+    """What differs between the experience and the education sub-pages of the profile."""
+
+    kind: str  # the template members/<kind>_form.html and the edit page's anchor
+    path: str  # in the URLs: /profile/<path>/...
+    form: type[ExperienceForm] | type[EducationForm]
+    add: Callable[[Session, Member, Mapping[str, Any]], object]
+    get: Callable[[Session, Member, int], object]
+    update: Callable[[Session, Member, int, Mapping[str, Any]], object]
+    delete: Callable[[Session, Member, int], None]
+    add_title: LazyString
+    edit_title: LazyString
+    removed: LazyString
+
+
+SECTIONS = (
+    _Section("experience", "experiences", ExperienceForm, experiences.add_experience,
+             experiences.get_experience, experiences.update_experience,
+             experiences.delete_experience, _l("Add an experience"), _l("Edit an experience"),
+             _l("The experience is removed.")),
+    _Section("education", "education", EducationForm, experiences.add_education,
+             experiences.get_education, experiences.update_education,
+             experiences.delete_education, _l("Add education"), _l("Edit education"),
+             _l("The entry is removed.")),
+)
+
+
+def _item_page(section: _Section, form: ExperienceForm | EducationForm,
+               save: Callable[[Mapping[str, Any]], object], title: LazyString) -> Any:
+    """The flow of an experience or education sub-page: show the form, or save it."""
     if form.validate_on_submit():
         try:
-            save(form.changes())  # type: ignore[attr-defined]
+            save(form.changes())
         except ServiceError as exc:
             db.session.rollback()
             _apply_errors(form, exc)
         else:
             flash(_("Your profile is saved."), "success")
-            return redirect(url_for("members.edit_profile") + f"#{kind}")
+            return redirect(url_for("members.edit_profile") + f"#{section.kind}")
     status = 422 if request.method == "POST" else 200
-    return render(f"members/{kind}_form.html", form=form, title=title), status
+    return render(f"members/{section.kind}_form.html", form=form, title=str(title)), status
 
 
-@bp.route("/profile/experiences/new", methods=["GET", "POST"])
-@login_required
-def add_experience() -> Any:
+def _add_item(section: _Section) -> Any:
     member = _me()
-    return _item_page("experience", ExperienceForm(),
-                      lambda data: services.add_experience(db.session, member, data),
-                      _("Add an experience"))
+    return _item_page(section, section.form(),
+                      lambda data: section.add(db.session, member, data), section.add_title)
 
 
-@bp.route("/profile/experiences/<int:item_id>/edit", methods=["GET", "POST"])
-@login_required
-def edit_experience(item_id: int) -> Any:
+def _edit_item(section: _Section, item_id: int) -> Any:
     member = _me()
-    row = services.get_experience(db.session, member, item_id)
-    return _item_page("experience", ExperienceForm(obj=row),
-                      lambda data: services.update_experience(db.session, member, item_id,
-                                                              data),
-                      _("Edit an experience"))
+    row = section.get(db.session, member, item_id)
+    return _item_page(section, section.form(obj=row),
+                      lambda data: section.update(db.session, member, item_id, data),
+                      section.edit_title)
 
 
-@bp.post("/profile/experiences/<int:item_id>/delete")
-@login_required
-def delete_experience(item_id: int) -> Any:
+def _delete_item(section: _Section, item_id: int) -> Any:
     member = _me()
     if ConfirmForm().validate_on_submit():
-        services.delete_experience(db.session, member, item_id)
-        flash(_("The experience is removed."), "success")
-    return redirect(url_for("members.edit_profile") + "#experience")
+        section.delete(db.session, member, item_id)
+        flash(str(section.removed), "success")
+    return redirect(url_for("members.edit_profile") + f"#{section.kind}")
 
 
-@bp.route("/profile/education/new", methods=["GET", "POST"])
-@login_required
-def add_education() -> Any:
-    member = _me()
-    return _item_page("education", EducationForm(),
-                      lambda data: services.add_education(db.session, member, data),
-                      _("Add education"))
-
-
-@bp.route("/profile/education/<int:item_id>/edit", methods=["GET", "POST"])
-@login_required
-def edit_education(item_id: int) -> Any:
-    member = _me()
-    row = services.get_education(db.session, member, item_id)
-    return _item_page("education", EducationForm(obj=row),
-                      lambda data: services.update_education(db.session, member, item_id,
-                                                             data),
-                      _("Edit education"))
-
-
-@bp.post("/profile/education/<int:item_id>/delete")
-@login_required
-def delete_education(item_id: int) -> Any:
-    member = _me()
-    if ConfirmForm().validate_on_submit():
-        services.delete_education(db.session, member, item_id)
-        flash(_("The entry is removed."), "success")
-    return redirect(url_for("members.edit_profile") + "#education")
+# Endpoints members.add_experience, members.edit_education, ...: one flow, two kinds of rows.
+for _section in SECTIONS:
+    bp.add_url_rule(f"/profile/{_section.path}/new", f"add_{_section.kind}",
+                    login_required(partial(_add_item, _section)), methods=["GET", "POST"])
+    bp.add_url_rule(f"/profile/{_section.path}/<int:item_id>/edit", f"edit_{_section.kind}",
+                    login_required(partial(_edit_item, _section)), methods=["GET", "POST"])
+    bp.add_url_rule(f"/profile/{_section.path}/<int:item_id>/delete", f"delete_{_section.kind}",
+                    login_required(partial(_delete_item, _section)), methods=["POST"])
 
 
 @bp.get("/members/<int:member_id>/photo/<name>")
 def photo(member_id: int, name: str) -> Any:
     viewer = current_user if current_user.is_authenticated else None
-    path = services.photo_path(db.session, g.instance, viewer, member_id, name,
+    path = photo_store.photo_path(db.session, g.instance, viewer, member_id, name,
                                current_app.config["VAR_DIR"])
     # ETag: the file name (one per upload); If-None-Match gets a 304, after the access check.
     response = send_file(path, mimetype="image/jpeg", max_age=PHOTO_MAX_AGE, conditional=True,

@@ -17,7 +17,8 @@ from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session
 
 from maillon.members.models import Member
-from maillon.members.services import VISIBLE_STATUSES, MemberCard, member_card
+from maillon.members.serialisation import MemberCard, member_card
+from maillon.members.services import VISIBLE_STATUSES
 from maillon.network.graph import graph_for
 from maillon.network.models import Connection
 from maillon.network.visibility import contacts_visible_among

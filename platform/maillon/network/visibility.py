@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from maillon.errors import Forbidden
 from maillon.members.models import Member, default_visibility
-from maillon.members.services import VISIBLE_STATUSES, MemberCard, access_member, member_card
+from maillon.members.serialisation import MemberCard, member_card
+from maillon.members.services import VISIBLE_STATUSES, access_member
 from maillon.network.graph import degrees, graph_for, shared_connection_ids
 from maillon.network.models import Connection
 from maillon.network.services import are_connected, connection_ids, find_connection_between

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from maillon.db import utcnow
 from maillon.introductions import services as introductions
 from maillon.members.models import Member
-from maillon.members.services import MemberCard
+from maillon.members.serialisation import MemberCard
 from maillon.network import recommendations
 from maillon.network.services import list_connections
 from maillon.network.suggestions import suggest_people

@@ -84,7 +84,7 @@ def set_language() -> Any:
     if locale in LOCALES:
         session["locale"] = locale
         if current_user.is_authenticated:
-            from maillon.members.services import set_member_locale
+            from maillon.members.profiles import set_member_locale
 
             set_member_locale(db.session, current_user, locale)
     target = request.form.get("next", "")
