@@ -26,6 +26,8 @@ from maillon.tenancy.models import Instance
 
 #: Candidates read from the database before the final cut (the best by shared count).
 CANDIDATES = 60
+#: Contacts whose own contacts are counted (the lowest ids): a bounded cost for a hub.
+CONTACTS_SCANNED = 500
 
 
 def suggest_people(session: Session, instance: Instance, member: Member, limit: int = 6
@@ -45,7 +47,7 @@ def suggest_people(session: Session, instance: Instance, member: Member, limit: 
     readable = contacts_visible_among(session, instance, member, contacts) - {member.id}
     known = set(contact_ids) | {member.id}
     shared: Counter[int] = Counter()
-    for contact in sorted(readable):
+    for contact in sorted(readable)[:CONTACTS_SCANNED]:
         shared.update(other for other in graph.neighbours(contact) if other not in known)
     if not shared:
         return []
