@@ -7,11 +7,12 @@ from typing import Any, TypeVar
 
 from flask import Response, request
 from flask_babel import gettext as _
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from maillon.errorpages import CODES
-from maillon.errors import ServiceError, ValidationFailed
+from maillon.errors import ServiceError
+from maillon.validation import check
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -56,21 +57,14 @@ def read_json_object() -> dict[str, Any]:
     raise ServiceError("invalid_json", _("The request body must be a JSON object."), status=400)
 
 
-def pydantic_fields(exc: ValidationError) -> dict[str, str]:
-    """Pydantic errors as ``{"a.b": "problem"}``, the first problem of each field."""
-    fields: dict[str, str] = {}
-    for error in exc.errors(include_url=False, include_input=False):
-        name = ".".join(str(part) for part in error["loc"]) or "body"
-        fields.setdefault(name, error["msg"])
-    return fields
-
-
 def validate_body(model: type[M], data: dict[str, Any]) -> M:
     """Validate a parsed body strictly (no "yes" for true, no 3 for "3"): 422 with fields."""
-    try:
-        return model.model_validate(data, strict=True)
-    except ValidationError as exc:
-        raise ValidationFailed(pydantic_fields(exc)) from None
+    return check(model, data, strict=True)
+
+
+def validate_query(model: type[M]) -> M:
+    """The query string validated by ``model`` (text coerced to numbers): 422 with fields."""
+    return check(model, dict(request.args.items()))
 
 
 def add_allow_header(response: Response) -> Response:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from flask import g
 from pydantic import BaseModel, Field
 
 from maillon.api.idempotency import Reply
 from maillon.api.registry import operation
-from maillon.api.schemas import Body
 from maillon.db import db
 from maillon.members.models import Member
 from maillon.members.services import access_member
@@ -30,10 +29,10 @@ from maillon.network.recommendations import (
     request_recommendation,
     write_recommendation,
 )
+from maillon.validation import Body, Choice
 
-Relationship = Literal["managed_directly", "reported_to", "same_team", "client",
-                       "studied_together", "other"]
-assert set(Relationship.__args__) == set(RELATIONSHIPS)  # type: ignore[attr-defined]
+# The recommendation relationships, documented as an enum from the list the service checks.
+Relationship = Annotated[str, Choice(RELATIONSHIPS)]
 
 
 class EndorseIn(Body):

@@ -6,27 +6,20 @@ from datetime import datetime
 from typing import Any, Literal
 
 from flask import g, request
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
-from maillon.api.errors import pydantic_fields
+from maillon.api.errors import validate_query
 from maillon.api.idempotency import Reply
 from maillon.api.registry import MAX_ID, operation
-from maillon.api.schemas import Body, Profile, Purpose
+from maillon.api.schemas import Profile, Purpose
 from maillon.db import db
-from maillon.errors import ValidationFailed
 from maillon.introductions import services
 from maillon.introductions.models import DirectMessage, Introduction
 from maillon.members.models import Member
 from maillon.members.serialisation import load_profiles, profile_dict, profile_dicts
+from maillon.validation import Body
 
 TAG = "introductions"
-
-
-def _query(model: type[BaseModel]) -> Any:
-    try:
-        return model.model_validate(dict(request.args.items()))
-    except ValidationError as exc:
-        raise ValidationFailed(pydantic_fields(exc)) from None
 
 
 def _person(member: Member | None, viewer: Member) -> dict[str, Any] | None:
@@ -66,7 +59,7 @@ class PathsOut(BaseModel):
                       404: "not_found (also for another instance's id)",
                       422: "validation_failed"})
 def member_paths(member: Member, member_id: int) -> Reply:
-    args = _query(PathsArgs)
+    args = validate_query(PathsArgs)
     found = services.find_chains(db.session, g.instance, member, member_id, limit=args.limit)
     people = list({m.id: m for p in found.paths for m in p.members if m is not None}.values())
     profiles = dict(zip((m.id for m in people), profile_dicts(db.session, people, member),
@@ -202,7 +195,7 @@ def create_introduction(member: Member, body: IntroductionIn) -> Reply:
            description="Query: role (sent, relaying, received; default sent), page, per_page.",
            responses={200: ("Newest first", IntroductionList), 422: "validation_failed"})
 def list_introductions(member: Member) -> Reply:
-    args = _query(ListArgs)
+    args = validate_query(ListArgs)
     total, rows = services.list_introductions(db.session, g.instance, member, args.role,
                                               args.page, args.per_page)
     return {"total": total, "results": _views(rows, member)}, 200

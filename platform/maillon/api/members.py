@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from flask import g
 from flask_babel import gettext as _
 from pydantic import BaseModel, Field
@@ -12,24 +10,16 @@ from maillon.accounts.services import register_member
 from maillon.api.feedback import RecommendationOut, profile_additions
 from maillon.api.idempotency import Reply
 from maillon.api.registry import operation
-from maillon.api.schemas import (
-    Body,
-    ContactsVisibleTo,
-    Direct,
-    Locale,
-    OwnProfile,
-    Patch,
-    Profile,
-    Purpose,
-    Relaying,
-)
+from maillon.api.schemas import OwnProfile, Profile
 from maillon.db import db
 from maillon.extensions import registration_address_limit
 from maillon.members.models import Member
 from maillon.members.profiles import update_profile
 from maillon.members.serialisation import profile_dict
 from maillon.members.services import access_member
+from maillon.members.validation import ProfilePatch
 from maillon.network.visibility import badges_for
+from maillon.validation import Body
 
 
 class RegisterIn(Body):
@@ -43,40 +33,6 @@ class RegistrationPending(BaseModel):
 
     status: str = Field(description="unverified: follow the link sent by e-mail.")
     message: str
-
-
-class ContactPolicyPatch(Patch):
-    direct: Direct | None = None
-    introductions: bool | None = None
-    purposes: list[Purpose] | None = None
-    max_hops: int | None = Field(None, ge=1, le=6)
-
-
-class VisibilityPatch(Patch):
-    in_directory: bool | None = None
-    contacts_visible_to: ContactsVisibleTo | None = None
-
-
-class ProfilePatch(Patch):
-    """Any subset of the editable fields."""
-
-    nullable: ClassVar[frozenset[str]] = frozenset({"locale"})
-
-    name: str | None = Field(None, min_length=1, max_length=120)
-    headline: str | None = Field(None, max_length=200)
-    company: str | None = Field(None, max_length=120, description="Stored as the organisation.")
-    location: str | None = Field(None, max_length=120)
-    skills: list[str] | None = Field(None, max_length=50)
-    summary: str | None = Field(None, max_length=5000)
-    offers: str | None = Field(None, max_length=2000)
-    seeks: str | None = Field(None, max_length=2000)
-    open_to_opportunities: bool | None = None
-    contact_policy: ContactPolicyPatch | None = Field(
-        None, description="Only the keys given change; the others keep their values.")
-    relaying: Relaying | None = None
-    visibility: VisibilityPatch | None = Field(
-        None, description="Only the keys given change; the others keep their values.")
-    locale: Locale | None = Field(None, description="null: the instance's default language.")
 
 
 class MemberView(Profile):

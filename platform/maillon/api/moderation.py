@@ -6,17 +6,16 @@ from datetime import datetime
 from typing import Any, Literal
 
 from flask import Response, g, request
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
-from maillon.api.errors import pydantic_fields
+from maillon.api.errors import validate_query
 from maillon.api.idempotency import Reply
 from maillon.api.registry import operation
-from maillon.api.schemas import Body
 from maillon.db import db
-from maillon.errors import ValidationFailed
 from maillon.members.models import Member
 from maillon.moderation import sanctions, services
 from maillon.moderation.models import Appeal, Sanction
+from maillon.validation import Body
 
 TAG = "moderation"
 
@@ -60,11 +59,6 @@ class AuditList(BaseModel):
     results: list[AuditEntryOut]
 
 
-def _parse(model: type[Any]) -> Any:
-    try:
-        return model.model_validate(dict(request.args.items()))
-    except ValidationError as exc:
-        raise ValidationFailed(pydantic_fields(exc)) from None
 
 
 @operation("GET", "/admin/audit", summary="The audit log (admins)", tag=TAG, description=(
@@ -76,7 +70,7 @@ def _parse(model: type[Any]) -> Any:
                       422: "validation_failed"})
 def audit_log(member: Member) -> Reply:
     services.access_staff(g.instance, member, admin=True)  # before reading any argument
-    args: AuditArgs = _parse(AuditArgs)
+    args: AuditArgs = validate_query(AuditArgs)
     filters = services.parse_audit_filter(args.model_dump(mode="python", exclude={
         "format", "page", "per_page"}))
     if args.format == "csv":
@@ -233,7 +227,7 @@ class SanctionsArgs(BaseModel):
                       422: "validation_failed"})
 def list_sanctions(member: Member) -> Reply:
     services.access_staff(g.instance, member)
-    args = _parse(SanctionsArgs)
+    args = validate_query(SanctionsArgs)
     total, rows = sanctions.list_sanctions(db.session, g.instance, member,
                                            member_id=args.member_id, status=args.status,
                                            page=args.page, per_page=args.per_page)
@@ -273,7 +267,7 @@ class AppealsArgs(BaseModel):
                       422: "validation_failed"})
 def list_appeals(member: Member) -> Reply:
     services.access_staff(g.instance, member)
-    args = _parse(AppealsArgs)
+    args = validate_query(AppealsArgs)
     total, rows = sanctions.list_appeals(db.session, g.instance, member, status=args.status,
                                          page=args.page, per_page=args.per_page)
     return {"total": total, "results": [_appeal_dict(a) for a in rows]}, 200

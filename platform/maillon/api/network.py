@@ -5,18 +5,18 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from flask import g, request
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
-from maillon.api.errors import pydantic_fields, read_json_object, validate_body
+from maillon.api.errors import read_json_object, validate_body, validate_query
 from maillon.api.idempotency import Reply
 from maillon.api.registry import MAX_ID, operation
-from maillon.api.schemas import Body, Profile
+from maillon.api.schemas import Profile
 from maillon.db import db
-from maillon.errors import ValidationFailed
 from maillon.members.models import Member
 from maillon.members.serialisation import load_profiles, profile_dict
 from maillon.network import services
 from maillon.network.models import Connection
+from maillon.validation import Body
 
 Status = Literal["pending", "connected", "declined", "withdrawn", "removed"]
 
@@ -129,10 +129,7 @@ def set_trust(member: Member, connection_id: int, body: TrustIn) -> Reply:
                "direction (in: invitations received, out: sent), page, per_page (max 100)."),
            responses={200: ("Newest first", ConnectionList), 422: "validation_failed"})
 def list_connections(member: Member) -> Reply:
-    try:
-        args = ConnectionsArgs.model_validate(dict(request.args.items()))
-    except ValidationError as exc:
-        raise ValidationFailed(pydantic_fields(exc)) from None
+    args = validate_query(ConnectionsArgs)
     total, rows = services.list_connections(db.session, g.instance, member, status=args.status,
                                             direction=args.direction, page=args.page,
                                             per_page=args.per_page)

@@ -1,10 +1,11 @@
-"""Pydantic models of request bodies and documented answers shared by several endpoints."""
+"""Pydantic models of documented answers shared by several endpoints. Request bodies are the
+service layer's validation models (``maillon.validation`` and each domain's rules)."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from maillon.members.models import (
     CONTACTS_VISIBLE_CHOICES,
@@ -13,60 +14,14 @@ from maillon.members.models import (
     RELAYING_CHOICES,
 )
 from maillon.tenancy.settings import LOCALES
+from maillon.validation import Choice
 
-Direct = Literal["anyone", "network", "nobody"]
-Purpose = Literal["recruiting", "business", "partnership", "research", "advice", "other"]
-Relaying = Literal["open", "busy", "off"]
-ContactsVisibleTo = Literal["nobody", "connections", "second_degree", "members"]
-Locale = Literal["en", "fr"]
-assert set(Direct.__args__) == set(DIRECT_CHOICES)  # type: ignore[attr-defined]
-assert set(Purpose.__args__) == set(PURPOSES)  # type: ignore[attr-defined]
-assert set(ContactsVisibleTo.__args__) == set(CONTACTS_VISIBLE_CHOICES)  # type: ignore[attr-defined]
-assert set(Relaying.__args__) == set(RELAYING_CHOICES)  # type: ignore[attr-defined]
-assert set(Locale.__args__) == set(LOCALES)  # type: ignore[attr-defined]
-
-
-def _drop_null_defaults(schema: dict[str, Any]) -> None:
-    # An optional PATCH field is "absent = unchanged", not "defaults to null".
-    for prop in schema.get("properties", {}).values():
-        if "default" in prop and prop["default"] is None:
-            del prop["default"]
-
-
-class Body(BaseModel):
-    """Request bodies refuse unknown fields, so a typo is a 422 instead of a silent no-op."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_drop_null_defaults)
-
-
-def _patch_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:
-    """Document PATCH fields as they are checked: no default, null only where allowed."""
-    _drop_null_defaults(schema)
-    nullable: frozenset[str] = getattr(model, "nullable", frozenset())
-    for name, prop in schema.get("properties", {}).items():
-        branches = prop.get("anyOf", [])
-        if name not in nullable and {"type": "null"} in branches:
-            rest = [b for b in branches if b != {"type": "null"}]
-            del prop["anyOf"]
-            prop.update(rest[0] if len(rest) == 1 else {"anyOf": rest})
-
-
-class Patch(Body):
-    """A partial change: a field left out is unchanged; null only for the ``nullable`` ones.
-
-    Fields are typed ``X | None = None`` so that "absent" has a value; the validator below
-    refuses an explicit null where it means nothing.
-    """
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_patch_schema)
-    nullable: ClassVar[frozenset[str]] = frozenset()
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _refuse_null(cls, value: Any, info: ValidationInfo) -> Any:
-        if value is None and info.field_name not in cls.nullable:
-            raise ValueError("may not be null; leave the field out to keep its value")
-        return value
+# The closed lists of answers, documented as enums from the lists the rules check.
+Direct = Annotated[str, Choice(DIRECT_CHOICES)]
+Purpose = Annotated[str, Choice(PURPOSES)]
+Relaying = Annotated[str, Choice(RELAYING_CHOICES)]
+ContactsVisibleTo = Annotated[str, Choice(CONTACTS_VISIBLE_CHOICES)]
+Locale = Annotated[str, Choice(LOCALES)]
 
 
 class ErrorDetail(BaseModel):

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, request
-from pydantic import BaseModel, Field, ValidationError
+from flask import g
+from pydantic import BaseModel, Field
 
-from maillon.api.errors import pydantic_fields
+from maillon.api.errors import validate_query
 from maillon.api.idempotency import Reply
 from maillon.api.registry import operation
 from maillon.api.schemas import Profile
 from maillon.db import db
-from maillon.errors import ValidationFailed
 from maillon.finder.responses import retry_after
 from maillon.finder.services import SearchUnavailable, search_members
 from maillon.members.models import Member
@@ -54,10 +53,7 @@ class SearchAnswer(BaseModel):
                       503: "search_unavailable: the index is being rebuilt; retry after the "
                            "Retry-After header's seconds"})
 def search(member: Member) -> Reply:
-    try:
-        args = SearchArgs.model_validate({k: v for k, v in request.args.items()})
-    except ValidationError as exc:
-        raise ValidationFailed(pydantic_fields(exc)) from None
+    args = validate_query(SearchArgs)
     try:
         outcome = search_members(db.session, g.instance, member, text=args.q,
                                  organisation=args.company, location=args.location,

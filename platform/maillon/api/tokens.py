@@ -9,12 +9,13 @@ from maillon.accounts import throttle
 from maillon.accounts.services import authenticate, issue_api_token, revoke_api_token
 from maillon.api.idempotency import Reply
 from maillon.api.registry import operation
-from maillon.api.schemas import Body, OwnProfile
+from maillon.api.schemas import OwnProfile
 from maillon.db import db
 from maillon.errors import ServiceError
 from maillon.extensions import login_address_limit
 from maillon.members.models import Member
 from maillon.members.serialisation import profile_dict
+from maillon.validation import Body
 
 
 class TokenIn(Body):

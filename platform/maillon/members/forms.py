@@ -1,8 +1,11 @@
-"""Profile forms (Flask-WTF: CSRF on every form). The services hold the real rules; these
-forms only shape browser input into the dictionaries the services take."""
+"""Profile forms (Flask-WTF: CSRF on every form). They render the inputs and shape browser input
+into the dictionaries the services take; the rules, and every message about a value, are the
+validation models' (``members/validation.py``), as for the API."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -10,8 +13,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    IntegerField,
-    MonthField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -19,10 +20,20 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget, MonthInput, NumberInput
 
-from maillon.members.models import Member, default_contact_policy, default_visibility
+from maillon.forms import RulesForm
+from maillon.members.models import (
+    CONTACTS_VISIBLE_CHOICES,
+    DIRECT_CHOICES,
+    PURPOSES,
+    RELAYING_CHOICES,
+    Member,
+    default_contact_policy,
+    default_visibility,
+)
+from maillon.members.validation import MAX_HOPS, EducationFields, ExperienceFields, ProfileChange
+from maillon.tenancy.settings import LOCALES
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -32,47 +43,75 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+# The labels of the closed lists of members/models.py, by code: the lists themselves are
+# declared there once, and every form shows them in their order.
+PURPOSE_LABELS = {"recruiting": _l("Recruiting"), "business": _l("Business"),
+                  "partnership": _l("Partnership"), "research": _l("Research"),
+                  "advice": _l("Advice"), "other": _l("Other")}
+DIRECT_LABELS = {"anyone": _l("Any member"), "network": _l("My network"),
+                 "nobody": _l("Nobody (introductions only)")}
+RELAYING_LABELS = {"open": _l("Open: I relay requests"),
+                   "busy": _l("Busy: route around me for now"),
+                   "off": _l("Off: never route through me")}
+CONTACTS_VISIBLE_LABELS = {"nobody": _l("Nobody"), "connections": _l("My connections"),
+                           "second_degree": _l("Connections and their connections"),
+                           "members": _l("All members")}
+LOCALE_LABELS = {"en": "English", "fr": "Français"}
+
+
+def labelled(codes: tuple[str, ...], labels: Mapping[str, Any]) -> list[SelectChoice]:
+    """The choices of a closed list, in its order, with their labels."""
+    return [SelectChoice(code, labels[code]) for code in codes]
+
+
 def purpose_choices() -> list[SelectChoice]:
-    return [SelectChoice("recruiting", _l("Recruiting")),
-            SelectChoice("business", _l("Business")),
-            SelectChoice("partnership", _l("Partnership")),
-            SelectChoice("research", _l("Research")),
-            SelectChoice("advice", _l("Advice")), SelectChoice("other", _l("Other"))]
+    return labelled(PURPOSES, PURPOSE_LABELS)
 
 
-class ProfileForm(FlaskForm):
-    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
-    headline = StringField(_l("Headline"), validators=[Length(max=200)])
-    position = StringField(_l("Position"), validators=[Length(max=120)])
-    organisation = StringField(_l("Organisation"), validators=[Length(max=120)])
-    location = StringField(_l("Location"), validators=[Length(max=120)])
+class MonthField(StringField):
+    """``<input type="month">`` whose text (YYYY-MM, or a full date) the rules parse."""
+
+    widget = MonthInput()
+
+    def _value(self) -> str:
+        return self.data.strftime("%Y-%m") if isinstance(self.data, date) else self.data or ""
+
+
+class ProfileForm(RulesForm):
+    rules = ProfileChange
+
+    name = StringField(_l("Full name"))
+    headline = StringField(_l("Headline"))
+    position = StringField(_l("Position"))
+    organisation = StringField(_l("Organisation"))
+    location = StringField(_l("Location"))
     skills = StringField(_l("Skills"))
-    summary = TextAreaField(_l("About me"), validators=[Length(max=5000)])
-    offers = TextAreaField(_l("What I offer"), validators=[Length(max=2000)])
-    seeks = TextAreaField(_l("What I seek"), validators=[Length(max=2000)])
+    summary = TextAreaField(_l("About me"))
+    offers = TextAreaField(_l("What I offer"))
+    seeks = TextAreaField(_l("What I seek"))
     open_to_opportunities = BooleanField(_l("Open to opportunities"))
 
-    direct = SelectField(_l("Who may write to me directly"), choices=[
-        SelectChoice("anyone", _l("Any member")), SelectChoice("network", _l("My network")),
-        SelectChoice("nobody", _l("Nobody (introductions only)"))])
+    direct = SelectField(_l("Who may write to me directly"),
+                         choices=labelled(DIRECT_CHOICES, DIRECT_LABELS), validate_choice=False)
     introductions = BooleanField(_l("I accept introductions"))
-    purposes = MultiCheckboxField(_l("Purposes I accept"), choices=purpose_choices())
+    purposes = MultiCheckboxField(_l("Purposes I accept"), choices=purpose_choices(),
+                                  validate_choice=False)
     max_hops = SelectField(_l("Longest chain I accept (links)"),
-                           choices=[SelectChoice(str(n)) for n in range(1, 7)])
-    relaying = RadioField(_l("Relaying introductions for others"), choices=[
-        SelectChoice("open", _l("Open: I relay requests")),
-        SelectChoice("busy", _l("Busy: route around me for now")),
-        SelectChoice("off", _l("Off: never route through me"))])
+                           choices=[SelectChoice(str(n)) for n in range(1, MAX_HOPS + 1)],
+                           validate_choice=False)
+    relaying = RadioField(_l("Relaying introductions for others"),
+                          choices=labelled(RELAYING_CHOICES, RELAYING_LABELS),
+                          validate_choice=False)
     in_directory = BooleanField(_l("Show me in the members directory"))
-    contacts_visible_to = SelectField(_l("Who can see my contacts"), choices=[
-        SelectChoice("nobody", _l("Nobody")), SelectChoice("connections", _l("My connections")),
-        SelectChoice("second_degree", _l("Connections and their connections")),
-        SelectChoice("members", _l("All members"))])
+    contacts_visible_to = SelectField(
+        _l("Who can see my contacts"),
+        choices=labelled(CONTACTS_VISIBLE_CHOICES, CONTACTS_VISIBLE_LABELS),
+        validate_choice=False)
     locale = SelectField(_l("Language"), choices=[
-        SelectChoice("", _l("The community's language")), SelectChoice("en", "English"),
-        SelectChoice("fr", "Français")])
+        SelectChoice("", _l("The community's language")),
+        *labelled(LOCALES, LOCALE_LABELS)], validate_choice=False)
 
-    # Service error keys that belong to a differently named form field.
+    # Problems of the rules' nested keys, shown at the form field of the key.
     FIELD_FOR_ERROR = {"contact_policy.direct": "direct",
                        "contact_policy.introductions": "introductions",
                        "contact_policy.purposes": "purposes",
@@ -97,18 +136,20 @@ class ProfileForm(FlaskForm):
         self.locale.data = member.locale or ""
 
     def changes(self) -> dict[str, Any]:
-        """The submitted values in the shape update_profile takes."""
+        """The submitted values in the shape of the rules (``ProfileChange``)."""
+        hops = self.max_hops.data or ""
         return {
             "name": self.name.data or "", "headline": self.headline.data or "",
             "position": self.position.data or "", "organisation": self.organisation.data or "",
-            "location": self.location.data or "", "skills": self.skills.data or "",
+            "location": self.location.data or "",
+            "skills": (self.skills.data or "").split(","),  # one comma-separated line
             "summary": self.summary.data or "", "offers": self.offers.data or "",
             "seeks": self.seeks.data or "",
             "open_to_opportunities": bool(self.open_to_opportunities.data),
             "contact_policy": {"direct": self.direct.data,
                                "introductions": bool(self.introductions.data),
                                "purposes": list(self.purposes.data or []),
-                               "max_hops": int(self.max_hops.data or 0)},
+                               "max_hops": int(hops) if hops.isdigit() else hops},
             "relaying": self.relaying.data,
             "visibility": {"in_directory": bool(self.in_directory.data),
                            "contacts_visible_to": self.contacts_visible_to.data},
@@ -116,38 +157,26 @@ class ProfileForm(FlaskForm):
         }
 
 
-MONTH_FORMATS = ["%Y-%m", "%Y-%m-%d"]
+class ExperienceForm(RulesForm):
+    rules = ExperienceFields
+
+    title = StringField(_l("Title"))
+    organisation = StringField(_l("Organisation"))
+    location = StringField(_l("Location"))
+    # By month (the first of the month stored); a full date still parses.
+    start_date = MonthField(_l("Start date"))
+    end_date = MonthField(_l("End date (empty if current)"))
+    description = TextAreaField(_l("Description"))
 
 
-class ExperienceForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
-    organisation = StringField(_l("Organisation"), validators=[Length(max=120)])
-    location = StringField(_l("Location"), validators=[Length(max=120)])
-    # By month (<input type="month">, the first of the month stored); a full date still parses.
-    start_date = MonthField(_l("Start date"), format=MONTH_FORMATS, validators=[DataRequired()])
-    end_date = MonthField(_l("End date (empty if current)"), format=MONTH_FORMATS,
-                          validators=[Optional()])
-    description = TextAreaField(_l("Description"), validators=[Length(max=2000)])
+class EducationForm(RulesForm):
+    rules = EducationFields
 
-    def changes(self) -> dict[str, Any]:
-        return {"title": self.title.data or "", "organisation": self.organisation.data or "",
-                "location": self.location.data or "", "start_date": self.start_date.data,
-                "end_date": self.end_date.data, "description": self.description.data or ""}
-
-
-class EducationForm(FlaskForm):
-    school = StringField(_l("School"), validators=[DataRequired(), Length(max=160)])
-    degree = StringField(_l("Degree"), validators=[Length(max=160)])
-    field = StringField(_l("Field of study"), validators=[Length(max=160)])
-    start_year = IntegerField(_l("Start year"),
-                              validators=[Optional(), NumberRange(min=1900, max=2100)])
-    end_year = IntegerField(_l("End year"),
-                            validators=[Optional(), NumberRange(min=1900, max=2100)])
-
-    def changes(self) -> dict[str, Any]:
-        return {"school": self.school.data or "", "degree": self.degree.data or "",
-                "field": self.field.data or "", "start_year": self.start_year.data,
-                "end_year": self.end_year.data}
+    school = StringField(_l("School"))
+    degree = StringField(_l("Degree"))
+    field = StringField(_l("Field of study"))
+    start_year = StringField(_l("Start year"), widget=NumberInput(min=1900, max=2100))
+    end_year = StringField(_l("End year"), widget=NumberInput(min=1900, max=2100))
 
 
 class PhotoForm(FlaskForm):

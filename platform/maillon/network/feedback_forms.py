@@ -9,6 +9,7 @@ from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from maillon.network.recommendation_models import RELATIONSHIPS
 from maillon.network.recommendations import (
     MAX_DETAIL,
     MAX_REQUEST_MESSAGE,
@@ -26,8 +27,8 @@ class EndorseForm(FlaskForm):
 
 class RecommendationForm(FlaskForm):
     relationship = SelectField(_l("How do you know them?"),
-                               choices=[SelectChoice(key, label)
-                                        for key, label in RELATIONSHIP_LABELS.items()],
+                               choices=[SelectChoice(key, RELATIONSHIP_LABELS[key])
+                                        for key in RELATIONSHIPS],
                                validators=[DataRequired()])
     relationship_detail = StringField(_l("If other, say how"),
                                       validators=[Optional(), Length(max=MAX_DETAIL)])

@@ -49,7 +49,6 @@ RELATIONSHIP_LABELS = {
     "studied_together": _l("Studied together"),
     "other": _l("Other"),
 }
-assert set(RELATIONSHIP_LABELS) == set(RELATIONSHIPS)
 
 
 def relationship_label(recommendation: Recommendation) -> str:
