@@ -173,7 +173,7 @@ def test_the_graph_lock_is_never_held_during_a_query(
     instance = db.session.scalar(select(Instance).where(Instance.slug == "reseau"))
     assert instance is not None
     graph.graph_for(db.session, instance)  # loaded and cached
-    entry = graph._cache(ctx)[instance.id]
+    entry = ctx.extensions["maillon.graphs"][instance.id]
     db.session.commit()
     with ctx.app_context():
         request_connection(db.session, instance, a, b.id)
@@ -210,7 +210,7 @@ def test_graph_changes_apply_once_when_threads_race(
     def look() -> None:
         try:
             with ctx.app_context():
-                graph.graph_for(db.session, instance, ctx)
+                graph.graph_for(db.session, instance)
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -257,7 +257,7 @@ def test_a_graph_left_unused_past_half_the_pruning_grace_is_loaded_afresh(
     db.session.commit()
     grace = float(ctx.config["RETENTION_CHANGES_GRACE_HOURS"]) * 3600
     monkeypatch.setattr(graph.time, "monotonic", lambda: stale_at + grace)
-    stale_at = graph._cache(ctx)[instance.id].caught_up_at
+    stale_at = ctx.extensions["maillon.graphs"][instance.id].caught_up_at
     fresh = graph.graph_for(db.session, instance)
     assert fresh is not stale
     assert fresh.degree_of(a.id, [b.id]) == {b.id: 1}

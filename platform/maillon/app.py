@@ -94,6 +94,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from maillon import ops
 
     ops.init_app(app)  # logging, access lines, metrics, /healthz /readyz /metrics
+    from maillon.finder import indexing
+    from maillon.network import graph
+
+    # The process's graphs and search indexes, given to every session (after ops has
+    # checked the retention settings the graphs read).
+    graph.install(app)
+    indexing.install(app)
     from maillon import errorpages
 
     errorpages.init_app(app)

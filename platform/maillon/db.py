@@ -149,6 +149,12 @@ class Database:
                 if pending:
                     run_bookkeeping(app.extensions["maillon.engine.write"], pending)
 
+    def provide(self, app: Flask, key: str, resource: object) -> None:
+        """Give every session of ``app`` a process resource made by the app factory (the graph
+        store, the search indexes): services reach it through the session they are given
+        (``session.info[key]``), never through the current app."""
+        app.extensions["maillon.db"].kw["info"][key] = resource
+
     def writes_from_view(self, app: Flask) -> None:
         """Register, after every other before_request, the switch to write mode for unsafe
         methods: the view's services then begin IMMEDIATE (after their slow work, if they

@@ -51,6 +51,12 @@ class Lifecycle:
         """Every state, in the table's order."""
         return tuple(self.allowed)
 
+    def state(self, name: str) -> str:
+        """``name``, checked against the table: the named constants of a domain's states."""
+        if name not in self.allowed:
+            raise ValueError(f"{self.name} lifecycle: {name!r} is not a state of the table")
+        return name
+
     def final(self, state: str) -> bool:
         return not self.allowed[state]
 

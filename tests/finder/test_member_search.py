@@ -71,7 +71,7 @@ def test_reconcile_reports_and_repairs(ctx, instances, create_member, run_jobs):
     a = create_member("reseau", name="Alice Reconcile")
     create_member("reseau", name="Bob Reconcile")
     run_jobs()
-    index = indexing.get_index("reseau")
+    index = indexing.get_index("reseau", ctx)
     index.delete([str(a.id)])
     index.upsert([{"id": "999999", "name": "Ghost Reconcile"}])
     report = indexing.reconcile(db.session, instances["reseau"])

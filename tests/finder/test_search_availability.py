@@ -166,7 +166,7 @@ def test_degree_facet_comes_from_the_one_query(
                                       row.id)
     run_jobs()
     with app.app_context():
-        index = indexing.get_index(SLUG)
+        index = indexing.get_index(SLUG, app)
         calls: list[Any] = []
         search = index.search
         monkeypatch.setattr(index, "search", lambda q: calls.append(q) or search(q))

@@ -139,7 +139,7 @@ def test_periodic_check_repairs_drift_and_rebuilds_a_reset_index(app, create_mem
     create_member("acme", name="Drift Beta")
     run_jobs()
     with app.app_context():
-        index = indexing.get_index("acme")
+        index = indexing.get_index("acme", app)
         index.delete([str(a.id)])
         assert indexing.check_index(db.session, _instance("acme")) == "repaired"
         assert str(a.id) in index.ids()

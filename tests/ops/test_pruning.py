@@ -148,7 +148,7 @@ def test_connection_changes_go_only_below_the_newest_snapshot(app, create_member
         db.session.execute(update(ConnectionChange).where(
             ConnectionChange.id == first_recent).values(created_at=utcnow() - timedelta(hours=1)))
         db.session.commit()
-        graph.save_snapshot(db.session, _instance("reseau"), app)
+        graph.save_snapshot(db.session, _instance("reseau"))
         watermark = snapshot_watermark(app, "reseau")
     assert watermark == _change_ids(app, "reseau")[-1]
     _connect(app, "reseau", c, d)  # after the snapshot: needed to catch up, however old

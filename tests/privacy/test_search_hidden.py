@@ -49,7 +49,7 @@ def hide(app, member_id, how):
         else:  # removed: the row is gone, the index told to forget it
             db.session.execute(delete(Member).where(Member.id == member_id))
             db.session.commit()
-            indexing.get_index("reseau").delete([str(member_id)])
+            indexing.get_index("reseau", app).delete([str(member_id)])
 
 
 @pytest.mark.parametrize("how", ["hidden", "hidden, index not yet updated", "suspended",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from flask import g, request
 from pydantic import BaseModel, Field
@@ -15,10 +15,12 @@ from maillon.db import db
 from maillon.members.models import Member
 from maillon.members.serialisation import load_profiles, profile_dict
 from maillon.network import services
+from maillon.network.lifecycle import CONNECTED, CONNECTION_STATUSES, PENDING
 from maillon.network.models import Connection
-from maillon.validation import Body
+from maillon.validation import Body, Choice
 
-Status = Literal["pending", "connected", "declined", "withdrawn", "removed"]
+# A connection's status, documented as an enum from its lifecycle's states.
+Status = Annotated[str, Choice(CONNECTION_STATUSES)]
 
 
 class ConnectIn(Body):
@@ -53,7 +55,7 @@ class ConnectionList(BaseModel):
 
 
 class ConnectionsArgs(BaseModel):
-    status: Status | None = None
+    status: Annotated[str | None, Choice(CONNECTION_STATUSES)] = None
     direction: Literal["in", "out"] | None = None
     page: int = Field(1, ge=1, le=10_000)
     per_page: int = Field(20, ge=1, le=100)
@@ -64,7 +66,7 @@ def connection_dict(row: Connection, caller: Member) -> dict[str, Any]:
     return {"id": row.id, "status": row.status,
             "direction": "out" if row.requester_id == caller.id else "in",
             "message": row.message, "member": profile_dict(row.other(caller.id), caller),
-            "trust": row.trust_of(caller.id) if row.status == "connected" else None}
+            "trust": row.trust_of(caller.id) if row.status == CONNECTED else None}
 
 
 @operation("POST", "/connections", summary="Ask a member to connect", tag="network",
@@ -80,7 +82,7 @@ def connection_dict(row: Connection, caller: Member) -> dict[str, Any]:
 def request_connection(member: Member, body: ConnectIn) -> Reply:
     row = services.request_connection(db.session, g.instance, member, body.member_id,
                                       body.message)
-    return connection_dict(row, member), 201 if row.status == "pending" else 200
+    return connection_dict(row, member), 201 if row.status == PENDING else 200
 
 
 @operation("POST", "/connections/<int:connection_id>/accept", summary="Accept an invitation",

@@ -17,11 +17,11 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
-from maillon.db import utcnow
+from maillon.db import db, utcnow
 from maillon.finder import backends
 from maillon.jobs.models import Job
 from maillon.jobs.services import enqueue, job_handler, periodic
@@ -45,18 +45,45 @@ def index_root(app: Flask, slug: str) -> Path:
     return Path(app.config["VAR_DIR"]) / "search" / slug
 
 
-def get_index(slug: str, app: Flask | None = None) -> SearchIndex:
-    """This process's long-lived index handle for an instance (searchers refresh cheaply)."""
-    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    cache: dict[str, SearchIndex] = app.extensions.setdefault("maillon.search", {})
-    index = cache.get(slug)
-    if index is None:
-        with _lock:
-            index = cache.get(slug)
-            if index is None:
-                index = backends.open_instance_index(app, slug, index_root(app, slug))
-                cache[slug] = index
-    return index
+class SearchIndexes(dict[str, SearchIndex]):
+    """This process's long-lived index handles by instance slug (searchers refresh cheaply),
+    opened with the app's backend. The app factory makes one (``install``); services reach it
+    through their session (``index_for``)."""
+
+    def __init__(self, app: Flask) -> None:
+        super().__init__()
+        self.app = app
+
+    def get_index(self, slug: str) -> SearchIndex:
+        index = self.get(slug)
+        if index is None:
+            with _lock:
+                index = self.get(slug)
+                if index is None:
+                    index = backends.open_instance_index(self.app, slug,
+                                                         index_root(self.app, slug))
+                    self[slug] = index
+        return index
+
+
+def install(app: Flask) -> SearchIndexes:
+    """The app factory's search indexes, given to every session of the app."""
+    indexes = SearchIndexes(app)
+    app.extensions["maillon.search"] = indexes
+    db.provide(app, "maillon.search", indexes)
+    return indexes
+
+
+def get_index(slug: str, app: Flask) -> SearchIndex:
+    """The app's index handle for an instance (the health checks and the CLI name the app)."""
+    indexes: SearchIndexes = app.extensions["maillon.search"]
+    return indexes.get_index(slug)
+
+
+def index_for(session: Session, instance: Instance) -> SearchIndex:
+    """The index of ``instance`` in the app that made ``session``."""
+    indexes: SearchIndexes = session.info["maillon.search"]
+    return indexes.get_index(instance.slug)
 
 
 def is_searchable(member: Member) -> bool:
@@ -159,7 +186,7 @@ def _index_members(session: Session, job: Job) -> None:
         session.execute(update(Job).where(Job.id.in_([o.id for o in others]))
                         .values(status="done", finished_at=utcnow(), locked_by=f"batch:{job.id}"))
     try:
-        apply_to_index(session, get_index(instance.slug), instance.id, member_ids)
+        apply_to_index(session, index_for(session, instance), instance.id, member_ids)
     except IndexUnavailable as exc:  # a rebuild from the database includes these members
         log.warning("%s: rebuilding the search index (%s)", instance.slug, exc.reason)
         reindex(session, instance)
@@ -198,7 +225,7 @@ def reindex(session: Session, instance: Instance,
             progress(total - done)
             done = total
 
-    return get_index(instance.slug).rebuild(_iter_documents(session, instance), step)
+    return index_for(session, instance).rebuild(_iter_documents(session, instance), step)
 
 
 def searchable_ids(session: Session, instance: Instance) -> set[str]:
@@ -218,7 +245,7 @@ def reconcile(session: Session, instance: Instance) -> ReconcileReport:
         return [member_document(m) for m in _load(session, instance.id, map(int, ids))]
 
     try:
-        return get_index(instance.slug).reconcile(expected, fetch)
+        return index_for(session, instance).reconcile(expected, fetch)
     except IndexUnavailable as exc:
         log.warning("%s: rebuilding the search index (%s)", instance.slug, exc.reason)
         count = reindex(session, instance)
@@ -246,7 +273,7 @@ def index_problem(session: Session, instance: Instance, index: SearchIndex) -> s
 
 def heal_index(session: Session, instance: Instance) -> str | None:
     """Rebuild the instance's index if it is unusable; say so, or None when it was fine."""
-    index = get_index(instance.slug)
+    index = index_for(session, instance)
     problem = index_problem(session, instance, index)
     if problem is None:
         return None

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from maillon.errors import ServiceError
-from maillon.finder.indexing import excluded_ids, get_index, is_searchable
+from maillon.finder.indexing import excluded_ids, index_for, is_searchable
 from maillon.members.models import Member
 from maillon.network.visibility import DEGREE_BOOSTS, badges_for, degree_circles
 from maillon.ops.metrics import observe
@@ -114,7 +114,7 @@ def search_members(session: Session, instance: Instance, viewer: Member | None, 
                            fields={"degree": "1, 2 or 3"})
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     page = max(1, page)
-    index = get_index(instance.slug)
+    index = index_for(session, instance)
     try:
         index.refresh()
     except IndexUnavailable:

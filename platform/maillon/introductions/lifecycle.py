@@ -36,9 +36,17 @@ HOP = Lifecycle.of("introduction hop", initial={"holding"}, allowed={
 })
 
 STATUSES = INTRODUCTION.states
+# The states the pages and the API name (checked against the table).
+IN_PROGRESS = INTRODUCTION.state("in_progress")  # a relay holds it
+DELIVERED = INTRODUCTION.state("delivered")  # waiting for the target's answer
+ACCEPTED = INTRODUCTION.state("accepted")
+WITHDRAWN = INTRODUCTION.state("withdrawn")
+ADVISED_HOP = HOP.state("advised")
 #: Someone other than the requester still has to act: counted against the requester's quota.
-OPEN_STATUSES = ("in_progress", "delivered")
+OPEN_STATUSES = (IN_PROGRESS, DELIVERED)
 #: Stopped on the way, so the requester may send it along another chain.
 RETRYABLE_STATUSES = tuple(s for s in STATUSES if s not in OPEN_STATUSES
                            and INTRODUCTION.allows(s, "in_progress"))
 HOP_STATUSES = HOP.states
+#: Stopped on the way: the requester sees that it stopped, not where.
+STOPPED_STATUSES = RETRYABLE_STATUSES

@@ -131,6 +131,13 @@ def count_pending_introductions(session: Session, instance: Instance, member: Me
         Introduction.status.in_(OPEN_STATUSES))) or 0)
 
 
+def count_waiting_for(session: Session, instance: Instance, member: Member) -> int:
+    """Requests waiting for the member's action, who holds them now (the navigation badge)."""
+    return int(session.scalar(select(func.count(Introduction.id)).where(
+        Introduction.instance_id == instance.id, Introduction.holder_id == member.id,
+        Introduction.status.in_(OPEN_STATUSES))) or 0)
+
+
 def check_quota(session: Session, instance: Instance, member: Member) -> None:
     quota = int(instance.setting("quotas.pending_introductions"))
     if count_pending_introductions(session, instance, member) >= quota:

@@ -30,6 +30,7 @@ from maillon.introductions.records import (
     check_quota,
     clean_text,
     count_pending_introductions,
+    count_waiting_for,
     record_event,
     start_attempt,
 )
@@ -69,6 +70,7 @@ from maillon.tenancy.models import Instance
 __all__ = [
     "ChainsView", "PathView", "accept_introduction", "access_introduction", "contact_policy",
     "advise_introduction", "can_contact_directly", "count_pending_introductions",
+    "count_waiting_for",
     "decline_introduction", "expire_overdue", "find_chains", "forward_introduction",
     "introduction_obstacle", "introduction_view", "introduction_views",
     "introductions_overview", "list_direct_messages",

@@ -10,7 +10,6 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from maillon.db import db
@@ -27,7 +26,6 @@ from maillon.introductions.forms import (
     RerouteForm,
     ThankForm,
 )
-from maillon.introductions.models import Introduction
 from maillon.introductions.records import members_by_id
 from maillon.members.models import default_contact_policy
 from maillon.members.services import access_member
@@ -39,7 +37,6 @@ bp = Blueprint("introductions", __name__, template_folder="templates", static_fo
 
 PER_PAGE = 20
 TABS = ("sent", "relaying", "received")
-OPEN_STATUSES = ("in_progress", "delivered")
 
 
 @bp.app_context_processor
@@ -50,10 +47,7 @@ def _waiting_count() -> dict[str, Any]:
         instance = g.get("instance")
         if instance is None or not current_user.is_authenticated:
             return 0
-        return int(db.session.scalar(select(func.count(Introduction.id)).where(
-            Introduction.instance_id == instance.id,
-            Introduction.holder_id == current_user.id,
-            Introduction.status.in_(OPEN_STATUSES))) or 0)
+        return services.count_waiting_for(db.session, instance, current_user)
     def can_message(member: Any) -> bool:
         if not current_user.is_authenticated or g.get("instance") is None:
             return False

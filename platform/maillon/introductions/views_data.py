@@ -12,6 +12,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from maillon.introductions.lifecycle import (
+    ACCEPTED,
+    ADVISED_HOP,
+    DELIVERED,
+    IN_PROGRESS,
+    INTRODUCTION,
+    RETRYABLE_STATUSES,
+    STOPPED_STATUSES,
+    WITHDRAWN,
+)
 from maillon.introductions.models import Introduction, IntroductionEvent, IntroductionHop
 from maillon.introductions.records import members_by_id
 from maillon.members.models import Member
@@ -46,7 +56,7 @@ def visible_path_ids(session: Session, instance: Instance, intro: Introduction,
     if viewer.is_moderator and not is_participant:
         return set(path)
     visible = {intro.requester_id, intro.target_id}
-    if mode == "full" or (mode == "stepwise" and intro.status == "accepted"):
+    if mode == "full" or (mode == "stepwise" and intro.status == ACCEPTED):
         visible |= set(path)
     elif viewer.id in path:
         pos = path.index(viewer.id)
@@ -54,7 +64,7 @@ def visible_path_ids(session: Session, instance: Instance, intro: Introduction,
     if viewer.id == intro.requester_id:
         visible -= set(intro.avoid)
         last = path[-2] if len(path) > 2 else None
-        if last in visible and intro.status != "accepted":
+        if last in visible and intro.status != ACCEPTED:
             if people is None or last not in people or intro.target_id not in people:
                 people = members_by_id(session, instance, [last, intro.target_id])
             if last in people and intro.target_id in people and last not in nameable_next_to(
@@ -152,7 +162,7 @@ def _view(session: Session, instance: Instance, intro: Introduction, viewer: Mem
     shown = visible_path_ids(session, instance, intro, viewer, people)
     upstream_of: dict[int, int | None] = {h.attempt: h.position for h in mine}
     stopped = {e.attempt for e in events if e.kind in ("declined", "expired")}
-    blind = role == "requester" and intro.status in ("declined", "expired")
+    blind = role == "requester" and intro.status in STOPPED_STATUSES
     if role == "requester":
         # Of an attempt that stopped, the requester sees their own steps and that it stopped:
         # how many forwards came first would give the position of who stopped it.
@@ -161,7 +171,7 @@ def _view(session: Session, instance: Instance, intro: Introduction, viewer: Mem
     if role == "target":
         upstream_of = {}
     current = [h for h in hops if h.attempt == intro.attempt]
-    holding = intro.status == "in_progress" and intro.holder_id == viewer.id
+    holding = intro.status == IN_PROGRESS and intro.holder_id == viewer.id
     note = ""
     if holding:
         note = next((h.note_from_previous for h in current
@@ -177,7 +187,7 @@ def _view(session: Session, instance: Instance, intro: Introduction, viewer: Mem
                 vouches.append({"by": people.get(hop.member_id) if hop.member_id in shown
                                 else None, "text": hop.vouch})
     contact = None
-    if intro.status == "accepted" and role in ("requester", "target"):
+    if intro.status == ACCEPTED and role in ("requester", "target"):
         other = people[intro.target_id if role == "requester" else intro.requester_id]
         contact = {"name": other.name, "email": other.email}
     return {
@@ -191,14 +201,13 @@ def _view(session: Session, instance: Instance, intro: Introduction, viewer: Mem
         "deadline": intro.hop_deadline if holding or role in ("requester", "moderator")
         else None,
         "can_act": holding,
-        "can_answer": role == "target" and intro.status == "delivered",
-        "can_thank": role == "target" and intro.status == "accepted",
-        "can_withdraw": role == "requester" and intro.status in (
-            "in_progress", "delivered", "declined", "expired"),
-        "can_retry": role == "requester" and intro.status in ("declined", "expired"),
+        "can_answer": role == "target" and intro.status == DELIVERED,
+        "can_thank": role == "target" and intro.status == ACCEPTED,
+        "can_withdraw": role == "requester" and INTRODUCTION.allows(intro.status, WITHDRAWN),
+        "can_retry": role == "requester" and intro.status in RETRYABLE_STATUSES,
         "note": note, "vouches": vouches,
         "advice": intro.advice if role == "requester" or any(
-            h.status == "advised" for h in mine) else "",
+            h.status == ADVISED_HOP for h in mine) else "",
         "outcome_message": intro.outcome_message if role in ("requester", "target") else "",
         "contact": contact,
         "created_at": intro.created_at, "delivered_at": intro.delivered_at,

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from flask import Flask, current_app
+from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from maillon.db import once_per_transaction
+from maillon.db import db, once_per_transaction
 from maillon.jobs.services import periodic
 from maillon.network.graphcore import Change, TrustGraph
 from maillon.network.models import Connection, ConnectionChange
@@ -39,13 +39,42 @@ class _Entry:
     caught_up_at: float = field(default_factory=time.monotonic)
 
 
-def _cache(app: Flask) -> dict[int, _Entry]:
-    cache: dict[int, _Entry] = app.extensions.setdefault("maillon.graphs", {})
-    return cache
+class GraphStore(dict[int, _Entry]):
+    """This process's graphs by instance id, with what keeping them takes: where snapshots
+    live and how long a cached graph may go without catching up. The app factory makes one
+    (``install``); services reach it through their session (``graphs``)."""
+
+    def __init__(self, var_dir: Path, grace_seconds: float) -> None:
+        super().__init__()
+        self.var_dir = var_dir
+        # Pruning deletes changes older than RETENTION_CHANGES_GRACE_HOURS that a snapshot
+        # holds. The changes this process has not seen are younger than its last catch-up, so
+        # a graph caught up within half the grace can still catch up; an older one starts
+        # afresh.
+        self.grace_seconds = grace_seconds
+
+    def folder(self, slug: str) -> Path:
+        return self.var_dir / "graph" / slug
+
+
+def install(app: Flask) -> GraphStore:
+    """The app factory's graph store, given to every session of the app."""
+    store = GraphStore(Path(app.config["VAR_DIR"]),
+                       float(app.config["RETENTION_CHANGES_GRACE_HOURS"]) * 3600 / 2)
+    app.extensions["maillon.graphs"] = store
+    db.provide(app, "maillon.graphs", store)
+    return store
+
+
+def graphs(session: Session) -> GraphStore:
+    """The graph store of the app that made ``session``."""
+    store: GraphStore = session.info["maillon.graphs"]
+    return store
 
 
 def graph_dir(app: Flask, slug: str) -> Path:
-    return Path(app.config["VAR_DIR"]) / "graph" / slug
+    folder: Path = app.extensions["maillon.graphs"].folder(slug)
+    return folder
 
 
 def _latest_snapshot(folder: Path) -> Path | None:
@@ -72,8 +101,8 @@ def build_graph(session: Session, instance: Instance) -> TrustGraph:
     return TrustGraph.from_connections(a, b, tab, tba, watermark=int(watermark))
 
 
-def _load(session: Session, app: Flask, instance: Instance) -> TrustGraph:
-    snapshot = _latest_snapshot(graph_dir(app, instance.slug))
+def _load(session: Session, store: GraphStore, instance: Instance) -> TrustGraph:
+    snapshot = _latest_snapshot(store.folder(instance.slug))
     if snapshot is not None:
         try:
             graph = TrustGraph.load(snapshot)
@@ -90,20 +119,15 @@ def _load(session: Session, app: Flask, instance: Instance) -> TrustGraph:
     return build_graph(session, instance)
 
 
-def graph_for(session: Session, instance: Instance, app: Flask | None = None) -> TrustGraph:
+def graph_for(session: Session, instance: Instance) -> TrustGraph:
     """The instance's graph with every committed connection change applied."""
-    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    cache = _cache(app)
-    entry = cache.get(instance.id)
-    # Pruning deletes changes older than RETENTION_CHANGES_GRACE_HOURS that a snapshot holds.
-    # The changes this process has not seen are younger than its last catch-up, so a graph
-    # caught up within half the grace can still catch up; an older one starts afresh.
-    grace = float(app.config["RETENTION_CHANGES_GRACE_HOURS"]) * 3600 / 2
-    if entry is not None and time.monotonic() - entry.caught_up_at > grace:
-        cache.pop(instance.id, None)
+    store = graphs(session)
+    entry = store.get(instance.id)
+    if entry is not None and time.monotonic() - entry.caught_up_at > store.grace_seconds:
+        store.pop(instance.id, None)
         entry = None
     if entry is None:
-        entry = cache.setdefault(instance.id, _Entry(_load(session, app, instance)))
+        entry = store.setdefault(instance.id, _Entry(_load(session, store, instance)))
     # The changes are read with no lock held: a thread holding a Python lock while it waits
     # for the database (or its write lock) deadlocks against one holding the database and
     # waiting for this lock. The lock only guards applying rows in memory.
@@ -125,11 +149,11 @@ def graph_for(session: Session, instance: Instance, app: Flask | None = None) ->
     return entry.graph
 
 
-def save_snapshot(session: Session, instance: Instance, app: Flask | None = None) -> Path:
+def save_snapshot(session: Session, instance: Instance) -> Path:
     """Fold the current graph and save it as a new shared snapshot; drop old ones."""
-    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    graph = graph_for(session, instance, app)
-    folder = graph_dir(app, instance.slug)
+    graph = graph_for(session, instance)
+    store = graphs(session)
+    folder = store.folder(instance.slug)
     folder.mkdir(parents=True, exist_ok=True)
     latest = _latest_snapshot(folder)
     if latest is not None and int(latest.name) == graph.watermark and not graph.has_overlay:
@@ -139,7 +163,7 @@ def save_snapshot(session: Session, instance: Instance, app: Flask | None = None
                       key=lambda p: int(p.name))
     for old in versions[:-SNAPSHOT_KEEP]:  # mapped files stay valid for processes using them
         shutil.rmtree(old, ignore_errors=True)
-    _cache(app)[instance.id] = _Entry(TrustGraph.load(path))
+    store[instance.id] = _Entry(TrustGraph.load(path))
     return path
 
 
@@ -158,8 +182,8 @@ def shared_connection_ids(session: Session, instance: Instance, a: int, b: int) 
 @periodic("graph_snapshots", every_seconds=300)
 def _snapshot_busy_graphs(session: Session) -> None:
     """Fold and save the graphs whose overlay has grown, so new workers start from it."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    store = graphs(session)
     for instance in session.scalars(select(Instance)):
-        entry = _cache(app).get(instance.id)
+        entry = store.get(instance.id)
         if entry is None or entry.graph.has_overlay:
-            save_snapshot(session, instance, app)
+            save_snapshot(session, instance)

@@ -19,3 +19,6 @@ CONNECTION = Lifecycle.of("connection", initial={"pending"}, allowed={
 })
 
 CONNECTION_STATUSES = CONNECTION.states
+# The states the pages and the API name (checked against the table).
+PENDING = CONNECTION.state("pending")
+CONNECTED = CONNECTION.state("connected")

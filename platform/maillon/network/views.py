@@ -19,6 +19,7 @@ from maillon.members.models import Member
 from maillon.members.services import VISIBLE_STATUSES, get_member
 from maillon.network import services
 from maillon.network.forms import AcceptForm, ActionForm, ConnectForm, TrustForm, trust_labels
+from maillon.network.lifecycle import CONNECTED, PENDING
 from maillon.network.visibility import badges_for, list_contacts, member_cards
 from maillon.pagination import page_arg
 from maillon.tenancy.rendering import render
@@ -65,11 +66,11 @@ def my_network() -> Any:
     me = _me()
     page = page_arg()
     total, connections = services.list_connections(db.session, g.instance, me,
-                                                   status="connected", page=page,
+                                                   status=CONNECTED, page=page,
                                                    per_page=PER_PAGE)
-    _, received = services.list_connections(db.session, g.instance, me, status="pending",
+    _, received = services.list_connections(db.session, g.instance, me, status=PENDING,
                                             direction="in", per_page=MAX_INVITATIONS_SHOWN)
-    _, sent = services.list_connections(db.session, g.instance, me, status="pending",
+    _, sent = services.list_connections(db.session, g.instance, me, status=PENDING,
                                         direction="out", per_page=MAX_INVITATIONS_SHOWN)
 
     def visible(rows: list[Any]) -> list[Any]:
@@ -101,7 +102,7 @@ def connect(member_id: int) -> Any:
     except ServiceError as exc:
         _refused(exc)
         return redirect(url_for("members.profile", member_id=member_id))
-    if row.status == "connected":
+    if row.status == CONNECTED:
         # They had already invited us: this accepted their invitation.
         flash(_("You are now connected."), "success")
         return redirect(url_for("network.trust", connection_id=row.id))
@@ -162,9 +163,9 @@ def remove(connection_id: int) -> Any:
         except ServiceError as exc:
             _refused(exc)
         else:
-            if was == "connected":
+            if was == CONNECTED:
                 flash(_("The connection is removed."), "success")
-            elif was == "pending":
+            elif was == PENDING:
                 flash(_("The invitation is withdrawn."), "success")
     else:
         _form_problem(form)
@@ -189,7 +190,7 @@ def trust(connection_id: int) -> Any:
             return redirect(url_for("network.my_network"))
         flash(_("Your rating is saved. Only you can see it."), "success")
         return redirect(url_for("network.my_network"))
-    if row.status != "connected":
+    if row.status != CONNECTED:
         flash(_("You can rate only your connections."), "error")
         return redirect(url_for("network.my_network"))
     return render("network/trust.html", connection=row, other=row.other(me.id),
