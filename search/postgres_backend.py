@@ -38,17 +38,15 @@ import numpy as np
 import psycopg
 from psycopg import sql
 
-from search import evaluate, whoosh_internals
+from search import whoosh_internals
 from search.interface import (
     Document,
     IndexBusy,
     IndexUnavailable,
     QueryError,
     ReconcileReport,
-    SearchQuery,
-    SearchResult,
 )
-from search.query import parse
+from search.reading import SnapshotReads
 from search.schema import TEXT_FIELD, document_fields
 from search.segments import FacetTable, Snapshot
 
@@ -387,7 +385,7 @@ class PostgresSnapshot(Snapshot):
         return self.segment.total_length / self.size or 1.0
 
 
-class PostgresIndex:
+class PostgresIndex(SnapshotReads):
     """One namespace (an instance's slug) of the shared search tables."""
 
     def __init__(
@@ -512,13 +510,6 @@ class PostgresIndex:
     def refresh(self) -> None:
         """Reload the document columns if another process wrote; one query otherwise."""
         self._read(lambda snap: None)
-
-    def search(self, q: SearchQuery) -> SearchResult:
-        parsed = parse(q.text)
-        return self._read(lambda snap: evaluate.run(snap, parsed, q))
-
-    def ids(self) -> set[str]:
-        return self._read(lambda snap: snap.all_ids())
 
     def count(self) -> int:
         return self._read(lambda snap: snap.count)

@@ -161,15 +161,7 @@ class _Parser:
         return Any(tuple(kept))
 
     def and_expr(self, depth: int) -> Node | None:
-        nodes: list[Node] = []
-        while self.peek() not in (None, "rp", "or"):
-            if self.peek() == "and":
-                self.i += 1
-                continue
-            node = self.unary(depth, None)
-            if node is not None:
-                nodes.append(node)
-        return _and(nodes)
+        return self._and_in_field(depth, None)
 
     def unary(self, depth: int, fieldname: str | None) -> Node | None:
         kind = self.peek()

@@ -28,17 +28,15 @@ from whoosh.filedb.structfile import BufferFile
 from whoosh.index import FileIndex
 from whoosh.reading import SegmentReader
 
-from search import evaluate, storage, whoosh_internals
+from search import storage, whoosh_internals
 from search.bulk import BulkSegmentWriter
 from search.interface import (
     Document,
     IndexBusy,
     IndexUnavailable,
     ReconcileReport,
-    SearchQuery,
-    SearchResult,
 )
-from search.query import parse
+from search.reading import SnapshotReads
 from search.schema import build_schema, document_fields
 from search.segments import SegmentData, SegmentUnreadable, Snapshot
 from search.whoosh_internals import SearchCodec
@@ -72,7 +70,7 @@ class ReaderStorage(FileStorage):
         return super().open_file(name, **kwargs)
 
 
-class WhooshIndex:
+class WhooshIndex(SnapshotReads):
     """One instance's index under ``root``; see :mod:`search.storage` for the layout.
 
     ``fast`` (the default) reads postings and field lengths, and writes rebuilds, through
@@ -335,13 +333,6 @@ class WhooshIndex:
                 if self._gen_name is not None:
                     _mark_damaged(self.root / self._gen_name, str(exc))
                 raise self._fail(f"search index {self.root} is unreadable: {exc}") from exc
-
-    def search(self, q: SearchQuery) -> SearchResult:
-        parsed = parse(q.text)
-        return self._read(lambda snap: evaluate.run(snap, parsed, q))
-
-    def ids(self) -> set[str]:
-        return self._read(lambda snap: snap.all_ids())
 
     def count(self) -> int:
         with self._lock:

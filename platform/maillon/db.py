@@ -26,7 +26,7 @@ from typing import Any, TypeVar, cast
 from flask import Flask, current_app, request
 from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -413,3 +413,17 @@ def _prove_explicit_filters(state: ORMExecuteState, netted: Any) -> None:
 
 
 db = Database()
+
+
+def flush_or_find(session: Session, find: Callable[[], T | None]) -> T | None:
+    """Flush a new row; if a concurrent transaction inserted the same one first (a unique
+    constraint refuses ours), roll back and return theirs, to replay it. None: ours is in."""
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        existing = find()
+        if existing is None:
+            raise
+        return existing
+    return None

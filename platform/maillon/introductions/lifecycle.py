@@ -40,6 +40,7 @@ STATUSES = INTRODUCTION.states
 IN_PROGRESS = INTRODUCTION.state("in_progress")  # a relay holds it
 DELIVERED = INTRODUCTION.state("delivered")  # waiting for the target's answer
 ACCEPTED = INTRODUCTION.state("accepted")
+REJECTED = INTRODUCTION.state("rejected")
 WITHDRAWN = INTRODUCTION.state("withdrawn")
 ADVISED_HOP = HOP.state("advised")
 #: Someone other than the requester still has to act: counted against the requester's quota.

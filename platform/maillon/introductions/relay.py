@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from blinker import NamedSignal
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,9 +20,11 @@ from maillon.db import utcnow
 from maillon.errors import Conflict, Forbidden, ServiceError
 from maillon.introductions.chains import best_chains
 from maillon.introductions.lifecycle import (
+    ACCEPTED,
     HOP,
     INTRODUCTION,
     OPEN_STATUSES,
+    REJECTED,
     RETRYABLE_STATUSES,
 )
 from maillon.introductions.models import Introduction, IntroductionEvent, IntroductionHop
@@ -245,31 +248,48 @@ def _told_of_outcome(session: Session, intro: Introduction, actor: Member) -> li
     return [m for m in people if m.id != actor.id]
 
 
+def _begin_as(session: Session, instance: Instance, member: Member, intro_id: int,
+              role: str, code: str, refusal: str) -> Introduction:
+    """The request, locked, if ``member`` is its ``role`` (target or requester)."""
+    intro = access_introduction(session, instance, member, intro_id, lock=True)
+    if getattr(intro, f"{role}_id") != member.id:
+        raise Forbidden(code, refusal)
+    return intro
+
+
 def _begin_target(session: Session, instance: Instance, member: Member, intro_id: int
                   ) -> Introduction:
-    intro = access_introduction(session, instance, member, intro_id, lock=True)
-    if intro.target_id != member.id:
-        raise Forbidden("not_target", _("Only the member this request is for can answer it."))
-    return intro
+    return _begin_as(session, instance, member, intro_id, "target", "not_target",
+                     _("Only the member this request is for can answer it."))
+
+
+def _answer(session: Session, instance: Instance, member: Member, intro_id: int,
+            outcome: str, message: str, told: NamedSignal) -> tuple[Introduction, bool]:
+    """The target's answer (accepted or rejected, with an optional message): the request is
+    closed and everyone on the chain told. Also whether it was answered now (a repeat of the
+    same answer replays it)."""
+    message = clean_text(message, "message", limit=MAX_TEXT)
+    intro = _begin_target(session, instance, member, intro_id)
+    if intro.status == outcome:
+        return _replayed(session, intro), False
+    if not INTRODUCTION.allows(intro.status, outcome):
+        raise _closed()
+    intro.outcome_message = message
+    _close(intro, outcome)
+    record_event(session, intro, outcome, member, position=intro.hops, message=message)
+    told.send(session, introduction=intro, actor=member,
+              recipients=_told_of_outcome(session, intro, member))
+    session.commit()
+    return intro, True
 
 
 def accept_introduction(session: Session, instance: Instance, member: Member, intro_id: int,
                         *, message: str = "", connect: bool = False) -> Introduction:
     """The target accepts: both see each other's contact details; with ``connect`` the target
     also invites the requester to connect."""
-    message = clean_text(message, "message", limit=MAX_TEXT)
-    intro = _begin_target(session, instance, member, intro_id)
-    if intro.status == "accepted":
-        return _replayed(session, intro)
-    if not INTRODUCTION.allows(intro.status, "accepted"):
-        raise _closed()
-    intro.outcome_message = message
-    _close(intro, "accepted")
-    record_event(session, intro, "accepted", member, position=intro.hops, message=message)
-    introduction_accepted.send(session, introduction=intro, actor=member,
-                               recipients=_told_of_outcome(session, intro, member))
-    session.commit()
-    if connect:
+    intro, answered = _answer(session, instance, member, intro_id, ACCEPTED, message,
+                              introduction_accepted)
+    if connect and answered:
         try:
             request_connection(session, instance, member, intro.requester_id)
         except ServiceError as exc:  # the acceptance stands; the invitation is a courtesy
@@ -281,27 +301,15 @@ def accept_introduction(session: Session, instance: Instance, member: Member, in
 def reject_introduction(session: Session, instance: Instance, member: Member, intro_id: int,
                         *, message: str = "") -> Introduction:
     """The target says no (optionally why); everyone on the chain learns it."""
-    message = clean_text(message, "message", limit=MAX_TEXT)
-    intro = _begin_target(session, instance, member, intro_id)
-    if intro.status == "rejected":
-        return _replayed(session, intro)
-    if not INTRODUCTION.allows(intro.status, "rejected"):
-        raise _closed()
-    intro.outcome_message = message
-    _close(intro, "rejected")
-    record_event(session, intro, "rejected", member, position=intro.hops, message=message)
-    introduction_rejected.send(session, introduction=intro, actor=member,
-                               recipients=_told_of_outcome(session, intro, member))
-    session.commit()
+    intro, _answered = _answer(session, instance, member, intro_id, REJECTED, message,
+                               introduction_rejected)
     return intro
 
 
 def _begin_requester(session: Session, instance: Instance, member: Member, intro_id: int
                      ) -> Introduction:
-    intro = access_introduction(session, instance, member, intro_id, lock=True)
-    if intro.requester_id != member.id:
-        raise Forbidden("not_requester", _("Only the member who asked can do this."))
-    return intro
+    return _begin_as(session, instance, member, intro_id, "requester", "not_requester",
+                     _("Only the member who asked can do this."))
 
 
 def withdraw_introduction(session: Session, instance: Instance, member: Member, intro_id: int

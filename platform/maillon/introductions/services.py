@@ -65,6 +65,7 @@ from maillon.members.services import access_member
 from maillon.moderation.sanctions import check_not_limited
 from maillon.moderation.services import record_audit
 from maillon.network.services import are_connected
+from maillon.pagination import paginate
 from maillon.tenancy.models import Instance
 
 __all__ = [
@@ -184,13 +185,8 @@ def list_introductions(session: Session, instance: Instance, member: Member, rol
     else:
         query = query.where(Introduction.id.in_(select(IntroductionHop.introduction_id).where(
             IntroductionHop.instance_id == instance.id, IntroductionHop.member_id == member.id)))
-    total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
-    per_page = max(1, min(per_page, 100))
-    page = max(1, min(page, 10_000))
-    rows = list(session.scalars(query.order_by(Introduction.created_at.desc(),
-                                               Introduction.id.desc())
-                                .offset((max(page, 1) - 1) * per_page).limit(per_page)))
-    return total, rows
+    return paginate(session, query, Introduction.created_at.desc(), Introduction.id.desc(),
+                    page=page, per_page=per_page)
 
 
 def can_contact_directly(session: Session, instance: Instance, sender: Member,
@@ -243,13 +239,8 @@ def list_direct_messages(session: Session, instance: Instance, member: Member, p
     query = select(DirectMessage).where(
         DirectMessage.instance_id == instance.id,
         (DirectMessage.sender_id == member.id) | (DirectMessage.recipient_id == member.id))
-    total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
-    per_page = max(1, min(per_page, 100))
-    page = max(1, min(page, 10_000))
-    rows = list(session.scalars(query.order_by(DirectMessage.created_at.desc(),
-                                               DirectMessage.id.desc())
-                                .offset((max(page, 1) - 1) * per_page).limit(per_page)))
-    return total, rows
+    return paginate(session, query, DirectMessage.created_at.desc(), DirectMessage.id.desc(),
+                    page=page, per_page=per_page)
 
 
 # --- what a member's home page shows of their introductions -----------------------------------

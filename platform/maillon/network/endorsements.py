@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from maillon.db import flush_or_find
 from maillon.errors import Forbidden, ServiceError, ValidationFailed
 from maillon.members.models import Member
 from maillon.members.services import VISIBLE_STATUSES, access_member
@@ -62,13 +62,10 @@ def endorse_skill(session: Session, instance: Instance, endorser: Member, member
     row = Endorsement(instance_id=instance.id, member_id=member.id, endorser_id=endorser.id,
                       skill_key=skill_key(skill))
     session.add(row)
-    try:
-        session.flush()
-    except IntegrityError:  # a concurrent double click won the race: replay it
-        session.rollback()
-        existing = find_endorsement(session, instance, member.id, endorser.id, skill)
-        if existing is None:
-            raise
+    # A concurrent double click may have won the race: then it is replayed.
+    existing = flush_or_find(session, lambda: find_endorsement(
+        session, instance, member.id, endorser.id, skill))
+    if existing is not None:
         return existing, False
     skill_endorsed.send(session, endorsement=row, actor=endorser, recipient=member)
     session.commit()

@@ -22,3 +22,4 @@ CONNECTION_STATUSES = CONNECTION.states
 # The states the pages and the API name (checked against the table).
 PENDING = CONNECTION.state("pending")
 CONNECTED = CONNECTION.state("connected")
+DECLINED = CONNECTION.state("declined")

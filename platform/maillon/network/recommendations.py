@@ -14,11 +14,10 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, false, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 from werkzeug.exceptions import NotFound
 
-from maillon.db import utcnow
+from maillon.db import flush_or_find, utcnow
 from maillon.errors import Forbidden, ServiceError, ValidationFailed
 from maillon.members.models import Member
 from maillon.members.services import VISIBLE_STATUSES, access_member
@@ -159,13 +158,10 @@ def write_recommendation(session: Session, instance: Instance, author: Member, m
         return row, False
     row.relationship_kind, row.relationship_detail, row.text = kind, detail, text
     row.status, row.approved_at, row.updated_at = "pending", None, utcnow()
-    try:
-        session.flush()
-    except IntegrityError:  # a concurrent first writing won the race: replay it
-        session.rollback()
-        existing = find_recommendation(session, instance, author.id, recipient.id)
-        if existing is None:
-            raise
+    # A concurrent first writing may have won the race: then it is replayed.
+    existing = flush_or_find(session, lambda: find_recommendation(
+        session, instance, author.id, recipient.id))
+    if existing is not None:
         return existing, False
     asked = session.scalar(select(RecommendationRequest).where(
         RecommendationRequest.instance_id == instance.id,
@@ -239,14 +235,10 @@ def request_recommendation(session: Session, instance: Instance, member: Member,
                                     asked_id=asked.id)
         session.add(row)
     row.status, row.message, row.created_at, row.answered_at = "open", message, utcnow(), None
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        existing = session.scalar(select(RecommendationRequest).where(*where))
-        if existing is None:
-            raise
-        return existing, False
+    replayed = flush_or_find(session, lambda: session.scalar(
+        select(RecommendationRequest).where(*where)))
+    if replayed is not None:
+        return replayed, False
     recommendation_requested.send(session, request=row, actor=member, recipient=asked)
     session.commit()
     return row, True

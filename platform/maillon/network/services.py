@@ -12,16 +12,15 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.exceptions import NotFound
 
-from maillon.db import utcnow
+from maillon.db import flush_or_find, utcnow
 from maillon.errors import Forbidden, ServiceError, ValidationFailed
 from maillon.members.models import Member
 from maillon.members.services import access_member
 from maillon.moderation.sanctions import check_not_limited
-from maillon.network.lifecycle import CONNECTION
+from maillon.network.lifecycle import CONNECTED, CONNECTION, DECLINED, PENDING
 from maillon.network.models import TRUST_MAX, TRUST_MIN, Connection, ConnectionChange
 from maillon.network.signals import connection_accepted, connection_requested
 from maillon.tenancy.models import Instance
@@ -102,20 +101,17 @@ def request_connection(session: Session, instance: Instance, requester: Member,
         low, high = _pair(requester.id, target.id)
         row = Connection(instance_id=instance.id, low_id=low, high_id=high)
         session.add(row)
-    CONNECTION.apply(row, "pending")
+    CONNECTION.apply(row, PENDING)
     row.requester_id, row.addressee_id = requester.id, target.id
     row.message = message
     row.created_at, row.responded_at, row.connected_at = utcnow(), None, None
     row.trust_requester = row.trust_addressee = 3
     row.rated_requester = row.rated_addressee = False
-    try:
-        session.flush()
-    except IntegrityError:  # a concurrent identical request won the race: replay it
-        session.rollback()
-        existing = find_connection_between(session, instance, requester.id, target.id)
-        if existing is None:
-            raise
-        if existing.status == "pending" and existing.addressee_id == requester.id:
+    # A concurrent identical request may have won the race: then it is replayed.
+    existing = flush_or_find(session, lambda: find_connection_between(
+        session, instance, requester.id, target.id))
+    if existing is not None:
+        if existing.status == PENDING and existing.addressee_id == requester.id:
             # The other side asked at the same moment: both want it.
             return accept_connection(session, instance, requester, existing.id)
         return existing
@@ -124,18 +120,29 @@ def request_connection(session: Session, instance: Instance, requester: Member,
     return row
 
 
+def _invitation(session: Session, instance: Instance, member: Member, connection_id: int,
+                answer: str, refusal: str) -> tuple[Connection, bool]:
+    """The invitation the invited ``member`` answers with ``answer`` (connected or declined),
+    and whether it already has that answer (a repeat, which changes nothing)."""
+    row = access_connection(session, instance, member, connection_id)
+    if row.status == answer:
+        return row, True
+    if not CONNECTION.allows(row.status, answer) or row.addressee_id != member.id:
+        raise Forbidden("not_allowed", refusal)
+    return row, False
+
+
 def accept_connection(session: Session, instance: Instance, member: Member,
                       connection_id: int, trust: int | None = None) -> Connection:
     """Accept an invitation (only the invited member); repeating replays the acceptance."""
-    row = access_connection(session, instance, member, connection_id)
-    if row.status == "connected":
+    row, repeat = _invitation(session, instance, member, connection_id, CONNECTED,
+                              _("Only the invited member can accept this invitation."))
+    if repeat:
         return row
-    if not CONNECTION.allows(row.status, "connected") or row.addressee_id != member.id:
-        raise Forbidden("not_allowed", _("Only the invited member can accept this invitation."))
     if trust is not None:
         row.trust_addressee = _check_trust(trust)
         row.rated_addressee = True
-    CONNECTION.apply(row, "connected")
+    CONNECTION.apply(row, CONNECTED)
     row.responded_at = row.connected_at = utcnow()
     _log(session, row, "add")
     connection_accepted.send(session, connection=row, actor=member)
@@ -145,14 +152,13 @@ def accept_connection(session: Session, instance: Instance, member: Member,
 
 def decline_connection(session: Session, instance: Instance, member: Member,
                        connection_id: int) -> Connection:
-    row = access_connection(session, instance, member, connection_id)
-    if row.status == "declined":
-        return row
-    if not CONNECTION.allows(row.status, "declined") or row.addressee_id != member.id:
-        raise Forbidden("not_allowed", _("Only the invited member can decline this invitation."))
-    CONNECTION.apply(row, "declined")
-    row.responded_at = utcnow()
-    session.commit()
+    """Decline an invitation (only the invited member); repeating changes nothing."""
+    row, repeat = _invitation(session, instance, member, connection_id, DECLINED,
+                              _("Only the invited member can decline this invitation."))
+    if not repeat:
+        CONNECTION.apply(row, DECLINED)
+        row.responded_at = utcnow()
+        session.commit()
     return row
 
 
