@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 import pytest
@@ -111,3 +112,35 @@ def test_a_page_counts_only_its_own_members(
     page = client_for("reseau").get("/").get_data(as_text=True)
 
     assert re.search(r"\b2 (members|membres)\b", page), page
+
+
+def test_one_compiled_form_serves_every_instance(
+    app: Flask, two_members: tuple[Member, Member]
+) -> None:
+    """The instance id reaches the net's criteria as a parameter of each execution: the form
+    compiled (and cached) for one instance's request answers the other's with its own rows."""
+    app.config["STRICT_TENANT_NET"] = False
+    rita, alan = two_members
+    statement = select(Member.id)
+
+    for slug, expected in (("reseau", rita), ("acme", alan), ("reseau", rita)):
+        with request_on(app, slug):
+            assert db.session.scalars(statement).all() == [expected.id]
+
+
+def test_lazy_loads_of_netted_rows_are_netted_too(
+    app: Flask, create_member: Callable[..., Member]
+) -> None:
+    """The criteria propagate to a loaded row's lazy loads, with the request's instance id."""
+    from maillon.members.models import Experience
+
+    rita = create_member("reseau", name="Rita Reseau")
+    with app.app_context():
+        db.session.add(Experience(instance_id=rita.instance_id, member_id=rita.id,
+                                  title="Plombière", start_date=date(2020, 1, 1)))
+        db.session.commit()
+
+    with request_on(app, "reseau"):
+        member = db.session.get(Member, rita.id)
+        assert member is not None
+        assert [e.title for e in member.experiences] == ["Plombière"]
