@@ -8,7 +8,7 @@ from datetime import timedelta
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -330,21 +330,32 @@ def issue_api_token(session: Session, member: Member) -> str:
     return token
 
 
+# Built once: constructing the statement cost as much as running it, on every API request.
+_API_TOKEN_LOOKUP = select(ApiToken.id, ApiToken.created_at, ApiToken.last_used_at, Member).join(
+    Member, Member.id == ApiToken.member_id).where(
+    ApiToken.instance_id == bindparam("instance_id"), ApiToken.token_hash == bindparam("hash"),
+    ApiToken.revoked_at.is_(None))
+
+
 def find_member_by_api_token(session: Session, instance: Instance, token: str) -> Member | None:
-    row = session.scalar(select(ApiToken).where(
-        ApiToken.instance_id == instance.id, ApiToken.token_hash == digest(token),
-        ApiToken.revoked_at.is_(None)).options(joinedload(ApiToken.member)))
-    if row is None or row.member.status != "active":
+    """The active member behind a token of this instance, unrevoked and used recently enough;
+    read anew each time (a revocation or a suspension takes effect on the next request)."""
+    row = session.execute(_API_TOKEN_LOOKUP,
+                          {"instance_id": instance.id, "hash": digest(token)}).first()
+    if row is None:
+        return None
+    token_id, created_at, last_used_at, member = row
+    if member.status != "active":
         return None
     now = utcnow()
-    last = row.last_used_at or row.created_at
-    if now - last > timedelta(days=int(current_app.config["API_TOKEN_DAYS"])):
+    if now - (last_used_at or created_at) > timedelta(
+            days=int(current_app.config["API_TOKEN_DAYS"])):
         return None  # unused for too long: log in again
-    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
+    if last_used_at is None or now - last_used_at > timedelta(minutes=5):
         # Coarse, and after the request: reads never wait for (or fail on) the write lock.
-        defer_bookkeeping(session, update(ApiToken).where(ApiToken.id == row.id).values(
+        defer_bookkeeping(session, update(ApiToken).where(ApiToken.id == token_id).values(
             last_used_at=now))
-    return row.member
+    return member  # type: ignore[no-any-return]
 
 
 def is_suspended_token(session: Session, instance: Instance, token: str) -> bool:
