@@ -282,6 +282,27 @@ def test_shared_connections_and_neighbours_match_networkx() -> None:
     assert graph.shared_connections(1, 987_654) == []
 
 
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("with_overlay", [False, True])
+def test_shared_counts_match_networkx(seed: int, with_overlay: bool) -> None:
+    graph = random_graph(seed)
+    ids = graph.id_of(np.arange(graph.node_count)).tolist()
+    if with_overlay:
+        rng = random.Random(seed)
+        graph.apply(numbered([("remove", *rng.sample(ids, 2), None, None) for _ in range(30)]
+                             + [("add", *rng.sample(ids, 2), 5, 5) for _ in range(10)]
+                             + [("add", rng.choice(ids), 20_001 + i, 3, 3) for i in range(3)]))
+        ids = graph.id_of(np.arange(graph.node_count)).tolist()
+    nxg = graph.to_networkx()
+    targets = [*ids, 123_456]
+
+    for source in ids[:12]:
+        assert graph.shared_counts(source, targets) == {
+            t: len(set(nxg[source]) & set(nxg[t])) if t in nxg else 0 for t in targets}
+    assert graph.shared_counts(424_242, [ids[0]]) == {ids[0]: 0}
+    assert graph.shared_counts(ids[0], []) == {}
+
+
 def test_to_networkx_keeps_both_ratings() -> None:
     graph = TrustGraph.from_connections([5, 9], [9, 2], [1, 4], [5, 2], members=[77])
 

@@ -144,8 +144,9 @@ def badges_for(session: Session, instance: Instance, viewer: Member | None,
         return {}
     graph = graph_for(session, instance)
     found = graph.degree_of(viewer.id, member_ids)
-    return {mid: Badge(found.get(mid), len(graph.shared_connections(viewer.id, mid))
-                       if mid != viewer.id else 0) for mid in member_ids}
+    shared = graph.shared_counts(viewer.id, member_ids)
+    return {mid: Badge(found.get(mid), shared[mid] if mid != viewer.id else 0)
+            for mid in member_ids}
 
 
 def member_cards(session: Session, instance: Instance, viewer: Member | None,
