@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Request, g, request
-from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from maillon import i18n
@@ -33,6 +33,13 @@ class InstanceCookieSessions(SecureCookieSessionInterface):
 
     def get_cookie_path(self, app: Flask) -> str:
         return request.script_root or "/"
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        # An API call, a probe or a first visit carries no cookie: an empty session, without
+        # building the signing serializer (Flask builds it, and derives its key, per request).
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def _secret_key(var_dir: Path) -> str:
