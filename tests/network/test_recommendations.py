@@ -11,11 +11,13 @@ from maillon.network.recommendation_models import Recommendation, Recommendation
 from maillon.network.recommendations import (
     access_recommendation,
     approve_recommendation,
+    approved_recommendation_dicts,
     delete_recommendation,
     dismiss_recommendation_request,
     hide_recommendation,
     list_recommendation_requests,
     list_recommendations,
+    recommendation_dict,
     request_recommendation,
     write_recommendation,
 )
@@ -223,6 +225,24 @@ def test_recommendations_by_inactive_authors_are_not_shown(trio):
     _get(bob).status = "suspended"
     db.session.commit()
     assert list_recommendations(db.session, instance, _get(carl), _get(ana)) == []
+
+
+def test_the_api_profile_list_is_the_approved_part_of_the_full_list(trio):
+    """approved_recommendation_dicts (plain rows, for GET /members/{id}) shows what anyone may
+    see of list_recommendations, shaped as recommendation_dict: neither a pending one nor
+    one by an author suspended since."""
+    instance, ana, bob, carl = trio
+    row, _ = _write(instance, bob, ana)
+    assert approved_recommendation_dicts(db.session, instance, _get(ana)) == []
+    approve_recommendation(db.session, instance, _get(ana), row.id)
+
+    expected = [recommendation_dict(r) for r in list_recommendations(
+        db.session, instance, _get(carl), _get(ana))]
+    assert len(expected) == 1
+    assert approved_recommendation_dicts(db.session, instance, _get(ana)) == expected
+    _get(bob).status = "suspended"
+    db.session.commit()
+    assert approved_recommendation_dicts(db.session, instance, _get(ana)) == []
 
 
 # --- pages ----------------------------------------------------------------------------------

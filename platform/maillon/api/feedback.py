@@ -22,6 +22,7 @@ from maillon.network.endorsements import (
 from maillon.network.recommendation_models import RELATIONSHIPS
 from maillon.network.recommendations import (
     approve_recommendation,
+    approved_recommendation_dicts,
     delete_recommendation,
     hide_recommendation,
     list_recommendations,
@@ -218,6 +219,5 @@ def profile_additions(viewer: Member, target: Member) -> dict[str, Any]:
     """The network's fields of GET /members/{id}: endorsement counts, approved
     recommendations."""
     counts = endorsement_counts(db.session, g.instance, viewer, target)
-    approved = [recommendation_dict(r) for r in list_recommendations(
-        db.session, g.instance, viewer, target) if r.status == "approved"]
+    approved = approved_recommendation_dicts(db.session, g.instance, target)
     return {"endorsements": counts, "recommendations": approved}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from maillon.db import flush_or_find
@@ -117,6 +117,16 @@ def endorsement_summary(session: Session, instance: Instance, viewer: Member | N
     return summary
 
 
+# Built once (an API profile's statement); the skills are an expanding parameter.
+_COUNTS = select(Endorsement.skill_key, func.count(Endorsement.id)).join(
+    Member, Member.id == Endorsement.endorser_id).where(
+    Endorsement.instance_id == bindparam("instance_id"),
+    Endorsement.member_id == bindparam("member_id"),
+    Endorsement.skill_key.in_(bindparam("keys", expanding=True)),
+    Member.instance_id == bindparam("instance_id"),
+    Member.status.in_(VISIBLE_STATUSES)).group_by(Endorsement.skill_key)
+
+
 def endorsement_counts(session: Session, instance: Instance, viewer: Member | None,
                        member: Member) -> dict[str, int]:
     """{skill: count} for the listed skills that have endorsements (the API's profile
@@ -125,11 +135,6 @@ def endorsement_counts(session: Session, instance: Instance, viewer: Member | No
     keys = {skill_key(s): s for s in member.skills or []}
     if not keys:
         return {}
-    counts = dict(session.execute(
-        select(Endorsement.skill_key, func.count(Endorsement.id))
-        .join(Member, Member.id == Endorsement.endorser_id)
-        .where(Endorsement.instance_id == instance.id, Endorsement.member_id == member.id,
-               Endorsement.skill_key.in_(list(keys)), Member.instance_id == instance.id,
-               Member.status.in_(VISIBLE_STATUSES))
-        .group_by(Endorsement.skill_key)).all())
+    counts = dict(session.execute(_COUNTS, {
+        "instance_id": instance.id, "member_id": member.id, "keys": list(keys)}).all())
     return {skill: int(counts[key]) for key, skill in keys.items() if counts.get(key)}

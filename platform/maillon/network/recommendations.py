@@ -13,7 +13,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, false, or_, select
+from sqlalchemy import and_, bindparam, case, false, or_, select
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 from werkzeug.exceptions import NotFound
 
@@ -278,6 +278,33 @@ def list_recommendations(session: Session, instance: Instance, viewer: Member | 
     return list(session.scalars(query.options(contains_eager(Recommendation.author))
                                 .order_by(order, Recommendation.updated_at.desc(),
                                           Recommendation.id.desc())))
+
+
+# The API profile's list, built once: plain rows, no mapped objects (as list_recommendations
+# and recommendation_dict give, filtered to the approved ones).
+_APPROVED_ABOUT = select(
+    Recommendation.id, Recommendation.relationship_kind, Recommendation.relationship_detail,
+    Recommendation.text, Member.id, Member.name, Member.headline, Recommendation.created_at,
+    Recommendation.updated_at, Recommendation.approved_at,
+).join(Member, Member.id == Recommendation.author_id).where(
+    Recommendation.instance_id == bindparam("instance_id"),
+    Recommendation.recipient_id == bindparam("member_id"), Recommendation.status == "approved",
+    Member.instance_id == bindparam("instance_id"), Member.status.in_(VISIBLE_STATUSES),
+).order_by(Recommendation.updated_at.desc(), Recommendation.id.desc())
+
+
+def approved_recommendation_dicts(session: Session, instance: Instance, member: Member
+                                  ) -> list[dict[str, Any]]:
+    """The approved recommendations about a member by active authors, as
+    ``recommendation_dict`` shapes them (what anyone may see), newest first."""
+    rows = session.execute(_APPROVED_ABOUT, {"instance_id": instance.id, "member_id": member.id})
+    return [{"id": rid, "status": "approved", "relationship": kind, "relationship_detail": detail,
+             "text": text, "author": {"id": author_id, "name": name, "headline": headline},
+             "recipient_id": member.id, "created_at": created.isoformat(),
+             "updated_at": updated.isoformat(),
+             "approved_at": approved.isoformat() if approved else None}
+            for rid, kind, detail, text, author_id, name, headline, created, updated, approved
+            in rows]
 
 
 def list_written_recommendations(session: Session, instance: Instance, author: Member
