@@ -584,10 +584,12 @@ def run(
     scores = score[candidates].astype(np.float64)
     if q.boosts:
         factors = np.ones(snap.size, dtype=np.float64)
-        for doc_id, factor in q.boosts.items():
-            docnum = snap.lookup(doc_id)
-            if docnum is not None:
-                factors[docnum] = float(factor)
+        boosted = list(q.boosts)
+        numbers = snap.numbers_of(boosted)
+        known = numbers >= 0
+        factors[numbers[known]] = np.fromiter(
+            (float(q.boosts[doc_id]) for doc_id in boosted), dtype=np.float64,
+            count=len(boosted))[known]
         scores *= factors[candidates]
     if q.language in analysis.LANGUAGES:
         lang_ids, _ = snap.postings("lang", q.language)

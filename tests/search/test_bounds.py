@@ -199,3 +199,25 @@ def test_unknown_words_do_not_fill_the_postings_cache(hostile_index: SearchIndex
         hostile_index.search(SearchQuery(f'"{_random_word(rng, 5)} {_random_word(rng, 5)}"'))
     assert sum(len(seg._postings) for seg in snap.segments) == before
 
+
+
+def test_numbers_of_locates_like_lookup_across_segments(tmp_path: Any) -> None:
+    """Locating the caller's network at once (degree facet, boosts, exclusions) finds what
+    ``lookup`` finds one id at a time: the live copy of an id updated in a later segment,
+    nothing for a deleted or unknown id, in the order asked."""
+    idx = open_index(tmp_path / "idx")
+    idx.rebuild([{"id": f"d{n}", "name": f"Person {n}"} for n in range(30)])
+    idx.upsert([{"id": "d3", "name": "Person three, updated"}, {"id": "d40", "name": "New"}])
+    idx.delete(["d5"])
+    idx.refresh()
+    snap = idx._snapshot()  # type: ignore[attr-defined]
+    assert len(snap.segments) >= 2
+    asked = ["d40", "d3", "d5", "nobody", "d0", "d3"]
+
+    numbers = snap.numbers_of(asked)
+
+    assert numbers.tolist() == [-1 if snap.lookup(i) is None else snap.lookup(i) for i in asked]
+    assert numbers[2] == numbers[3] == -1 and min(numbers[[0, 1, 4]]) >= 0
+    assert snap.locate(asked).tolist() == [
+        snap.lookup(i) for i in asked if snap.lookup(i) is not None]
+    idx.close()
