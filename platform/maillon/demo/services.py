@@ -82,6 +82,9 @@ def load_demo(session: Session, instance: Instance, *, members: int | None = Non
         load_network(session, instance, seed=seed)
         load_endorsements(session, instance, seed=seed)
         load_introductions(session, instance, seed=seed)
+        from maillon.demo.moderation import load_moderation
+
+        load_moderation(session, instance, seed=seed)
     return created
 
 
