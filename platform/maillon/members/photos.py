@@ -1,7 +1,7 @@
 """Profile photo bytes: checked, decoded within fixed bounds and re-encoded, with no database.
 
 Decoding is the slow, memory-hungry part of an upload, so it is pure and runs before the
-service opens its write (``services.set_photo`` only stores the result). Bounds, checked from
+service opens its write (``photo_store.set_photo`` only stores the result). Bounds, checked from
 the header before any pixel is decoded:
 
 - at most MAX_PHOTO_SIDE pixels a side, and no stripe longer than MAX_PHOTO_RATIO to 1;
