@@ -20,6 +20,7 @@ from maillon.members.models import Member
 from maillon.members.serialisation import MemberCard, member_card
 from maillon.members.services import VISIBLE_STATUSES
 from maillon.network.graph import graph_for
+from maillon.network.lifecycle import PENDING
 from maillon.network.models import Connection
 from maillon.network.visibility import contacts_visible_among
 from maillon.tenancy.models import Instance
@@ -53,7 +54,7 @@ def suggest_people(session: Session, instance: Instance, member: Member, limit: 
         return []
     pending = {a if b == member.id else b for a, b in session.execute(
         select(Connection.requester_id, Connection.addressee_id).where(
-            Connection.instance_id == instance.id, Connection.status == "pending",
+            Connection.instance_id == instance.id, Connection.status == PENDING,
             or_(Connection.requester_id == member.id, Connection.addressee_id == member.id)))}
     # Most shared contacts first, then the lower id: a function of what the member may read.
     ranked = [mid for mid, _n in sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))
