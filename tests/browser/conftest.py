@@ -14,12 +14,13 @@ import pytest
 from werkzeug.serving import make_server
 
 from maillon.jobs.worker import start_worker_thread
-from tests.conftest import skip_or_fail
+from tests.conftest import PASSWORD, skip_or_fail
 
 CHROMIUM = os.environ.get("MAILLON_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+DESKTOP = {"width": 1280, "height": 900}
 
 
 @pytest.fixture
@@ -64,3 +65,24 @@ def browser() -> Iterator[Any]:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+def _log_in_on(page: Any, base: str, email: str, password: str = PASSWORD) -> Any:
+    """Sign `email` in through the login form of the page's context; returns the page."""
+    page.goto(f"{base}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state()
+    return page
+
+
+def _log_in(browser: Any, base: str, email: str, *, password: str = PASSWORD,
+            viewport: dict[str, int] | None = None, **context_options: Any) -> Any:
+    """A page of a fresh browser context (its own cookies) where `email` has signed in.
+
+    `viewport` defaults to a 1280 px desktop; other options go to `browser.new_context`
+    (`bypass_csp=True` where axe is injected). The page's `.context` closes the session.
+    """
+    context = browser.new_context(viewport=viewport or DESKTOP, **context_options)
+    return _log_in_on(context.new_page(), base, email, password)

@@ -12,6 +12,7 @@ import pytest
 from maillon.db import db
 from maillon.demo.services import DEMO_PASSWORD, demo_logins, load_demo
 from tests.browser.a11y import problems
+from tests.browser.conftest import _log_in_on
 
 pytestmark = pytest.mark.browser
 WIDTHS = (1280, 390)
@@ -21,15 +22,6 @@ DEMO_MEMBERS = 120  # enough for chains, so that introductions exist in every st
 def _context(browser: Any) -> Any:
     # axe is injected as an inline script, which the site's CSP rightly forbids.
     return browser.new_context(viewport={"width": WIDTHS[0], "height": 900}, bypass_csp=True)
-
-
-def _log_in(page: Any, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_load_state()
-    assert page.locator("form[action$='/logout']").count() == 1, page.url
 
 
 def _links(page: Any, pattern: str) -> list[str]:
@@ -85,7 +77,8 @@ def test_every_page_passes_axe_at_both_widths(slug, demo, live_server, browser, 
                  "/search?q=a"):
         walk.check(base + path)
 
-    _log_in(walk.page, base, demo[slug]["member"])
+    _log_in_on(walk.page, base, demo[slug]["member"], DEMO_PASSWORD)
+    assert walk.page.locator("form[action$='/logout']").count() == 1, walk.page.url
     page = walk.page
     walk.check(f"{base}/")
     me = page.locator("nav a[href*='/members/']").first.get_attribute("href")
@@ -119,7 +112,8 @@ def test_every_page_passes_axe_at_both_widths(slug, demo, live_server, browser, 
 
     context = _context(browser)
     walk.page = context.new_page()
-    _log_in(walk.page, base, demo[slug]["admin"])
+    _log_in_on(walk.page, base, demo[slug]["admin"], DEMO_PASSWORD)
+    assert walk.page.locator("form[action$='/logout']").count() == 1, walk.page.url
     for path in ("/", "/admin/approvals", "/admin/introductions/stats", "/moderation",
                  "/admin/audit", "/moderation/sanctions", "/moderation/appeals",
                  "/account/sanctions"):

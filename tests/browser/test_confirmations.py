@@ -6,20 +6,10 @@ from __future__ import annotations
 import pytest
 
 from maillon.network.recommendations import write_recommendation
-from tests.conftest import PASSWORD
+from tests.browser.conftest import _log_in
 from tests.introductions.world import World
 
 pytestmark = pytest.mark.browser
-
-
-def _log_in(browser, base, email):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_load_state()
-    return page
 
 
 def _answer(page, accept):

@@ -9,23 +9,11 @@ import pytest
 
 from maillon.introductions import services
 from tests.browser.a11y import problems
-from tests.browser.conftest import ARTIFACTS
-from tests.conftest import PASSWORD
+from tests.browser.conftest import ARTIFACTS, _log_in
 from tests.introductions.world import MESSAGE, World
 
 pytestmark = pytest.mark.browser
 SLUG = "acme"  # first_link: Ann sees only Bob, her own contact
-
-
-def _log_in(browser, base, email):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
-    page = context.new_page()
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_load_state()
-    return page
 
 
 def _accessible(page, name):
@@ -52,7 +40,7 @@ def test_home_leads_the_relay_to_the_request_and_shows_the_requester_its_progres
     assert intro.path == [ann, bob, cyd, dee]
     base = f"http://{SLUG}.localhost:{live_server}"
 
-    page = _log_in(browser, base, email[bob])
+    page = _log_in(browser, base, email[bob], bypass_csp=True)
     assert page.url.rstrip("/") == base  # home, after logging in
     waiting = page.locator(".dashboard-waiting")
     assert "Relay Ann Requester's request to meet Dee Target" in waiting.inner_text()
@@ -75,7 +63,7 @@ def test_home_leads_the_relay_to_the_request_and_shows_the_requester_its_progres
     assert "Nothing waits for you" in page.locator(".dashboard-waiting").inner_text()
     page.context.close()
 
-    page = _log_in(browser, base, email[ann])
+    page = _log_in(browser, base, email[ann], bypass_csp=True)
     progress = page.locator(".dashboard-progress").inner_text()
     assert "To Dee Target" in progress and "With link 2 of 3" in progress
     assert "since today" in progress and "Cyd Relay" not in progress

@@ -5,24 +5,13 @@ import re
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS
-from tests.conftest import PASSWORD
+from tests.browser.conftest import ARTIFACTS, _log_in
 from tests.introductions.world import World
 
 pytestmark = pytest.mark.browser
 SLUG = "acme"
 MESSAGE = ("Hello Dee, I read your profile: I seek advice on payments platforms and can offer "
            "a review of your API design in return.")
-
-
-def _log_in(browser, base, email):
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_load_state()
-    return page
 
 
 def test_three_hop_introduction_from_request_to_acceptance(app, create_member, live_server,

@@ -7,27 +7,17 @@ import time
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.browser.conftest import _log_in
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
-
-
-def _log_in(browser, base, email):
-    page = browser.new_page(viewport=PHONE)
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_load_state()
-    return page
 
 
 @pytest.mark.parametrize("slug", ["academia", "acme", "reseau"])  # the three themes
 def test_the_header_is_one_compact_bar_with_a_menu_button(slug, app, create_member,
                                                            live_server, browser):
     member = create_member(slug, name="Mina Mobile")
-    page = _log_in(browser, f"http://{slug}.localhost:{live_server}", member.email)
+    page = _log_in(browser, f"http://{slug}.localhost:{live_server}", member.email, viewport=PHONE)
     header = page.locator(".site-header .header-inner").bounding_box()
     assert header["height"] <= 80  # the brand and the button, on one line
     toggle = page.locator(".nav-toggle")
@@ -49,7 +39,7 @@ def test_search_filters_come_before_the_results(app, create_member, live_server,
                       location=city, organisation=company, skills=["negotiation"])
     viewer = create_member("acme", name="Vera Viewer")
     base = f"http://acme.localhost:{live_server}"
-    page = _log_in(browser, base, viewer.email)
+    page = _log_in(browser, base, viewer.email, viewport=PHONE)
     for _ in range(100):  # the jobs worker indexes the new members
         page.goto(f"{base}/search?q=sales")
         if page.locator(".results .member-card").count() >= 4:

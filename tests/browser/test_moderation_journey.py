@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tests.browser.a11y import problems
-from tests.conftest import PASSWORD
+from tests.browser.conftest import _log_in_on
 
 pytestmark = pytest.mark.browser
 
@@ -25,14 +25,6 @@ def _wait_for_mail(mail, address, timeout=15.0):
     raise AssertionError(f"no mail reached {address}")
 
 
-def _log_in(page, base, email):
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_load_state()
-
-
 def _no_serious_problems(page):
     found = problems(page)
     assert not found, found
@@ -45,12 +37,12 @@ def test_suspend_member_told_cannot_act_then_appeal_accepted(live_server, browse
     sam = create_member("reseau", name="Sam Vendeur", locale="en")
 
     member_page = browser.new_context(bypass_csp=True).new_page()
-    _log_in(member_page, base, sam.email)
+    _log_in_on(member_page, base, sam.email)
     member_page.goto(f"{base}/notifications")
     assert "/login" not in member_page.url
 
     staff = browser.new_context(bypass_csp=True).new_page()
-    _log_in(staff, base, moderator.email)
+    _log_in_on(staff, base, moderator.email)
     staff.goto(f"{base}/moderation")
     staff.fill("input[name=member]", str(sam.id))
     staff.click("main form button[type=submit]")
@@ -70,7 +62,7 @@ def test_suspend_member_told_cannot_act_then_appeal_accepted(live_server, browse
     member_page.goto(f"{base}/notifications")
     assert "/login" in member_page.url
     # the password leads to the reason and the appeal form, not into the site
-    _log_in(member_page, base, sam.email)
+    _log_in_on(member_page, base, sam.email)
     assert member_page.url.endswith("/account/suspended")
     assert REASON in member_page.content()
     _no_serious_problems(member_page)
@@ -90,7 +82,7 @@ def test_suspend_member_told_cannot_act_then_appeal_accepted(live_server, browse
     staff.click("form:has(input[name=decision]) button[type=submit]")
     staff.wait_for_load_state()
 
-    _log_in(member_page, base, sam.email)
+    _log_in_on(member_page, base, sam.email)
     assert "/account/suspended" not in member_page.url and "/login" not in member_page.url
     member_page.goto(f"{base}/account/sanctions")
     assert "the suspension is lifted" in member_page.content()

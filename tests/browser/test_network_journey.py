@@ -6,21 +6,9 @@ import re
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS
-from tests.conftest import PASSWORD
+from tests.browser.conftest import ARTIFACTS, _log_in
 
 pytestmark = pytest.mark.browser
-
-
-def _log_in(browser, base, member):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", member.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_load_state()
-    return context, page
 
 
 def test_connect_accept_rate_endorse_recommend_approve(app, live_server, browser,
@@ -29,8 +17,8 @@ def test_connect_accept_rate_endorse_recommend_approve(app, live_server, browser
     alice = create_member("acme", name="Alice Armand", headline="Supply chain lead")
     bruno = create_member("acme", name="Bruno Bertin", headline="Data engineer",
                           skills=["Python", "Kafka"])
-    context_a, page_a = _log_in(browser, base, alice)
-    context_b, page_b = _log_in(browser, base, bruno)
+    page_a = _log_in(browser, base, alice.email)
+    page_b = _log_in(browser, base, bruno.email)
     assert page_a.locator("body.theme-corporate").count() == 1  # the themed instance
 
     # A invites B with a personal message.
@@ -82,9 +70,9 @@ def test_connect_accept_rate_endorse_recommend_approve(app, live_server, browser
 
     # Approved: now public on B's profile, for a member outside B's network too.
     carla = create_member("acme", name="Carla Cruz")
-    context_c, page_c = _log_in(browser, base, carla)
+    page_c = _log_in(browser, base, carla.email)
     page_c.goto(f"{base}/members/{bruno.id}")
     assert "never wake anyone up" in page_c.content()
     page_c.screenshot(path=str(ARTIFACTS / "browser-recommendation-acme.png"), full_page=True)
-    for context in (context_a, context_b, context_c):
+    for context in (page_a.context, page_b.context, page_c.context):
         context.close()
