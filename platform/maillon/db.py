@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
-from flask import Flask, current_app, request
+from flask import Config, Flask, current_app, request
 from sqlalchemy import (
     DateTime,
     ForeignKey,
@@ -131,7 +131,8 @@ class Database:
         # New sessions are in write mode (CLI, workers, tests); requests choose below.
         app.extensions["maillon.db"] = sessionmaker(
             bind=app.extensions["maillon.engine.write"], expire_on_commit=False,
-            info={"mode": "write", "strict": bool(app.config.get("STRICT_TRANSACTIONS"))})
+            info={"mode": "write", "strict": bool(app.config.get("STRICT_TRANSACTIONS")),
+                  "maillon.config": app.config})
 
         @app.before_request
         def _read_first() -> None:
@@ -190,6 +191,13 @@ def _plain(session: Session) -> Session:
 
 def _has_written(session: Session) -> bool:
     return bool(session.new or session.dirty or session.deleted or session.info.get("wrote"))
+
+
+def settings(session: Session) -> Config:
+    """The process configuration of the app that made ``session`` (its ``app.config``, read
+    when used: a setting changed on the app applies to the next call)."""
+    config: Config = session.info["maillon.config"]
+    return config
 
 
 def begin_write(session: Session) -> None:

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from maillon.db import db
 from maillon.notifications.mail import send_email
 
 SUBJECTS = [f"Votre demande pour rencontrer {name} s’est arrêtée en route"
@@ -24,6 +25,6 @@ def test_an_accented_subject_keeps_every_space(app, mail, subject):
                                    "subject": subject, "body": "Bonjour\\n",
                                    "message_id": "<1@example.org>"})
     with app.app_context():
-        send_email(None, job)
+        send_email(db.session, job)
     (message,) = mail.to("reader@example.org")
     assert message["Subject"] == subject

@@ -54,7 +54,7 @@ def test_finished_jobs_go_after_their_retention(ctx):
         Job(kind="send_email", status="failed", finished_at=now - 31 * DAY),
         Job(kind="send_email", status="queued", run_after=now - 60 * DAY,
             created_at=now - 60 * DAY))
-    counts = prune(db.session, ctx, now, pause=0)
+    counts = prune(db.session, now, pause=0)
     assert _ids(Job) == {recent_done, old_failed, old_queued}
     assert (counts["jobs_done"], counts["jobs_failed"]) == (1, 1)
 
@@ -90,7 +90,7 @@ def test_sessions_tokens_and_keys_go_after_their_retention(ctx, create_member):
                         WorkerHeartbeat(worker="gone", last_beat_at=now - 2 * DAY)])
     db.session.commit()
 
-    counts = prune(db.session, ctx, now, pause=0)
+    counts = prune(db.session, now, pause=0)
 
     assert _ids(LoginSession) == {live, just_expired, just_ended}
     assert _ids(ApiToken) == {used, revoked_recently, idle}
@@ -149,7 +149,7 @@ def test_connection_changes_go_only_below_the_newest_snapshot(app, create_member
             ConnectionChange.id == first_recent).values(created_at=utcnow() - timedelta(hours=1)))
         db.session.commit()
         graph.save_snapshot(db.session, _instance("reseau"))
-        watermark = snapshot_watermark(app, "reseau")
+        watermark = snapshot_watermark(db.session, "reseau")
     assert watermark == _change_ids(app, "reseau")[-1]
     _connect(app, "reseau", c, d)  # after the snapshot: needed to catch up, however old
     _backdate_changes(app, "reseau", above=watermark)
@@ -160,7 +160,7 @@ def test_connection_changes_go_only_below_the_newest_snapshot(app, create_member
     before = _change_ids(app, "reseau")
 
     with app.app_context():
-        counts = prune(db.session, app, pause=0)
+        counts = prune(db.session, pause=0)
 
     after = _change_ids(app, "reseau")
     assert len(before) > len(after)
@@ -188,7 +188,7 @@ def test_a_snapshot_from_another_database_protects_the_changelog(app, create_mem
     folder.mkdir(parents=True)
     (folder / "meta.json").write_text(json.dumps({"watermark": 999999}))
     with app.app_context():
-        assert prune(db.session, app, pause=0)["connection_changes"] == 0
+        assert prune(db.session, pause=0)["connection_changes"] == 0
     assert _change_ids(app, "acme") == before
 
 
@@ -209,5 +209,5 @@ def test_retention_reads_the_settings():
 
 
 def test_nothing_to_prune_is_a_cheap_no_op(ctx):
-    assert sum(prune(db.session, ctx, pause=0).values()) == 0
+    assert sum(prune(db.session, pause=0).values()) == 0
     assert db.session.scalar(select(func.count()).select_from(Job)) == 0

@@ -6,14 +6,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from maillon.accounts.models import ApiToken, EmailToken, Invitation, LoginSession
-from maillon.db import begin_read, begin_write, defer_bookkeeping, utcnow
+from maillon.db import begin_read, begin_write, defer_bookkeeping, settings, utcnow
 from maillon.errors import Conflict, Forbidden, ServiceError, ValidationFailed
 from maillon.members.models import Member
 from maillon.members.signals import member_changed
@@ -52,8 +51,8 @@ def check_password_strength(password: str) -> None:
         raise ValidationFailed({"password": str(_l("Use at most 200 characters."))})
 
 
-def _hash(password: str) -> str:
-    return hash_password(password, current_app.config["PASSWORD_HASH_METHOD"])
+def _hash(session: Session, password: str) -> str:
+    return hash_password(password, settings(session)["PASSWORD_HASH_METHOD"])
 
 
 def find_member_by_email(session: Session, instance: Instance, email: str) -> Member | None:
@@ -93,7 +92,7 @@ def register_member(session: Session, instance: Instance, *, email: str, passwor
     # Hashing is slow on purpose: do it before the write transaction holds the lock. Every
     # outcome below costs this same work, so timing does not tell a known address.
     begin_read(session)
-    password_hash = _hash(password)
+    password_hash = _hash(session, password)
     begin_write(session)
 
     policy = instance.setting("registration.policy")
@@ -218,7 +217,7 @@ def authenticate(session: Session, instance: Instance, email: str, password: str
     """The member for these credentials; the same error, in the same time, for any miss."""
     begin_read(session)  # the password check is slow: no write lock meanwhile
     member = find_member_by_email(session, instance, email)
-    method = current_app.config["PASSWORD_HASH_METHOD"]
+    method = settings(session)["PASSWORD_HASH_METHOD"]
     ok = check_password(member.password_hash if member else None, password, method)
     if member is None or not ok or member.status == "deleted":
         raise ServiceError("invalid_credentials",
@@ -240,7 +239,7 @@ def authenticate(session: Session, instance: Instance, email: str, password: str
 def start_login_session(session: Session, member: Member, user_agent: str = "") -> str:
     begin_write(session)
     token = new_token()
-    days = int(current_app.config["SESSION_DAYS"])
+    days = int(settings(session)["SESSION_DAYS"])
     session.add(LoginSession(instance_id=member.instance_id, member_id=member.id,
                              token_hash=digest(token), expires_at=utcnow() + timedelta(days=days),
                              user_agent=user_agent[:200]))
@@ -264,7 +263,7 @@ def load_login_session(session: Session, instance: Instance, token: str) -> Memb
     if now - row.last_seen_at > timedelta(minutes=5):  # coarse: reads stay reads
         defer_bookkeeping(session, update(LoginSession).where(LoginSession.id == row.id).values(
             last_seen_at=now,
-            expires_at=now + timedelta(days=int(current_app.config["SESSION_DAYS"]))))
+            expires_at=now + timedelta(days=int(settings(session)["SESSION_DAYS"]))))
     member._login_token = token  # type: ignore[attr-defined]
     return member
 
@@ -303,7 +302,7 @@ def request_password_reset(session: Session, instance: Instance, email: str) -> 
 def reset_password(session: Session, instance: Instance, token: str, password: str) -> Member:
     check_password_strength(password)
     begin_read(session)
-    password_hash = _hash(password)  # before the write lock
+    password_hash = _hash(session, password)  # before the write lock
     begin_write(session)
     row = _use_email_token(session, instance, token, "reset")
     member = get_member_for_update(session, instance, row.member_id)
@@ -349,7 +348,7 @@ def find_member_by_api_token(session: Session, instance: Instance, token: str) -
         return None
     now = utcnow()
     if now - (last_used_at or created_at) > timedelta(
-            days=int(current_app.config["API_TOKEN_DAYS"])):
+            days=int(settings(session)["API_TOKEN_DAYS"])):
         return None  # unused for too long: log in again
     if last_used_at is None or now - last_used_at > timedelta(minutes=5):
         # Coarse, and after the request: reads never wait for (or fail on) the write lock.

@@ -13,11 +13,10 @@ import random
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 
-from flask import current_app, has_app_context
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from maillon.db import utcnow
+from maillon.db import settings, utcnow
 from maillon.demo.catalogue import community_for
 from maillon.demo.profiles import MemberSpec, ProfileGenerator
 from maillon.members.models import Education, Experience, Member
@@ -41,8 +40,8 @@ def demo_password_hash(method: str) -> str:
     return hash_password(DEMO_PASSWORD, method)
 
 
-def _hash_method() -> str:
-    return str(current_app.config["PASSWORD_HASH_METHOD"]) if has_app_context() else "scrypt"
+def _hash_method(session: Session) -> str:
+    return str(settings(session)["PASSWORD_HASH_METHOD"])
 
 
 def load_demo(session: Session, instance: Instance, *, members: int | None = None,
@@ -58,7 +57,7 @@ def load_demo(session: Session, instance: Instance, *, members: int | None = Non
     if bulk is None:
         bulk = total > BULK_THRESHOLD
     rng = random.Random(f"{seed}:{instance.slug}")
-    password_hash = demo_password_hash(_hash_method())
+    password_hash = demo_password_hash(_hash_method(session))
     existing = set(session.scalars(select(Member.email).where(
         Member.instance_id == instance.id)))
     if bulk:

@@ -8,10 +8,10 @@ from email.policy import default as default_policy
 from email.utils import formataddr, make_msgid, parseaddr
 from typing import Any
 
-from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
+from maillon.db import settings
 from maillon.jobs.models import Job
 from maillon.jobs.services import enqueue, job_handler
 from maillon.tenancy.models import Instance
@@ -24,7 +24,7 @@ def queue_email(session: Session, instance: Instance, *, to: str, template: str,
     with force_locale(locale or instance.setting("locale")):
         text = render_for(instance.slug, f"{template}.txt", instance=instance, **context)
     subject, _, body = text.strip().partition("\n")
-    configured = instance.config.get("mail_from") or current_app.config["MAIL_FROM"]
+    configured = instance.config.get("mail_from") or settings(session)["MAIL_FROM"]
     display, sender = parseaddr(configured)
     enqueue(session, "send_email", {
         "to": to,
@@ -50,7 +50,7 @@ def send_email(session: Session, job: Job) -> None:
     # The same Message-ID on a retry lets receivers drop a duplicate.
     message["Message-ID"] = payload["message_id"]
     message.set_content(payload["body"])
-    config = current_app.config
+    config = settings(session)
     with smtplib.SMTP(config["MAIL_HOST"], int(config["MAIL_PORT"]), timeout=20) as smtp:
         if config["MAIL_STARTTLS"]:
             smtp.starttls()

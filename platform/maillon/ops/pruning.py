@@ -23,17 +23,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Flask, current_app
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from maillon.accounts.models import ApiToken, LoginSession
 from maillon.api.idempotency import KEY_TTL
 from maillon.api.models import IdempotencyKey
-from maillon.db import utcnow
+from maillon.db import settings, utcnow
 from maillon.jobs.models import Job
 from maillon.jobs.services import periodic
-from maillon.network.graph import graph_dir
+from maillon.network.graph import graphs
 from maillon.network.models import ConnectionChange
 from maillon.ops.models import WorkerHeartbeat
 from maillon.tenancy.models import Instance
@@ -112,9 +111,9 @@ def prune_jobs(session: Session, retention: Retention, now: datetime, **batching
     }
 
 
-def snapshot_watermark(app: Flask, slug: str) -> int | None:
+def snapshot_watermark(session: Session, slug: str) -> int | None:
     """The watermark of the snapshot a starting process loads (the highest-numbered one)."""
-    folder = graph_dir(app, slug)
+    folder = graphs(session).folder(slug)
     if not folder.is_dir():
         return None
     versions = [p for p in folder.iterdir() if p.name.isdigit() and (p / "meta.json").exists()]
@@ -127,14 +126,14 @@ def snapshot_watermark(app: Flask, slug: str) -> int | None:
         return None  # unreadable: processes rebuild from the database; keep everything
 
 
-def prune_connection_changes(session: Session, app: Flask, retention: Retention,
+def prune_connection_changes(session: Session, retention: Retention,
                              now: datetime, **batching: Any) -> int:
     """Changelog rows below each instance's newest snapshot watermark, past the grace."""
     instances = [(i, s) for i, s in session.execute(select(Instance.id, Instance.slug))]
     session.commit()
     total = 0
     for instance_id, slug in instances:
-        watermark = snapshot_watermark(app, slug)
+        watermark = snapshot_watermark(session, slug)
         if not watermark:
             continue
         # A snapshot whose watermark row is not ours comes from another database (var/
@@ -182,14 +181,12 @@ def prune_heartbeats(session: Session, now: datetime, **batching: Any) -> int:
                              **batching)
 
 
-def prune(session: Session, app: Flask, now: datetime | None = None, **batching: Any
-          ) -> dict[str, int]:
+def prune(session: Session, now: datetime | None = None, **batching: Any) -> dict[str, int]:
     """One pruning run over every kind of row; returns how many rows of each went."""
     now = now or utcnow()
-    retention = Retention.from_config(app.config)
+    retention = Retention.from_config(settings(session))
     counts = prune_jobs(session, retention, now, **batching)
-    counts["connection_changes"] = prune_connection_changes(session, app, retention, now,
-                                                            **batching)
+    counts["connection_changes"] = prune_connection_changes(session, retention, now, **batching)
     counts["idempotency_keys"] = prune_idempotency_keys(session, now, **batching)
     counts["login_sessions"] = prune_login_sessions(session, retention, now, **batching)
     counts["api_tokens"] = prune_api_tokens(session, retention, now, **batching)
@@ -201,4 +198,4 @@ def prune(session: Session, app: Flask, now: datetime | None = None, **batching:
 
 @periodic("prune", every_seconds=PRUNE_EVERY_SECONDS)
 def _prune(session: Session) -> None:
-    prune(session, current_app._get_current_object())  # type: ignore[attr-defined]
+    prune(session)

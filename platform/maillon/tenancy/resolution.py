@@ -14,7 +14,7 @@ from flask import Flask, abort, current_app, g, request
 
 from maillon.db import db
 from maillon.tenancy.registry import get_registry
-from maillon.tenancy.services import instance_cache
+from maillon.tenancy.services import INSTANCE_CACHE, instance_cache
 
 PREFIX_RE = re.compile(r"^/i/([a-z0-9-]+)(/.*)?$")
 SLUG_ENVIRON_KEY = "maillon.instance_slug"
@@ -94,3 +94,4 @@ def resolve_instance() -> None:
 def init_app(app: Flask) -> None:
     app.wsgi_app = InstancePrefixMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     app.before_request(resolve_instance)
+    db.provide(app, INSTANCE_CACHE, instance_cache(app))  # settings changes forget rows

@@ -6,7 +6,7 @@ import copy
 import time
 from typing import Any
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session, make_transient_to_detached
 from werkzeug.exceptions import NotFound
@@ -73,9 +73,12 @@ class InstanceCache:
         self._rows.pop(slug, None)
 
 
+INSTANCE_CACHE = "maillon.instance_cache"
+
+
 def instance_cache(app: Flask) -> InstanceCache:
     cache: InstanceCache = app.extensions.setdefault(
-        "maillon.instance_cache", InstanceCache(float(app.config["INSTANCE_CACHE_SECONDS"])))
+        INSTANCE_CACHE, InstanceCache(float(app.config["INSTANCE_CACHE_SECONDS"])))
     return cache
 
 
@@ -96,5 +99,6 @@ def update_instance_setting(session: Session, instance: Instance, key: str, valu
         raise InstanceConfigError(f"{key}: {exc}") from None
     instance.overrides = {**instance.overrides, key: value}
     session.commit()
-    if has_app_context():
-        instance_cache(current_app).forget(instance.slug)
+    cache: InstanceCache | None = session.info.get(INSTANCE_CACHE)
+    if cache is not None:  # a session of an app (decision 28): its cached row is stale now
+        cache.forget(instance.slug)
