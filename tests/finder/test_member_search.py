@@ -7,6 +7,7 @@ from maillon.errors import ServiceError
 from maillon.finder import indexing
 from maillon.finder.services import search_members
 from maillon.members.models import Member
+from tests.introductions.world import World
 
 
 def _names(outcome):
@@ -103,18 +104,24 @@ def test_search_page(login, create_member, run_jobs):
     assert "Paris" in body
 
 
-def test_search_offers_get_introduced_only_to_who_takes_introductions(login, create_member,
+def test_search_offers_get_introduced_only_to_who_takes_introductions(app, login, create_member,
                                                                      run_jobs):
-    viewer = create_member("reseau", name="Viewer")
-    open_ = create_member("reseau", name="Marie Curie", headline="Physicienne")
-    closed = create_member("reseau", name="Pierre Curie", headline="Physicien",
-                           contact_policy={"direct": "nobody", "introductions": False,
-                                           "purposes": ["advice"], "max_hops": 6})
+    world = World(app, create_member, slug="reseau")
+    viewer, relay = world.member("Viewer"), world.member("Relay")
+    open_ = world.member("Marie Curie", headline="Physicienne")
+    closed = world.member("Pierre Curie", headline="Physicien",
+                          contact_policy={"direct": "nobody", "introductions": False,
+                                          "purposes": ["advice"], "max_hops": 6})
+    world.chain(viewer, relay, open_)
+    world.connect(relay, closed)
     run_jobs()
-    body = login(viewer, "reseau").get("/search?q=curie").get_data(as_text=True)
+    with app.app_context():
+        member = db.session.get(Member, viewer)
+        db.session.expunge(member)
+    body = login(member, "reseau").get("/search?q=curie").get_data(as_text=True)
     assert "Pierre Curie" in body and "Marie Curie" in body
-    assert f"/members/{open_.id}/introduce" in body
-    assert f"/members/{closed.id}/introduce" not in body  # his profile says why
+    assert f"/members/{open_}/introduce" in body
+    assert f"/members/{closed}/introduce" not in body  # his profile says why
 
 
 @pytest.mark.parametrize("query", ['"unclosed', "skill:", "x" * 600, "a*", "(" * 30 + "x",

@@ -414,3 +414,35 @@ def test_the_tab_where_something_waits_opens_first(app, create_member, login):
         world.call(services.forward_introduction, relay, intro_id, note="", vouch="")
     dee = login(members(world, d)[0], "acme")
     assert 'aria-current="page" class="current">Received' in page(dee, "/introductions")
+
+
+def test_search_offers_get_introduced_only_where_a_chain_reaches(app, create_member, login,
+                                                                 run_jobs):
+    world, (a, b, c, d) = community(app, create_member, "acme")
+    world.member("Lone Island", locale="en")  # connected to nobody
+    run_jobs()  # the search index
+    ann = login(members(world, a)[0], "acme")
+
+    def offered() -> set[int]:
+        found: set[int] = set()
+        for name in ("Bob", "Cyd", "Dee", "Lone"):
+            html = page(ann, f"/search?q={name}")
+            assert "1 person found" in html
+            found |= {int(x) for x in re.findall(r'href="/members/(\d+)/introduce"', html)}
+        return found
+
+    # Dee is reached through Bob and Cyd; Lone is connected to nobody; Cyd is reached through
+    # Bob, and Bob (a first-degree contact) is written to directly, not introduced.
+    assert offered() == {c, d}
+    # A relay who stops relaying cuts Dee's only chain: the results stop offering it, as the
+    # profile does.
+    world.update(c, relaying="off")
+    assert offered() == {c}
+    # Bob, their only shared contact, stops relaying: Cyd is out of reach too.
+    world.update(b, relaying="off")
+    assert offered() == set()
+    world.update(b, relaying="open")
+    world.update(c, relaying="open")
+    world.update(d, contact_policy={"direct": "nobody", "introductions": False,
+                                    "purposes": ["advice"], "max_hops": 6})
+    assert offered() == {c}

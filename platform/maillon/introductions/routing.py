@@ -157,6 +157,29 @@ def degree_between(graph: TrustGraph, source: int, target: int, max_hops: int) -
     return found[0].hops if found else None
 
 
+def reachable_among(session: Session, instance: Instance, viewer_id: int,
+                    targets: Iterable[Member]) -> set[int]:
+    """Which of ``targets`` a chain from the viewer reaches now: what the "Get introduced" page
+    would find (within each target's hop cap, around members who do not relay), for members
+    who take introductions at all. One graph and one list of unavailable members for all."""
+    wanted = [t for t in targets if t.id != viewer_id and t.is_active
+              and contact_policy(t).get("introductions", True)]
+    if not wanted:
+        return set()
+    graph = graph_for(session, instance)
+    blocked = unavailable_ids(session, instance)
+
+    def reached(target: Member) -> bool:
+        cap = hop_cap(instance, target)
+        # Most hits in reach are two links away: one shared contact who relays settles it.
+        if cap >= 2 and not set(graph.shared_connections(viewer_id, target.id)) <= blocked:
+            return True
+        return bool(best_chains(graph, viewer_id, target.id, cap, _SHORTEST, k=1,
+                                avoid=blocked))
+
+    return {t.id for t in wanted if reached(t)}
+
+
 def visible_in_paths(instance: Instance, intermediaries: Collection[int]) -> list[bool]:
     """Which intermediaries of a proposed chain the requester may see (chain visibility).
 

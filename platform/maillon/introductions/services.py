@@ -49,12 +49,11 @@ from maillon.introductions.relay import (
 from maillon.introductions.routing import (
     ChainsView,
     PathView,
-    chains_between,
     check_target_policy,
     contact_policy,
     find_chains,
-    hop_cap,
     plan_path,
+    reachable_among,
     relay_factor,
 )
 from maillon.introductions.signals import direct_message_sent
@@ -74,7 +73,7 @@ __all__ = [
     "count_waiting_for",
     "decline_introduction", "expire_overdue", "find_chains", "forward_introduction",
     "introduction_obstacle", "introduction_view", "introduction_views",
-    "introductions_overview", "list_direct_messages",
+    "introductions_overview", "list_direct_messages", "reachable_among",
     "list_introductions", "open_introduction", "Overview", "turn_since",
     "reject_introduction", "relay_factor", "request_introduction", "retry_introduction",
     "send_direct_message", "statistics", "suggest_reroutes", "thank_chain",
@@ -209,8 +208,7 @@ def introduction_obstacle(session: Session, instance: Instance, viewer: Member,
     hop cap around members who do not relay: what the "Get introduced" page would say)."""
     if not contact_policy(target).get("introductions", True):
         return "not_accepted"
-    if not chains_between(session, instance, viewer.id, target.id,
-                          max_hops=hop_cap(instance, target), k=1):
+    if target.id not in reachable_among(session, instance, viewer.id, [target]):
         return "no_chain"
     return None
 

@@ -60,11 +60,15 @@ def _waiting_count() -> dict[str, Any]:
             return None
         return services.introduction_obstacle(db.session, g.instance, current_user, member)
 
-    def accepts_introductions(member: Any) -> bool:
-        return bool(services.contact_policy(member).get("introductions", True))
+    def reachable(members: Any) -> set[int]:
+        """Which of ``members`` (a page of search results) a chain reaches: only they are
+        offered "Get introduced"."""
+        if not current_user.is_authenticated or g.get("instance") is None:
+            return set()
+        return services.reachable_among(db.session, g.instance, current_user.id, members)
 
     return {"introductions_waiting": count, "can_message_directly": can_message,
-            "introduction_obstacle": obstacle, "accepts_introductions": accepts_introductions}
+            "introduction_obstacle": obstacle, "reachable_among": reachable}
 
 
 def _refusal(exc: ServiceError) -> None:
