@@ -210,6 +210,15 @@ class Stack:
                 tree["jobs_worker"] = pid
         return tree
 
+    def server_pids(self, target: str) -> list[int]:
+        """The processes whose CPU a request to ``target`` costs: Maillon's web workers and
+        jobs worker, or bare Flask's web workers."""
+        if target == "maillon":
+            tree = self.maillon_tree()
+            return [*tree["web_workers"], *([tree["jobs_worker"]] if tree["jobs_worker"] else [])]
+        master = next(p for n, p in self.processes if n == "bare Flask")
+        return _children(master.pid)
+
     def server_log(self) -> str:
         path = self.tmp / "maillon.log"
         return path.read_text(errors="replace") if path.exists() else ""
@@ -221,6 +230,16 @@ def _children(pid: int) -> list[int]:
         return [int(p) for p in path.read_text().split()]
     except OSError:
         return []
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time so far of these processes (all their threads)."""
+    total = 0
+    for pid in pids:
+        with suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _cmdline(pid: int) -> str:

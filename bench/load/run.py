@@ -39,6 +39,7 @@ sys.path[:0] = [str(HERE.parents[1])]
 from bench.load.common import (  # noqa: E402
     Stack,
     brief,
+    cpu_seconds,
     ensure_venv_python,
     free_port,
     log,
@@ -106,6 +107,14 @@ class Result:
 
     def ms(self, key: str) -> float:
         return float(self.data[key]) / 1000.0
+
+    @property
+    def cpu_ms(self) -> float | None:
+        """Server CPU per request (web and jobs workers), which the neighbours' load on a
+        shared machine moves far less than req/s."""
+        if "server_cpu_s" not in self.data or not self.data["requests"]:
+            return None
+        return 1000.0 * float(self.data["server_cpu_s"]) / int(self.data["requests"])
 
 
 def ensure_wrk() -> str:
@@ -183,9 +192,13 @@ class Runner:
         self.s.check_alive()
         cmd, env = self._command(script, target, duration,
                                  connections or self.args.connections, self.args.wrk_threads)
+        pids = self.s.server_pids(target)
+        before = cpu_seconds(pids)
         done = subprocess.run(cmd, env=env, capture_output=True, text=True,
                               timeout=duration + self.args.timeout + 60)
-        return self._parse(done.stdout, done.stderr, script)
+        result = self._parse(done.stdout, done.stderr, script)
+        result["server_cpu_s"] = cpu_seconds(pids) - before
+        return result
 
     def hostile(self, duration: float) -> tuple[dict[str, Any], dict[str, Any]]:
         """5 connections of hostile searches while 5 others call /me."""
@@ -228,18 +241,23 @@ def judge(results: list[Result], bare_rps: float) -> None:
 
 
 def print_table(results: list[Result], bare_rps: float, title: str) -> None:
-    headers = ["scenario", "req/s", "× bare", "p50 ms", "p99 ms", "max ms", "non-2xx",
-               "timeouts/sock", "goal", "met"]
+    headers = ["scenario", "req/s", "× bare", "CPU ms/req", "× bare CPU", "p50 ms", "p99 ms",
+               "max ms", "non-2xx", "timeouts/sock", "goal", "met"]
     rows = []
+    bare_cpu = next((r.cpu_ms for r in results if r.scenario == "bare"), None)
     for r in results:
         ratio = "" if r.scenario.startswith("hostile") or not bare_rps else (
             f"{r.rps / bare_rps:.3f}")
-        rows.append([r.label, f"{r.rps:,.1f}", ratio, f"{r.ms('p50_us'):.1f}",
+        cpu = r.cpu_ms
+        cpu_ratio = "" if r.scenario.startswith("hostile") or not cpu or not bare_cpu else (
+            f"{bare_cpu / cpu:.3f}")
+        rows.append([r.label, f"{r.rps:,.1f}", ratio, "" if cpu is None else f"{cpu:.2f}",
+                     cpu_ratio, f"{r.ms('p50_us'):.1f}",
                      f"{r.ms('p99_us'):.1f}", f"{r.ms('max_us'):.1f}", str(r.non2xx),
                      f"{r.timeouts}/{r.socket_errors}", r.goal,
                      "yes" if r.met else "NO"])
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
-    right = {1, 2, 3, 4, 5, 6, 7}
+    right = {1, 2, 3, 4, 5, 6, 7, 8, 9}
 
     def line(cells: list[str]) -> str:
         return " | ".join(c.rjust(w) if i in right else c.ljust(w)
