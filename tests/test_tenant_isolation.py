@@ -33,7 +33,7 @@ from maillon.introductions import services as introductions
 from maillon.members import experiences
 from maillon.members import services as members
 from maillon.members.models import Member
-from maillon.moderation import sanctions
+from maillon.moderation import reports, sanctions
 from maillon.moderation import services as moderation
 from maillon.moderation.models import Sanction
 from maillon.network import endorsements, recommendations
@@ -66,6 +66,7 @@ class Foreign:
     moderator_reseau: int
     sanction: int  # a warning of tom's, by reseau's moderator
     appeal: int  # tom's, against it
+    report: int  # tom's, about rita
 
 
 @pytest.fixture
@@ -104,11 +105,13 @@ def foreign(app: Flask, create_member: Callable[..., Member]) -> Foreign:
     warning = world.call(sanctions.impose_sanction, moderator_reseau, tom, "warn",
                          reason="A warning to look up.")
     appeal = world.call(sanctions.appeal_sanction, tom, warning.id, "An appeal to look up.")
+    report, _ = world.call(reports.file_report, tom, "member", rita, reason="spam")
     return Foreign(rita=rita, sam=sam, tom=tom, rita_email=email, connection=connection.id,
                    recommendation=recommendation.id, notification=notification,
                    introduction=intro.id, experience=ids[0], education=ids[1],
                    api_token=api_token, login_token=login_token, moderator=moderator,
-                   moderator_reseau=moderator_reseau, sanction=warning.id, appeal=appeal.id)
+                   moderator_reseau=moderator_reseau, sanction=warning.id, appeal=appeal.id,
+                   report=report.id)
 
 
 @dataclass
@@ -181,6 +184,22 @@ CASES = [
          lambda s, i, f, m: sanctions.access_appeal(s, i, m(f.moderator_reseau), f.appeal)),
     Call("sanctions.find_appeal_of",
          lambda s, i, f, m: sanctions.find_appeal_of(s, i, s.get(Sanction, f.sanction))),
+    Call("reports.access_report",
+         lambda s, i, f, m: reports.access_report(s, i, m(f.moderator), f.report),
+         lambda s, i, f, m: reports.access_report(s, i, m(f.moderator_reseau), f.report)),
+    Call("reports.access_subject",
+         lambda s, i, f, m: reports.access_subject(s, i, m(f.moderator), "member", f.rita),
+         lambda s, i, f, m: reports.access_subject(s, i, m(f.tom), "member", f.rita)),
+    Call("reports.access_subject (an introduction)",
+         lambda s, i, f, m: reports.access_subject(s, i, m(f.moderator), "introduction",
+                                                   f.introduction),
+         lambda s, i, f, m: reports.access_subject(s, i, m(f.sam), "introduction",
+                                                   f.introduction)),
+    Call("reports.access_subject (a recommendation)",
+         lambda s, i, f, m: reports.access_subject(s, i, m(f.moderator), "recommendation",
+                                                   f.recommendation),
+         lambda s, i, f, m: reports.access_subject(s, i, m(f.tom), "recommendation",
+                                                   f.recommendation)),
     Call("routing.find_chains",
          lambda s, i, f, m: routing.find_chains(s, i, m(f.moderator), f.tom),
          lambda s, i, f, m: routing.find_chains(s, i, m(f.rita), f.tom)),
@@ -196,6 +215,7 @@ NOT_TENANT_LOOKUPS = {
     "api.members.get_me": "HTTP handler, request only: the member resolved from the token",
     "api.members.get_member": "HTTP handler over members.access_member (listed)",
     "api.introductions.get_introduction": "HTTP handler over records.access_introduction",
+    "api.reports.get_report": "HTTP handler over reports.access_report (listed)",
 }
 
 #: Where each case's module lives, to match the functions defined in the package.
@@ -206,6 +226,7 @@ MODULES = {
     "recommendations": "network.recommendations", "notifications": "notifications.services",
     "records": "introductions.records", "routing": "introductions.routing",
     "moderation": "moderation.services", "sanctions": "moderation.sanctions",
+    "reports": "moderation.reports",
 }
 
 

@@ -12,6 +12,7 @@ from maillon.api import (  # noqa: E402, F401
     moderation,
     network,
     openapi,
+    reports,
     search,
     tokens,
 )

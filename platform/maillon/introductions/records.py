@@ -34,6 +34,13 @@ def _visible_to(member: Member) -> Any:
                (Introduction.target_id == member.id) & Introduction.delivered_at.is_not(None))
 
 
+
+def takes_part(member: Member) -> Any:
+    """The condition "``member`` takes part in the request" (requester, a holder, or the
+    target once delivered), for queries in other domains (reports)."""
+    return _visible_to(member)
+
+
 def access_introduction(session: Session, instance: Instance, member: Member, intro_id: int,
                         *, lock: bool = False) -> Introduction:
     """A request the member may see (moderators see all of their instance's); else 404.

@@ -17,3 +17,11 @@ APPEAL = Lifecycle.of("appeal", initial={"open"}, allowed={
     "accepted": set(),
     "rejected": set(),
 })
+
+REPORT = Lifecycle.of("report", initial={"open"}, allowed={
+    # Waiting for staff: action was taken on its subject, or none (dismissed). One decision
+    # closes every open report of the subject.
+    "open": {"actioned", "dismissed"},
+    "actioned": set(),
+    "dismissed": set(),
+})

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from maillon.members.models import Member
-from maillon.moderation.models import Appeal, Sanction
+from maillon.moderation.models import Appeal, Report, Sanction
 from maillon.notifications.models import Notification
 from maillon.notifications.services import Link, NotificationKind, notify, register_kind
 from maillon.tenancy.models import Instance
@@ -40,6 +40,22 @@ def _decided(actor: str, data: Mapping[str, Any]) -> str:
         return _("Your appeal was accepted: the sanction is lifted")
     return _("Your appeal was rejected: the sanction stays")
 
+
+def _my_reports(n: Notification) -> Link:
+    return "moderation.my_reports", {}
+
+
+def _report_decided(actor: str, data: Mapping[str, Any]) -> str:
+    if data.get("outcome") == "action_taken":
+        return _("The moderators reviewed your report about %(name)s and took action. Thank "
+                 "you.", name=data.get("name", ""))
+    return _("The moderators reviewed your report about %(name)s and took no action.",
+             name=data.get("name", ""))
+
+
+register_kind(NotificationKind("report_decided", _l("The outcome of my reports"),
+                               _report_decided, _my_reports,
+                               email_template="moderation/email/report_decided", required=True))
 
 for _name, _label, _sentence in (
         ("sanction_imposed", _l("A moderation sanction on my account"), _sanctioned),
@@ -71,3 +87,13 @@ def tell_appeal_decided(session: Session, instance: Instance, member: Member,
     notify(session, instance, member, "appeal_decided", subject=appeal.sanction,
            data={**_data(appeal.sanction), "accepted": appeal.status == "accepted",
                  "response": appeal.response})
+
+
+def tell_report_decided(session: Session, instance: Instance, reporter: Member,
+                        report: Report) -> None:
+    """The reporter learns whether action was taken, never which (nor the moderator's
+    reason): what another member was given is not theirs to know."""
+    notify(session, instance, reporter, "report_decided", subject=report,
+           data={"outcome": "action_taken" if report.status == "actioned" else "no_action",
+                 "name": report.subject_name, "subject_type": report.subject_type,
+                 "report_id": report.id})

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, or_, select
@@ -182,6 +183,19 @@ def impose_sanction(session: Session, instance: Instance, staff: Member, member_
     """Warn, limit or suspend a member (staff), tell them why, and audit it.
 
     A new limit or suspension replaces the one in force (which is lifted)."""
+    access_staff(instance, staff)
+    begin_write(session)
+    sanction = add_sanction(session, instance, staff, member_id, kind, reason=reason,
+                            until=until, ip=ip)
+    session.commit()
+    return sanction
+
+
+def add_sanction(session: Session, instance: Instance, staff: Member, member_id: int,
+                 kind: str, *, reason: str, until: datetime | None = None, ip: str = "",
+                 **audit_data: Any) -> Sanction:
+    """``impose_sanction`` inside the caller's write transaction (no commit), so a decision
+    on a report and the sanction it imposes commit together."""
     from maillon.accounts.services import end_all_sessions
     from maillon.introductions.relay import expire_held_by
     from maillon.moderation.notifications import tell_sanctioned
@@ -195,7 +209,6 @@ def impose_sanction(session: Session, instance: Instance, staff: Member, member_
         raise ValidationFailed({"until": _("Give a moment in the future.")})
     if kind == "warn":
         until = None
-    begin_write(session)
     member = _target(session, instance, member_id)
     _may_sanction(staff, member)
     for previous in session.scalars(select(Sanction).where(
@@ -218,9 +231,8 @@ def impose_sanction(session: Session, instance: Instance, staff: Member, member_
         expire_held_by(session, instance, member, now=now)
     record_audit(session, instance, staff, IMPOSED[kind], subject=member, reason=reason,
                  ip=ip, sanction_id=sanction.id,
-                 until=until.isoformat() if until else None)
+                 until=until.isoformat() if until else None, **audit_data)
     tell_sanctioned(session, instance, member, sanction)
-    session.commit()
     return sanction
 
 

@@ -1,5 +1,6 @@
-"""Staff pages (the moderation home, the audit log and its CSV export, sanctions, appeals) and
-the member's side of a sanction (their sanctions, the suspension notice, appealing)."""
+"""Staff pages (the moderation home, the audit log and its CSV export, sanctions, appeals, the
+report queue) and the member's side (their sanctions, the suspension notice, appealing,
+reporting and their reports)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,20 @@ from typing import Any
 from flask import Blueprint, Response, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from werkzeug.exceptions import NotFound
 
 from maillon.db import db
 from maillon.errors import ServiceError, ValidationFailed
-from maillon.moderation import sanctions, services
-from maillon.moderation.forms import AppealForm, DecisionForm, LiftForm, SanctionForm
+from maillon.moderation import reports, sanctions, services
+from maillon.moderation.forms import (
+    REASON_LABELS,
+    AppealForm,
+    DecisionForm,
+    LiftForm,
+    ReportDecisionForm,
+    ReportForm,
+    SanctionForm,
+)
 from maillon.moderation.models import AUDIT_ACTIONS
 from maillon.pagination import MAX_ID, page_arg
 from maillon.tenancy.rendering import render
@@ -21,6 +31,19 @@ from maillon.tenancy.rendering import render
 bp = Blueprint("moderation", __name__, template_folder="templates")
 
 PER_PAGE = 50
+
+
+@bp.app_context_processor
+def _open_reports() -> dict[str, Any]:
+    """The staff menu's badge: subjects waiting in the report queue (one query, only when the
+    layout asks, only for staff)."""
+    def count() -> int:
+        instance = g.get("instance")
+        if instance is None or not services.is_staff(instance, current_user):
+            return 0
+        return reports.count_open_subjects(db.session, instance, current_user)
+
+    return {"open_reports_count": count, "report_reason_labels": REASON_LABELS}
 
 
 @bp.get("/moderation")
@@ -231,6 +254,100 @@ def suspended() -> Any:
         _appeal(form, notice.sanction.member, notice.sanction.id)
         return redirect(url_for("moderation.suspended"))
     return render("moderation/suspended.html", notice=notice, form=form)
+
+
+# ---------------------------------------------------------------------- reports
+
+
+@bp.route("/report/<subject_type>/<int:subject_id>", methods=["GET", "POST"])
+@login_required
+def report(subject_type: str, subject_id: int) -> Any:
+    """The report form for anything a member can see: what is reported, why, details."""
+    if subject_type not in reports.REPORT_SUBJECTS:
+        raise NotFound()
+    form = ReportForm()
+    try:
+        subject = reports.access_subject(db.session, g.instance, current_user, subject_type,
+                                         subject_id)
+    except ServiceError as exc:
+        return render("moderation/report_form.html", subject=None, form=None,
+                      refusal=exc.message), exc.status
+    status = 200
+    if form.validate_on_submit():
+        try:
+            reports.file_report(db.session, g.instance, current_user, subject_type, subject_id,
+                                reason=form.reason.data or "", details=form.details.data or "")
+        except ServiceError as exc:
+            db.session.rollback()
+            _place(form, exc)
+            status = exc.status
+        else:
+            flash(_("Thank you: the moderators will look at your report. You will be told "
+                    "the outcome here and by e-mail."), "success")
+            return redirect(url_for("moderation.my_reports"))
+    elif request.method == "POST":
+        status = 422
+    return render("moderation/report_form.html", subject=subject, form=form,
+                  refusal=None), status
+
+
+@bp.get("/account/reports")
+@login_required
+def my_reports() -> Any:
+    rows = reports.list_own_reports(db.session, g.instance, current_user)
+    return render("moderation/my_reports.html", rows=rows)
+
+
+@bp.get("/moderation/reports")
+@login_required
+def report_queue() -> Any:
+    services.access_staff(g.instance, current_user)
+    status = request.args.get("status") or reports.OPEN
+    if status not in (reports.OPEN, reports.ACTIONED, reports.DISMISSED):
+        status = reports.OPEN
+    page = page_arg()
+    total, groups = reports.list_report_groups(db.session, g.instance, current_user,
+                                               status=status, page=page, per_page=PER_PAGE)
+    pages = max(1, -(-total // PER_PAGE))
+    return render("moderation/reports.html", groups=groups, total=total, page=page,
+                  pages=pages, status=status)
+
+
+@bp.get("/moderation/reports/<subject_type>/<int:subject_id>")
+@login_required
+def report_subject(subject_type: str, subject_id: int, form: Any = None) -> Any:
+    rows = reports.list_subject_reports(db.session, g.instance, current_user, subject_type,
+                                        subject_id)
+    open_rows = [r for r in rows if r.status == reports.OPEN]
+    return render("moderation/report_subject.html", rows=rows, open_rows=open_rows,
+                  latest=rows[-1], form=form or ReportDecisionForm(),
+                  deletable=subject_type in reports.DELETABLE and reports.content_exists(
+                      db.session, g.instance, subject_type, subject_id))
+
+
+@bp.post("/moderation/reports/<int:report_id>/decide")
+@login_required
+def decide_report(report_id: int) -> Any:
+    row = reports.access_report(db.session, g.instance, current_user, report_id)
+    subject_type, subject_id = row.subject_type, row.subject_id
+    form = ReportDecisionForm()
+    if form.validate_on_submit():
+        decision = reports.Decision(
+            dismiss=form.decision.data == "dismiss", reason=form.reason.data or "",
+            sanction=form.sanction.data or None, until=_until(form.until.data),
+            delete_content=bool(form.delete_content.data),
+            ignore_reporters=bool(form.ignore_reporters.data))
+        try:
+            reports.decide_report(db.session, g.instance, current_user, report_id, decision,
+                                  ip=_ip())
+        except ServiceError as exc:
+            db.session.rollback()
+            _place(form, exc)
+            return report_subject(subject_type, subject_id, form=form), exc.status
+        flash(_("Decided: the reporters are told the outcome."), "success")
+        return redirect(url_for("moderation.report_subject", subject_type=subject_type,
+                                subject_id=subject_id))
+    return report_subject(subject_type, subject_id, form=form), 422
 
 
 def _place(form: Any, exc: ServiceError) -> None:
