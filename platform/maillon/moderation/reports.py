@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.exceptions import NotFound
 
-from maillon.db import begin_read, begin_write, flush_or_find, utcnow
+from maillon.db import begin_write, flush_or_find, utcnow
 from maillon.errors import Conflict, Forbidden, ServiceError, ValidationFailed
 from maillon.introductions.models import DirectMessage, Introduction
 from maillon.introductions.records import takes_part
@@ -399,7 +399,6 @@ def decide_report(session: Session, instance: Instance, staff: Member, report_id
             told.add(row.reporter_id)
             tell_report_decided(session, instance, row.reporter, row)
     session.commit()
-    begin_read(session)
     return reports
 
 
