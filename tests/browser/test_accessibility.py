@@ -114,7 +114,7 @@ def test_every_page_passes_axe_at_both_widths(slug, demo, live_server, browser, 
     walk.page = context.new_page()
     _log_in_on(walk.page, base, demo[slug]["admin"], DEMO_PASSWORD)
     assert walk.page.locator("form[action$='/logout']").count() == 1, walk.page.url
-    for path in ("/", "/admin/approvals", "/admin/introductions/stats", "/moderation",
+    for path in ("/", "/admin/approvals", "/admin/statistics", "/moderation",
                  "/admin/audit", "/moderation/sanctions", "/moderation/appeals",
                  "/account/sanctions"):
         walk.check(base + path)

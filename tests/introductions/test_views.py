@@ -271,23 +271,26 @@ def test_statistics_page_is_for_admins(app, create_member, login):
         world.call(services.forward_introduction, relay, intro_id)
     world.call(services.accept_introduction, d, intro_id)
     member = login(members(world, a)[0], "acme")
-    assert member.get("/admin/introductions/stats").status_code == 403
+    assert member.get("/admin/statistics").status_code == 403
     admin = login(members(world, world.member("Admin", role="admin", locale="en"))[0], "acme")
-    html = page(admin, "/admin/introductions/stats")
-    assert "Introduction statistics" in html and "Drop-off per hop" in html
+    html = page(admin, "/admin/statistics")
+    assert "Success rate by chain length" in html and "Drop-off per hop" in html
     assert "<table" in html and "100 %" in html
     assert "Introduction statistics" in page(admin, "/introductions")
+    # The old address leads to the dashboard.
+    moved = admin.get("/admin/introductions/stats")
+    assert moved.status_code == 301 and moved.headers["Location"].endswith("/admin/statistics")
 
 
 def test_statistics_are_in_the_menu_of_staff_only(app, create_member, login):
     world, (a, b, c, d) = community(app, create_member, "acme")
-    link = 'href="/admin/introductions/stats">Statistics</a>'
+    link = 'href="/admin/statistics">Statistics</a>'
     member = login(members(world, a)[0], "acme")
     assert link not in page(member, "/introductions")
     for role in ("moderator", "admin"):
         staff = login(members(world, world.member(role, role=role, locale="en"))[0], "acme")
         assert link in page(staff, f"/members/{a}")  # the menu of any page
-        assert "Drop-off per hop" in page(staff, "/admin/introductions/stats")
+        assert "Drop-off per hop" in page(staff, "/admin/statistics")
 
 
 def test_link_count_agrees_with_the_number(app, create_member, login):

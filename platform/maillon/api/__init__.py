@@ -14,6 +14,7 @@ from maillon.api import (  # noqa: E402, F401
     openapi,
     reports,
     search,
+    statistics,
     tokens,
 )
 from maillon.api.errors import add_allow_header  # noqa: E402

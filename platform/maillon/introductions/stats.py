@@ -3,6 +3,7 @@ reach the target, and where requests drop off along the chain."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from statistics import median
 from typing import Any
 
@@ -23,8 +24,10 @@ def _rate(success: int, decided: int) -> float | None:
     return success / decided if decided else None
 
 
-def statistics(session: Session, instance: Instance) -> dict[str, Any]:
-    """The instance's numbers (rates in 0..1, None where nothing is decided yet).
+def statistics(session: Session, instance: Instance, *, start: datetime | None = None,
+               end: datetime | None = None) -> dict[str, Any]:
+    """The instance's numbers (rates in 0..1, None where nothing is decided yet), for the
+    requests made from ``start`` (included) to ``end`` (excluded) when given.
 
     ``by_length``: per chain length (links of the final attempt; 1 is direct) the requests,
     the decided ones, the accepted ones and the success rate; ``direct``/``relayed`` sum them.
@@ -32,9 +35,13 @@ def statistics(session: Session, instance: Instance) -> dict[str, Any]:
     ``drop_off``: per relay position, how many received a request, passed it on, or stopped
     it (declined, let it expire, or advised instead), and the share stopped.
     """
+    made = [Introduction.instance_id == instance.id]
+    if start is not None:
+        made.append(Introduction.created_at >= start)
+    if end is not None:
+        made.append(Introduction.created_at < end)
     rows = session.execute(select(Introduction.hops, Introduction.status, func.count()).where(
-        Introduction.instance_id == instance.id).group_by(Introduction.hops,
-                                                          Introduction.status)).all()
+        *made).group_by(Introduction.hops, Introduction.status)).all()
     by_length: dict[int, dict[str, Any]] = {}
     for hops, status, count in rows:
         entry = by_length.setdefault(int(hops), {"hops": int(hops), "requests": 0,
@@ -51,15 +58,15 @@ def statistics(session: Session, instance: Instance) -> dict[str, Any]:
         return {**sums, "success_rate": _rate(sums["accepted"], sums["decided"])}
 
     arrivals = session.execute(select(Introduction.created_at, Introduction.delivered_at).where(
-        Introduction.instance_id == instance.id, Introduction.hops > 1,
-        Introduction.delivered_at.is_not(None))).all()
+        *made, Introduction.hops > 1, Introduction.delivered_at.is_not(None))).all()
     waits = [(delivered - created).total_seconds() for created, delivered in arrivals
              if delivered is not None]
 
     hop_rows = session.execute(select(IntroductionHop.position, IntroductionHop.status,
-                                      func.count()).where(
-        IntroductionHop.instance_id == instance.id).group_by(IntroductionHop.position,
-                                                             IntroductionHop.status)).all()
+                                      func.count()).join(
+        Introduction, Introduction.id == IntroductionHop.introduction_id).where(
+        IntroductionHop.instance_id == instance.id, *made).group_by(
+        IntroductionHop.position, IntroductionHop.status)).all()
     drop: dict[int, dict[str, Any]] = {}
     for position, status, count in hop_rows:
         entry = drop.setdefault(int(position), {"position": int(position), "reached": 0,

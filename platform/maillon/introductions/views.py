@@ -296,15 +296,3 @@ def retry(intro_id: int) -> Response:
     return _act(intro_id, ConfirmForm(), lambda: services.retry_introduction(
         db.session, g.instance, current_user, intro_id),
         _("Your request is on its way along another chain."))
-
-
-# --- Statistics (staff) ------------------------------------------------------------------------
-
-@bp.get("/admin/introductions/stats")
-@login_required
-def statistics() -> Any:
-    # Figures of the whole instance, no one's private text: for everyone who runs it.
-    if not current_user.is_moderator:
-        abort(403)
-    stats = services.statistics(db.session, g.instance)
-    return render("introductions/stats.html", stats=stats)
