@@ -1,5 +1,7 @@
 """maillon.lifecycle: a table of allowed status changes and the one function that applies them."""
 
+import re
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -54,3 +56,26 @@ def test_the_check_constraint_lists_every_state():
     constraint = DOOR.check_constraint()
     assert constraint.name == "status_values"
     assert str(constraint.sqltext) == "status IN ('closed', 'open', 'locked', 'broken')"
+
+
+# Domains whose status columns follow a lifecycle table (or, for recommendations, the model's
+# named states): their code names the states, never compares or writes a bare string.
+NAMED_STATES = ("introductions", "network", "tenancy")
+BARE_STATUS = re.compile(r'(status\s*(==|!=|=)\s*|status\.in_\(\(\s*|status\s+in\s+\(\s*'
+                         r'|\.apply\(\w+,\s*)"(?P<state>\w+)"')
+MEMBER_ONLY = {"active", "unverified", "suspended", "deleted"}  # members' own statuses
+
+
+def test_lifecycle_states_are_named_not_spelled_in_domain_code():
+    root = Path(__file__).resolve().parents[1] / "platform" / "maillon"
+    found = []
+    for package in NAMED_STATES:
+        for path in sorted((root / package).rglob("*.py")):
+            if path.name == "lifecycle.py":
+                continue
+            for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+                code = line.split("#", 1)[0]
+                bare = {m["state"] for m in BARE_STATUS.finditer(code)} - MEMBER_ONLY
+                if bare and "member.status" not in code.lower():
+                    found.append(f"{path.relative_to(root)}:{number}: {line.strip()}")
+    assert not found, "\n".join(found)

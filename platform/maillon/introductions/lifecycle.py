@@ -42,12 +42,26 @@ DELIVERED = INTRODUCTION.state("delivered")  # waiting for the target's answer
 ACCEPTED = INTRODUCTION.state("accepted")
 REJECTED = INTRODUCTION.state("rejected")
 WITHDRAWN = INTRODUCTION.state("withdrawn")
+DECLINED = INTRODUCTION.state("declined")  # a relay said no
+ADVISED = INTRODUCTION.state("advised")  # a relay ended it with advice
+EXPIRED = INTRODUCTION.state("expired")  # a relay let its deadline pass
+HOLDING = HOP.state("holding")
+DECLINED_HOP = HOP.state("declined")
 ADVISED_HOP = HOP.state("advised")
+EXPIRED_HOP = HOP.state("expired")
 #: Someone other than the requester still has to act: counted against the requester's quota.
 OPEN_STATUSES = (IN_PROGRESS, DELIVERED)
 #: Stopped on the way, so the requester may send it along another chain.
 RETRYABLE_STATUSES = tuple(s for s in STATUSES if s not in OPEN_STATUSES
                            and INTRODUCTION.allows(s, "in_progress"))
 HOP_STATUSES = HOP.states
+#: A relay passed the request on (to the planned next person, or to another one).
+PASSED_HOP_STATUSES = (HOP.state("forwarded"), HOP.state("rerouted"))
+#: A relay's turn is over, whatever they did (every final state of a turn).
+ACTED_HOP_STATUSES = tuple(s for s in HOP_STATUSES if HOP.final(s))
+#: The request stopped at this relay (declined, advice, deadline).
+STOPPED_HOP_STATUSES = tuple(s for s in ACTED_HOP_STATUSES if s not in PASSED_HOP_STATUSES)
 #: Stopped on the way: the requester sees that it stopped, not where.
 STOPPED_STATUSES = RETRYABLE_STATUSES
+#: Answered: by the target, by a relay's advice, or stopped on the way (the requester's home).
+ANSWERED_STATUSES = (ACCEPTED, REJECTED, ADVISED, *STOPPED_STATUSES)

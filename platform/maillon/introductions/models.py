@@ -20,6 +20,7 @@ from maillon.db import Base, TenantScoped, utcnow
 from maillon.introductions.lifecycle import (
     HOP,
     HOP_STATUSES,
+    IN_PROGRESS,
     INTRODUCTION,
     OPEN_STATUSES,
     RETRYABLE_STATUSES,
@@ -48,7 +49,7 @@ class Introduction(TenantScoped, Base):
     target_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     purpose: Mapped[str] = mapped_column(String(12))
     message: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(12), default="in_progress")
+    status: Mapped[str] = mapped_column(String(12), default=IN_PROGRESS)
     attempt: Mapped[int] = mapped_column(default=1)
     # Member ids of the current attempt's chain, requester first, target last.
     path: Mapped[list[int]] = mapped_column(JSON, default=list)

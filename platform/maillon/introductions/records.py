@@ -13,7 +13,13 @@ from werkzeug.exceptions import NotFound
 
 from maillon.db import utcnow
 from maillon.errors import Forbidden, ValidationFailed
-from maillon.introductions.lifecycle import INTRODUCTION, OPEN_STATUSES
+from maillon.introductions.lifecycle import (
+    DELIVERED,
+    HOLDING,
+    IN_PROGRESS,
+    INTRODUCTION,
+    OPEN_STATUSES,
+)
 from maillon.introductions.models import Introduction, IntroductionEvent, IntroductionHop
 from maillon.members.models import Member
 from maillon.tenancy.models import Instance
@@ -91,15 +97,15 @@ def hand_to(session: Session, instance: Instance, intro: Introduction, position:
     intro.current_hop = position
     intro.holder_id = intro.path[position]
     if position == intro.hops:
-        INTRODUCTION.apply(intro, "delivered")
+        INTRODUCTION.apply(intro, DELIVERED)
         intro.delivered_at = now
         intro.hop_deadline = None
         return None
-    INTRODUCTION.apply(intro, "in_progress")
+    INTRODUCTION.apply(intro, IN_PROGRESS)
     intro.hop_deadline = hop_deadline(instance, now)
     hop = IntroductionHop(instance_id=intro.instance_id, introduction_id=intro.id,
                           attempt=intro.attempt, position=position, member_id=intro.holder_id,
-                          status="holding", note_from_previous=note,
+                          status=HOLDING, note_from_previous=note,
                           deadline=intro.hop_deadline, created_at=now)
     session.add(hop)
     return hop

@@ -21,11 +21,21 @@ from maillon.errors import Conflict, Forbidden, ServiceError
 from maillon.introductions.chains import best_chains
 from maillon.introductions.lifecycle import (
     ACCEPTED,
+    ADVISED,
+    ADVISED_HOP,
+    DECLINED,
+    DECLINED_HOP,
+    DELIVERED,
+    EXPIRED,
+    EXPIRED_HOP,
+    HOLDING,
     HOP,
+    IN_PROGRESS,
     INTRODUCTION,
     OPEN_STATUSES,
     REJECTED,
     RETRYABLE_STATUSES,
+    WITHDRAWN,
 )
 from maillon.introductions.models import Introduction, IntroductionEvent, IntroductionHop
 from maillon.introductions.records import (
@@ -80,9 +90,9 @@ def _begin_relay(session: Session, instance: Instance, member: Member, intro_id:
     """Lock the request for its current holder. The hop is None when the member already took
     this action (a replay): the caller then returns the request unchanged."""
     intro = access_introduction(session, instance, member, intro_id, lock=True)
-    if intro.status == "in_progress" and intro.holder_id == member.id:
+    if intro.status == IN_PROGRESS and intro.holder_id == member.id:
         hop = current_hop_row(session, intro)
-        if hop is not None and hop.member_id == member.id and hop.status == "holding":
+        if hop is not None and hop.member_id == member.id and hop.status == HOLDING:
             return intro, hop
     replay = session.scalar(select(IntroductionHop.id).where(
         IntroductionHop.introduction_id == intro.id, IntroductionHop.member_id == member.id,
@@ -183,7 +193,7 @@ def suggest_reroutes(session: Session, instance: Instance, member: Member, intro
     """The holder's contacts closest to the target, with the chance of a chain through them,
     best first, without the person the request goes to next."""
     intro = access_introduction(session, instance, member, intro_id)
-    if intro.status != "in_progress" or intro.holder_id != member.id:
+    if intro.status != IN_PROGRESS or intro.holder_id != member.id:
         raise Forbidden("not_current_hop", _("Only the member holding this request can act "
                                              "on it now."))
     head = set(intro.path[:intro.current_hop + 1])
@@ -213,10 +223,10 @@ def decline_introduction(session: Session, instance: Instance, member: Member, i
     intro, hop = _begin_relay(session, instance, member, intro_id, ("declined",))
     if hop is None:
         return _replayed(session, intro)
-    HOP.apply(hop, "declined")
+    HOP.apply(hop, DECLINED_HOP)
     hop.decline_reason, hop.acted_at = reason, utcnow()
     intro.avoid = [*intro.avoid, member.id]
-    _close(intro, "declined")
+    _close(intro, DECLINED)
     record_event(session, intro, "declined", member, position=hop.position, reason=reason)
     introduction_declined.send(session, introduction=intro, actor=None,
                                recipients=[intro.requester])
@@ -231,10 +241,10 @@ def advise_introduction(session: Session, instance: Instance, member: Member, in
     intro, hop = _begin_relay(session, instance, member, intro_id, ("advised",))
     if hop is None:
         return _replayed(session, intro)
-    HOP.apply(hop, "advised")
+    HOP.apply(hop, ADVISED_HOP)
     hop.acted_at = utcnow()
     intro.advice = advice
-    _close(intro, "advised")
+    _close(intro, ADVISED)
     record_event(session, intro, "advised", member, position=hop.position, advice=advice)
     introduction_advised.send(session, introduction=intro, actor=member,
                               recipients=_told_of_outcome(session, intro, member))
@@ -316,14 +326,14 @@ def withdraw_introduction(session: Session, instance: Instance, member: Member, 
                           ) -> Introduction:
     """The requester calls the request off."""
     intro = _begin_requester(session, instance, member, intro_id)
-    if intro.status == "withdrawn":
+    if intro.status == WITHDRAWN:
         return _replayed(session, intro)
-    if not INTRODUCTION.allows(intro.status, "withdrawn"):
+    if not INTRODUCTION.allows(intro.status, WITHDRAWN):
         raise _closed()
     position = intro.current_hop
-    holder_id = intro.holder_id if intro.status == "in_progress" else (
-        intro.target_id if intro.status == "delivered" else None)
-    _close(intro, "withdrawn")
+    holder_id = intro.holder_id if intro.status == IN_PROGRESS else (
+        intro.target_id if intro.status == DELIVERED else None)
+    _close(intro, WITHDRAWN)
     record_event(session, intro, "withdrawn", member, position=position)
     if holder_id is not None:  # whoever was asked to act need not any more
         holder = members_by_id(session, instance, [holder_id])[holder_id]
@@ -357,7 +367,7 @@ def thank_chain(session: Session, instance: Instance, member: Member, intro_id: 
     """The target thanks everyone who carried the request (once)."""
     message = clean_text(message, "message", limit=MAX_NOTE, minimum=1)
     intro = _begin_target(session, instance, member, intro_id)
-    if intro.status != "accepted":
+    if intro.status != ACCEPTED:
         raise Conflict("not_accepted", _("You can thank the chain once you have accepted."))
     done = session.scalar(select(IntroductionEvent.id).where(
         IntroductionEvent.introduction_id == intro.id, IntroductionEvent.kind == "thanked"))
@@ -373,7 +383,7 @@ def thank_chain(session: Session, instance: Instance, member: Member, intro_id: 
 def expire_overdue(session: Session, now: datetime | None = None) -> int:
     """Expire every hop past its deadline (all instances); the requester may retry."""
     now = now or utcnow()
-    query = select(Introduction).where(Introduction.status == "in_progress",
+    query = select(Introduction).where(Introduction.status == IN_PROGRESS,
                                        Introduction.hop_deadline < now).limit(500)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
@@ -390,12 +400,12 @@ def _expire(session: Session, intro: Introduction, now: datetime) -> None:
     retry along a chain that avoids the holder, never told who it was."""
     hop = current_hop_row(session, intro)
     if hop is not None:
-        HOP.apply(hop, "expired")
+        HOP.apply(hop, EXPIRED_HOP)
         hop.acted_at = now
     if intro.holder_id is not None:
         intro.avoid = [*intro.avoid, intro.holder_id]
     position = intro.current_hop
-    _close(intro, "expired")
+    _close(intro, EXPIRED)
     intro.closed_at = now
     record_event(session, intro, "expired", None, position=position)
     introduction_expired.send(session, introduction=intro, actor=None,
@@ -408,7 +418,7 @@ def expire_held_by(session: Session, instance: Instance, member: Member, *,
     timeout path at once, in the caller's transaction (no commit). Returns how many."""
     now = now or utcnow()
     held = session.scalars(select(Introduction).where(
-        Introduction.instance_id == instance.id, Introduction.status == "in_progress",
+        Introduction.instance_id == instance.id, Introduction.status == IN_PROGRESS,
         Introduction.holder_id == member.id).execution_options(populate_existing=True)).all()
     for intro in held:
         _expire(session, intro, now)

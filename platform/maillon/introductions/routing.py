@@ -33,6 +33,7 @@ from maillon.introductions.chains import (
     chain_probability,
     default_link_prob,
 )
+from maillon.introductions.lifecycle import ACTED_HOP_STATUSES, PASSED_HOP_STATUSES
 from maillon.introductions.models import IntroductionHop
 from maillon.members.models import PURPOSES, Member, default_contact_policy
 from maillon.members.services import access_member
@@ -47,8 +48,6 @@ from maillon.tenancy.models import Instance
 RELAY_PRIOR_WEIGHT = 20
 #: A hop factor small enough that one more relay outweighs any trust gain: fewest links first.
 _SHORTEST = 1e-6
-_FORWARDED = ("forwarded", "rerouted")
-_ACTED = ("forwarded", "rerouted", "declined", "expired", "advised")
 #: Levels of a link between two other members: (highest sum of both ratings, mean it counts
 #: as). Each band leaves at least three possible values for either rating: 2-4 (each rating
 #: 1-3), 5-7 (1-5), 8-10 (3-5).
@@ -126,8 +125,8 @@ def relay_factor(session: Session, instance: Instance) -> float:
     prior = float(instance.setting("introductions.relay_factor"))
     forwards, acted = once_per_transaction(session, ("relay_factor", instance.id), lambda: tuple(
         session.execute(select(
-            func.count(IntroductionHop.id).filter(IntroductionHop.status.in_(_FORWARDED)),
-            func.count(IntroductionHop.id).filter(IntroductionHop.status.in_(_ACTED))).where(
+            func.count(IntroductionHop.id).filter(IntroductionHop.status.in_(PASSED_HOP_STATUSES)),
+            func.count(IntroductionHop.id).filter(IntroductionHop.status.in_(ACTED_HOP_STATUSES))).where(
             IntroductionHop.instance_id == instance.id)).one()))
     factor = (int(forwards or 0) + RELAY_PRIOR_WEIGHT * prior) / (int(acted or 0)
                                                                   + RELAY_PRIOR_WEIGHT)

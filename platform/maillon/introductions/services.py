@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from maillon.db import begin_read, begin_write, utcnow
 from maillon.errors import Forbidden, ServiceError, ValidationFailed
+from maillon.introductions.lifecycle import ANSWERED_STATUSES, DELIVERED, IN_PROGRESS
 from maillon.introductions.models import (
     OPEN_STATUSES,
     DirectMessage,
@@ -166,8 +167,8 @@ def waiting_by_tab(session: Session, instance: Instance, member: Member) -> dict
         Introduction.instance_id == instance.id, Introduction.holder_id == member.id,
         Introduction.status.in_(OPEN_STATUSES)).group_by(Introduction.status)).all()
     counts = dict(rows)
-    return {"relaying": int(counts.get("in_progress", 0)),
-            "received": int(counts.get("delivered", 0))}
+    return {"relaying": int(counts.get(IN_PROGRESS, 0)),
+            "received": int(counts.get(DELIVERED, 0))}
 
 
 def list_introductions(session: Session, instance: Instance, member: Member, role: str = "sent",
@@ -288,7 +289,7 @@ def introductions_overview(session: Session, instance: Instance, member: Member,
     lately = utcnow() - timedelta(days=ANSWERED_DAYS)
     answered = list(session.scalars(select(Introduction).where(
         *mine, Introduction.requester_id == member.id,
-        Introduction.status.in_(("accepted", "rejected", "advised", "declined", "expired")),
+        Introduction.status.in_(ANSWERED_STATUSES),
         Introduction.closed_at >= lately).order_by(Introduction.closed_at.desc(),
                                                    Introduction.id.desc()).limit(limit)))
     rows = waiting + progress + answered

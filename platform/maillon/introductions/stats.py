@@ -10,14 +10,18 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from maillon.introductions.lifecycle import (
+    ACCEPTED,
+    ANSWERED_STATUSES,
+    PASSED_HOP_STATUSES,
+    STOPPED_HOP_STATUSES,
+)
 from maillon.introductions.models import Introduction, IntroductionHop
 from maillon.tenancy.models import Instance
 
 # A request is decided once its fate no longer depends on anyone; withdrawn and blocked ones
 # say nothing about the chain and are left out of success rates.
-DECIDED = ("accepted", "rejected", "declined", "advised", "expired")
-_PASSED = ("forwarded", "rerouted")
-_STOPPED = ("declined", "expired", "advised")
+DECIDED = ANSWERED_STATUSES
 
 
 def _rate(success: int, decided: int) -> float | None:
@@ -48,7 +52,7 @@ def statistics(session: Session, instance: Instance, *, start: datetime | None =
                                                  "decided": 0, "accepted": 0})
         entry["requests"] += count
         entry["decided"] += count if status in DECIDED else 0
-        entry["accepted"] += count if status == "accepted" else 0
+        entry["accepted"] += count if status == ACCEPTED else 0
     for entry in by_length.values():
         entry["success_rate"] = _rate(entry["accepted"], entry["decided"])
 
@@ -72,8 +76,8 @@ def statistics(session: Session, instance: Instance, *, start: datetime | None =
         entry = drop.setdefault(int(position), {"position": int(position), "reached": 0,
                                                 "passed": 0, "stopped": 0})
         entry["reached"] += count
-        entry["passed"] += count if status in _PASSED else 0
-        entry["stopped"] += count if status in _STOPPED else 0
+        entry["passed"] += count if status in PASSED_HOP_STATUSES else 0
+        entry["stopped"] += count if status in STOPPED_HOP_STATUSES else 0
     for entry in drop.values():
         entry["drop_rate"] = _rate(entry["stopped"], entry["passed"] + entry["stopped"])
 

@@ -22,7 +22,13 @@ from maillon.members.services import access_member, get_member
 from maillon.network import endorsements, recommendations
 from maillon.network.feedback_forms import AskForm, EndorseForm, RecommendationForm
 from maillon.network.forms import ActionForm
-from maillon.network.recommendation_models import Recommendation, RecommendationRequest
+from maillon.network.recommendation_models import (
+    APPROVED,
+    AWAITING_APPROVAL,
+    HIDDEN,
+    Recommendation,
+    RecommendationRequest,
+)
 from maillon.network.services import are_connected
 from maillon.tenancy.rendering import render
 
@@ -81,9 +87,9 @@ def _profile_feedback(member: Member) -> ProfileFeedback:
         if connected else None
     return ProfileFeedback(
         skills=endorsements.endorsement_summary(db.session, g.instance, me, member),
-        recommendations=[r for r in recs if r.status == "approved" or r.author_id == me.id],
+        recommendations=[r for r in recs if r.status == APPROVED or r.author_id == me.id],
         is_self=is_self, connected=connected, own=own, asked=asked,
-        pending_count=sum(r.status == "pending" for r in recs) if is_self else 0)
+        pending_count=sum(r.status == AWAITING_APPROVAL for r in recs) if is_self else 0)
 
 
 @bp.app_context_processor
@@ -181,9 +187,9 @@ def manage() -> Any:
     me = _me()
     about = recommendations.list_recommendations(db.session, g.instance, me, me)
     return render("network/recommendations/manage.html", me=me,
-                  pending=[r for r in about if r.status == "pending"],
-                  approved=[r for r in about if r.status == "approved"],
-                  hidden=[r for r in about if r.status == "hidden"],
+                  pending=[r for r in about if r.status == AWAITING_APPROVAL],
+                  approved=[r for r in about if r.status == APPROVED],
+                  hidden=[r for r in about if r.status == HIDDEN],
                   requests=recommendations.list_recommendation_requests(db.session, g.instance,
                                                                         me),
                   authored=recommendations.list_written_recommendations(db.session, g.instance,

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from maillon.db import db, once_per_transaction
 from maillon.jobs.services import periodic
 from maillon.network.graphcore import Change, TrustGraph
+from maillon.network.lifecycle import CONNECTED
 from maillon.network.models import Connection, ConnectionChange
 from maillon.tenancy.models import Instance
 
@@ -92,7 +93,7 @@ def build_graph(session: Session, instance: Instance) -> TrustGraph:
     rows = session.execute(select(
         Connection.requester_id, Connection.addressee_id, Connection.trust_requester,
         Connection.trust_addressee).where(Connection.instance_id == instance.id,
-                                          Connection.status == "connected")).all()
+                                          Connection.status == CONNECTED)).all()
     if rows:
         a, b, tab, tba = (np.asarray(col, dtype=np.int64) for col in zip(*rows, strict=True))
     else:

@@ -23,3 +23,7 @@ CONNECTION_STATUSES = CONNECTION.states
 PENDING = CONNECTION.state("pending")
 CONNECTED = CONNECTION.state("connected")
 DECLINED = CONNECTION.state("declined")
+WITHDRAWN = CONNECTION.state("withdrawn")
+REMOVED = CONNECTION.state("removed")
+#: A request on its way or a connection: a new request between the pair would repeat it.
+LIVE_STATUSES = (PENDING, CONNECTED)

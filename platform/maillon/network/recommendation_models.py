@@ -15,9 +15,9 @@ RELATIONSHIPS = ("managed_directly", "reported_to", "same_team", "client", "stud
                  "other")
 # pending: waits for the recommended member; approved: public; hidden: taken off the profile
 # by the recommended member (who may show it again).
-RECOMMENDATION_STATUSES = ("pending", "approved", "hidden")
+AWAITING_APPROVAL, APPROVED, HIDDEN = RECOMMENDATION_STATUSES = ("pending", "approved", "hidden")
 # open: waiting; written: the asked member wrote one; dismissed: the asked member said no.
-REQUEST_STATUSES = ("open", "written", "dismissed")
+ASKED, WRITTEN, DISMISSED = REQUEST_STATUSES = ("open", "written", "dismissed")
 
 
 class Recommendation(TenantScoped, Base):
@@ -34,7 +34,7 @@ class Recommendation(TenantScoped, Base):
     relationship_kind: Mapped[str] = mapped_column("relationship", String(20))
     relationship_detail: Mapped[str] = mapped_column(String(120), default="")
     text: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(10), default="pending")
+    status: Mapped[str] = mapped_column(String(10), default=AWAITING_APPROVAL)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     approved_at: Mapped[datetime | None]
@@ -57,7 +57,7 @@ class RecommendationRequest(TenantScoped, Base):
     requester_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     asked_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     message: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(10), default="open")
+    status: Mapped[str] = mapped_column(String(10), default=ASKED)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     answered_at: Mapped[datetime | None]
 

@@ -22,7 +22,14 @@ from maillon.errors import Forbidden, ServiceError, ValidationFailed
 from maillon.members.models import Member
 from maillon.members.services import VISIBLE_STATUSES, access_member
 from maillon.network.recommendation_models import (
+    APPROVED,
+    ASKED,
+    AWAITING_APPROVAL,
+    DISMISSED,
+    HIDDEN,
+    RECOMMENDATION_STATUSES,
     RELATIONSHIPS,
+    WRITTEN,
     Recommendation,
     RecommendationRequest,
 )
@@ -63,7 +70,7 @@ def _visible_to(viewer: Member | None) -> Any:
     """Who may read a recommendation: its two members, or anyone once approved (and both of
     its members are active)."""
     author, recipient = aliased(Member), aliased(Member)
-    public = and_(Recommendation.status == "approved",
+    public = and_(Recommendation.status == APPROVED,
                   Recommendation.author_id.in_(
                       select(author.id).where(author.status.in_(VISIBLE_STATUSES))),
                   Recommendation.recipient_id.in_(
@@ -157,7 +164,7 @@ def write_recommendation(session: Session, instance: Instance, author: Member, m
     elif (row.relationship_kind, row.relationship_detail, row.text) == (kind, detail, text):
         return row, False
     row.relationship_kind, row.relationship_detail, row.text = kind, detail, text
-    row.status, row.approved_at, row.updated_at = "pending", None, utcnow()
+    row.status, row.approved_at, row.updated_at = AWAITING_APPROVAL, None, utcnow()
     # A concurrent first writing may have won the race: then it is replayed.
     existing = flush_or_find(session, lambda: find_recommendation(
         session, instance, author.id, recipient.id))
@@ -166,9 +173,9 @@ def write_recommendation(session: Session, instance: Instance, author: Member, m
     asked = session.scalar(select(RecommendationRequest).where(
         RecommendationRequest.instance_id == instance.id,
         RecommendationRequest.requester_id == recipient.id,
-        RecommendationRequest.asked_id == author.id, RecommendationRequest.status == "open"))
+        RecommendationRequest.asked_id == author.id, RecommendationRequest.status == ASKED))
     if asked is not None:
-        asked.status, asked.answered_at = "written", utcnow()
+        asked.status, asked.answered_at = WRITTEN, utcnow()
     recommendation_written.send(session, recommendation=row, actor=author, recipient=recipient)
     session.commit()
     return row, created
@@ -178,10 +185,10 @@ def approve_recommendation(session: Session, instance: Instance, member: Member,
                            recommendation_id: int) -> Recommendation:
     """Publish a recommendation about oneself (also shows a hidden one again)."""
     row = _as_recipient(session, instance, member, recommendation_id)
-    if row.status == "approved":
+    if row.status == APPROVED:
         return row
     first_time = row.approved_at is None
-    row.status = "approved"
+    row.status = APPROVED
     if first_time:
         row.approved_at = utcnow()
         recommendation_approved.send(session, recommendation=row, actor=member,
@@ -194,8 +201,8 @@ def hide_recommendation(session: Session, instance: Instance, member: Member,
                         recommendation_id: int) -> Recommendation:
     """Take a recommendation about oneself off the profile (it can be shown again)."""
     row = _as_recipient(session, instance, member, recommendation_id)
-    if row.status != "hidden":
-        row.status = "hidden"
+    if row.status != HIDDEN:
+        row.status = HIDDEN
         session.commit()
     return row
 
@@ -228,13 +235,13 @@ def request_recommendation(session: Session, instance: Instance, member: Member,
              RecommendationRequest.requester_id == member.id,
              RecommendationRequest.asked_id == asked.id)
     row = session.scalar(select(RecommendationRequest).where(*where))
-    if row is not None and row.status == "open":
+    if row is not None and row.status == ASKED:
         return row, False
     if row is None:
         row = RecommendationRequest(instance_id=instance.id, requester_id=member.id,
                                     asked_id=asked.id)
         session.add(row)
-    row.status, row.message, row.created_at, row.answered_at = "open", message, utcnow(), None
+    row.status, row.message, row.created_at, row.answered_at = ASKED, message, utcnow(), None
     replayed = flush_or_find(session, lambda: session.scalar(
         select(RecommendationRequest).where(*where)))
     if replayed is not None:
@@ -252,8 +259,8 @@ def dismiss_recommendation_request(session: Session, instance: Instance, member:
         RecommendationRequest.asked_id == member.id))
     if row is None:
         raise NotFound()
-    if row.status == "open":
-        row.status, row.answered_at = "dismissed", utcnow()
+    if row.status == ASKED:
+        row.status, row.answered_at = DISMISSED, utcnow()
         session.commit()
     return row
 
@@ -272,8 +279,9 @@ def list_recommendations(session: Session, instance: Instance, viewer: Member | 
         Member.status.in_(VISIBLE_STATUSES))
     if viewer is None or viewer.id != member.id:
         mine = Recommendation.author_id == viewer.id if viewer is not None else false()
-        query = query.where(or_(Recommendation.status == "approved", mine))
-    order = case({"pending": 0, "approved": 1, "hidden": 2}, value=Recommendation.status)
+        query = query.where(or_(Recommendation.status == APPROVED, mine))
+    order = case({status: rank for rank, status in enumerate(RECOMMENDATION_STATUSES)},
+                 value=Recommendation.status)
     # The author is shown with every recommendation: read from the join, not one query per row.
     return list(session.scalars(query.options(contains_eager(Recommendation.author))
                                 .order_by(order, Recommendation.updated_at.desc(),
@@ -288,7 +296,7 @@ _APPROVED_ABOUT = select(
     Recommendation.updated_at, Recommendation.approved_at,
 ).join(Member, Member.id == Recommendation.author_id).where(
     Recommendation.instance_id == bindparam("instance_id"),
-    Recommendation.recipient_id == bindparam("member_id"), Recommendation.status == "approved",
+    Recommendation.recipient_id == bindparam("member_id"), Recommendation.status == APPROVED,
     Member.instance_id == bindparam("instance_id"), Member.status.in_(VISIBLE_STATUSES),
 ).order_by(Recommendation.updated_at.desc(), Recommendation.id.desc())
 
@@ -298,7 +306,7 @@ def approved_recommendation_dicts(session: Session, instance: Instance, member: 
     """The approved recommendations about a member by active authors, as
     ``recommendation_dict`` shapes them (what anyone may see), newest first."""
     rows = session.execute(_APPROVED_ABOUT, {"instance_id": instance.id, "member_id": member.id})
-    return [{"id": rid, "status": "approved", "relationship": kind, "relationship_detail": detail,
+    return [{"id": rid, "status": APPROVED, "relationship": kind, "relationship_detail": detail,
              "text": text, "author": {"id": author_id, "name": name, "headline": headline},
              "recipient_id": member.id, "created_at": created.isoformat(),
              "updated_at": updated.isoformat(),
@@ -325,7 +333,7 @@ def list_recommendation_requests(session: Session, instance: Instance, member: M
         .options(contains_eager(RecommendationRequest.requester))
         .where(RecommendationRequest.instance_id == instance.id,
                RecommendationRequest.asked_id == member.id,
-               RecommendationRequest.status == "open", Member.status.in_(VISIBLE_STATUSES))
+               RecommendationRequest.status == ASKED, Member.status.in_(VISIBLE_STATUSES))
         .order_by(RecommendationRequest.created_at.desc())))
 
 
@@ -334,7 +342,7 @@ def find_open_request(session: Session, instance: Instance, requester_id: int, a
     return session.scalar(select(RecommendationRequest).where(
         RecommendationRequest.instance_id == instance.id,
         RecommendationRequest.requester_id == requester_id,
-        RecommendationRequest.asked_id == asked_id, RecommendationRequest.status == "open"))
+        RecommendationRequest.asked_id == asked_id, RecommendationRequest.status == ASKED))
 
 
 def recommendation_dict(row: Recommendation) -> dict[str, Any]:

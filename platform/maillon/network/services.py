@@ -20,7 +20,15 @@ from maillon.errors import Forbidden, ServiceError, ValidationFailed
 from maillon.members.models import Member
 from maillon.members.services import access_member
 from maillon.moderation.sanctions import check_not_limited
-from maillon.network.lifecycle import CONNECTED, CONNECTION, DECLINED, PENDING
+from maillon.network.lifecycle import (
+    CONNECTED,
+    CONNECTION,
+    DECLINED,
+    LIVE_STATUSES,
+    PENDING,
+    REMOVED,
+    WITHDRAWN,
+)
 from maillon.network.models import TRUST_MAX, TRUST_MIN, Connection, ConnectionChange
 from maillon.network.signals import connection_accepted, connection_requested
 from maillon.tenancy.models import Instance
@@ -43,7 +51,7 @@ def find_connection_between(session: Session, instance: Instance, a: int, b: int
 
 def are_connected(session: Session, instance: Instance, a: int, b: int) -> bool:
     row = find_connection_between(session, instance, a, b)
-    return row is not None and row.status == "connected"
+    return row is not None and row.status == CONNECTED
 
 
 def access_connection(session: Session, instance: Instance, member: Member,
@@ -72,7 +80,7 @@ def _log(session: Session, row: Connection, kind: str) -> None:
 def count_pending_sent(session: Session, instance: Instance, member: Member) -> int:
     return int(session.scalar(select(func.count(Connection.id)).where(
         Connection.instance_id == instance.id, Connection.requester_id == member.id,
-        Connection.status == "pending")) or 0)
+        Connection.status == PENDING)) or 0)
 
 
 def request_connection(session: Session, instance: Instance, requester: Member,
@@ -88,8 +96,8 @@ def request_connection(session: Session, instance: Instance, requester: Member,
     if len(message) > MAX_MESSAGE:
         raise ValidationFailed({"message": _("Use at most %(n)d characters.", n=MAX_MESSAGE)})
     row = find_connection_between(session, instance, requester.id, target.id)
-    if row is not None and row.status in ("pending", "connected"):
-        if row.status == "pending" and row.addressee_id == requester.id:
+    if row is not None and row.status in LIVE_STATUSES:
+        if row.status == PENDING and row.addressee_id == requester.id:
             return accept_connection(session, instance, requester, row.id)
         return row
     quota = int(instance.setting("quotas.pending_connection_requests"))
@@ -166,12 +174,12 @@ def remove_connection(session: Session, instance: Instance, member: Member,
                       connection_id: int) -> None:
     """Remove a connection (either side), or withdraw one's own pending invitation."""
     row = access_connection(session, instance, member, connection_id)
-    if row.status == "connected":
-        CONNECTION.apply(row, "removed")
+    if row.status == CONNECTED:
+        CONNECTION.apply(row, REMOVED)
         row.responded_at = utcnow()
         _log(session, row, "remove")
-    elif row.status == "pending":
-        CONNECTION.apply(row, "withdrawn" if row.requester_id == member.id else "declined")
+    elif row.status == PENDING:
+        CONNECTION.apply(row, WITHDRAWN if row.requester_id == member.id else DECLINED)
         row.responded_at = utcnow()
     session.commit()
 
@@ -188,7 +196,7 @@ def set_trust(session: Session, instance: Instance, member: Member, connection_i
     """Rate one's own side of a connection (private to the member)."""
     trust = _check_trust(trust)
     row = access_connection(session, instance, member, connection_id)
-    if row.status != "connected":
+    if row.status != CONNECTED:
         raise Forbidden("not_connected", _("You can rate only your connections."))
     if member.id == row.requester_id:
         changed = row.trust_requester != trust
@@ -212,7 +220,7 @@ def list_connections(session: Session, instance: Instance, member: Member, *,
     if status:
         query = query.where(Connection.status == status)
     else:
-        query = query.where(Connection.status.in_(("pending", "connected")))
+        query = query.where(Connection.status.in_(LIVE_STATUSES))
     if direction == "in":
         query = query.where(Connection.addressee_id == member.id)
     elif direction == "out":
@@ -230,12 +238,12 @@ def list_connections(session: Session, instance: Instance, member: Member, *,
 def connection_ids(session: Session, instance: Instance, member_id: int) -> list[int]:
     """Ids of the member's first-degree connections, from the database."""
     rows = session.execute(select(Connection.requester_id, Connection.addressee_id).where(
-        Connection.instance_id == instance.id, Connection.status == "connected",
+        Connection.instance_id == instance.id, Connection.status == CONNECTED,
         or_(Connection.requester_id == member_id, Connection.addressee_id == member_id)))
     return [b if a == member_id else a for a, b in rows]
 
 
 def count_connections(session: Session, instance: Instance, member_id: int) -> int:
     return int(session.scalar(select(func.count(Connection.id)).where(
-        Connection.instance_id == instance.id, Connection.status == "connected",
+        Connection.instance_id == instance.id, Connection.status == CONNECTED,
         or_(Connection.requester_id == member_id, Connection.addressee_id == member_id))) or 0)

@@ -19,6 +19,7 @@ from maillon.members.models import Member, default_visibility
 from maillon.members.serialisation import MemberCard, member_card
 from maillon.members.services import VISIBLE_STATUSES, access_member
 from maillon.network.graph import degrees, graph_for, shared_connection_ids
+from maillon.network.lifecycle import CONNECTED, PENDING
 from maillon.network.models import Connection
 from maillon.network.services import are_connected, connection_ids, find_connection_between
 from maillon.tenancy.models import Instance
@@ -220,9 +221,9 @@ def profile_network(session: Session, instance: Instance, viewer: Member,
     visible = can_see_contacts(session, instance, viewer, member)
     row = find_connection_between(session, instance, viewer.id, member.id)
     state = "none"
-    if row is not None and row.status == "connected":
+    if row is not None and row.status == CONNECTED:
         state = "connected"
-    elif row is not None and row.status == "pending":
+    elif row is not None and row.status == PENDING:
         state = "pending_out" if row.requester_id == viewer.id else "pending_in"
     else:
         row = None

@@ -15,6 +15,8 @@ from maillon.introductions import services as introductions
 from maillon.members.models import Member
 from maillon.members.serialisation import MemberCard
 from maillon.network import recommendations
+from maillon.network.lifecycle import PENDING
+from maillon.network.recommendation_models import AWAITING_APPROVAL
 from maillon.network.services import list_connections
 from maillon.network.suggestions import suggest_people
 from maillon.tenancy.models import Instance
@@ -44,13 +46,13 @@ class Dashboard:
 def member_dashboard(session: Session, instance: Instance, member: Member) -> Dashboard:
     """The member's home page data."""
     invitations_total, invitations = list_connections(
-        session, instance, member, status="pending", direction="in", per_page=SHOWN)
+        session, instance, member, status=PENDING, direction="in", per_page=SHOWN)
     about_me = recommendations.list_recommendations(session, instance, member, member)
     return Dashboard(
         introductions=introductions.introductions_overview(session, instance, member,
                                                           limit=SHOWN),
         invitations=invitations, invitations_total=invitations_total,
-        to_approve=[r for r in about_me if r.status == "pending"],
+        to_approve=[r for r in about_me if r.status == AWAITING_APPROVAL],
         asked=recommendations.list_recommendation_requests(session, instance, member),
         suggestions=suggest_people(session, instance, member),
         today=utcnow().date(),
