@@ -56,6 +56,7 @@ def test_report_queue_and_resolve(api, token_for, people, app):
         assert db.session.query(AuditEntry).filter_by(action="report_actioned").count() == 1
 
     mine = get(api, ann, "/api/v1/reports/mine").get_json()
+    assert get(api, ann, "/api/v1/me/reports").get_json() == mine
     [row] = mine["results"]
     assert (row["status"], row["outcome"]) == ("actioned", "action_taken")
     assert "resolution" not in row and "actions" not in row

@@ -106,9 +106,20 @@ def create_report(member: Member, body: ReportIn) -> Reply:
            description="Newest first, with their status and outcome.",
            responses={200: ("The caller's reports", ReportList)})
 def my_reports(member: Member) -> Reply:
+    return _own_reports(member)
+
+
+def _own_reports(member: Member) -> Reply:
     rows = reports.list_own_reports(db.session, g.instance, member)
     return {"total": len(rows),
             "results": [reports.report_dict(r, staff=False) for r in rows]}, 200
+
+
+@operation("GET", "/me/reports", summary="The caller's reports (as /reports/mine)", tag=TAG,
+           description="The same list under /me, beside /me/sanctions.",
+           responses={200: ("The caller's reports", ReportList)})
+def me_reports(member: Member) -> Reply:
+    return _own_reports(member)
 
 
 class QueueArgs(BaseModel):
