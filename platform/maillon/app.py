@@ -135,6 +135,8 @@ def _register_blueprints(app: Flask) -> None:
     from maillon.network.views import bp as network_bp
     from maillon.notifications import receivers as _receivers  # noqa: F401
     from maillon.notifications.views import bp as notifications_bp
+    from maillon.rights import retention as _retention  # noqa: F401  (periodic purge)
+    from maillon.rights.views import bp as rights_bp
     from maillon.statistics.views import bp as statistics_bp
     from maillon.tenancy.views import bp as tenancy_bp
 
@@ -149,6 +151,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(feedback_bp)
     app.register_blueprint(introductions_bp)
     app.register_blueprint(statistics_bp)
+    app.register_blueprint(rights_bp)
     app.register_blueprint(api_bp)
     if app.config["DEV_OUTBOX"]:
         app.register_blueprint(dev_bp)

@@ -13,6 +13,7 @@ from maillon.api import (  # noqa: E402, F401
     network,
     openapi,
     reports,
+    rights,
     search,
     statistics,
     tokens,

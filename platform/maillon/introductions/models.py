@@ -41,6 +41,7 @@ class Introduction(TenantScoped, Base):
         Index("ix_introductions_requester", "instance_id", "requester_id", "status"),
         Index("ix_introductions_target", "instance_id", "target_id", "status"),
         Index("ix_introductions_deadline", "status", "hop_deadline"),
+        Index("ix_introductions_closed", "instance_id", "closed_at"),  # the retention purge
         INTRODUCTION.check_constraint(),
     )
 
@@ -65,6 +66,8 @@ class Introduction(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # When the retention policy erased its private texts (messages, notes, vouches, reasons).
+    purged_at: Mapped[datetime | None]
 
     requester: Mapped[Member] = relationship(foreign_keys=[requester_id])
     target: Mapped[Member] = relationship(foreign_keys=[target_id])

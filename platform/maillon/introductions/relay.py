@@ -349,7 +349,8 @@ def retry_introduction(session: Session, instance: Instance, member: Member, int
     intro = _begin_requester(session, instance, member, intro_id)
     if intro.status in OPEN_STATUSES and intro.attempt > 1:
         return _replayed(session, intro)  # a repeated retry
-    if intro.status not in RETRYABLE_STATUSES:
+    if intro.status not in RETRYABLE_STATUSES or intro.purged_at is not None:
+        # A request whose texts the retention policy erased has no message left to send.
         raise Conflict("not_retryable", _("Only a declined or expired request can be tried "
                                           "again."))
     check_target_policy(intro.target, intro.purpose)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from flask_babel import gettext
+from sqlalchemy import JSON, ColumnElement, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from maillon.db import Base, TenantScoped, utcnow
@@ -17,6 +19,11 @@ CONTACTS_VISIBLE_CHOICES = ("nobody", "connections", "second_degree", "members")
 ROLES = ("member", "moderator", "admin")
 # unverified: waits for the e-mail link; pending: waits for an admin's approval.
 STATUSES = ("active", "unverified", "pending", "suspended", "deleted")
+
+
+def former_member_label() -> str:
+    """What a deleted account is called wherever a name shows, in the reader's language."""
+    return gettext("a former member")
 
 
 def default_contact_policy() -> dict[str, Any]:
@@ -44,7 +51,9 @@ class Member(TenantScoped, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     last_login_at: Mapped[datetime | None]
 
-    name: Mapped[str] = mapped_column(String(120))
+    # Read through ``name``: a deleted account keeps its row (others' introductions refer to
+    # it) with this column blank, and is called "a former member" wherever a name shows.
+    stored_name: Mapped[str] = mapped_column("name", String(120))
     headline: Mapped[str] = mapped_column(String(200), default="")
     position: Mapped[str] = mapped_column(String(120), default="")
     organisation: Mapped[str] = mapped_column(String(120), default="")
@@ -87,6 +96,21 @@ class Member(TenantScoped, Base):
         if token is None:
             raise RuntimeError("member has no login session")
         return str(token)
+
+    @hybrid_property
+    def name(self) -> str:
+        if self.status == "deleted":
+            return former_member_label()
+        return self.stored_name
+
+    @name.inplace.setter
+    def _name_setter(self, value: str) -> None:
+        self.stored_name = value
+
+    @name.inplace.expression
+    @classmethod
+    def _name_expression(cls) -> ColumnElement[str]:
+        return cls.stored_name  # type: ignore[return-value]
 
     @property
     def is_moderator(self) -> bool:

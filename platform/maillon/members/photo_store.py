@@ -50,7 +50,7 @@ def set_photo(session: Session, instance: Instance, member: Member, photo: Prepa
         session.rollback()
         (folder / name).unlink(missing_ok=True)
         raise
-    _delete_photo_file(folder, previous)
+    remove_photo_file(folder, previous)
     return name
 
 
@@ -66,10 +66,10 @@ def remove_photo(session: Session, instance: Instance, member: Member,
     member.updated_at = utcnow()
     member_changed.send(session, member=member)
     session.commit()
-    _delete_photo_file(photo_dir(var_dir, instance), previous)
+    remove_photo_file(photo_dir(var_dir, instance), previous)
 
 
-def _delete_photo_file(folder: Path, name: str | None) -> None:
+def remove_photo_file(folder: Path, name: str | None) -> None:
     if name and PHOTO_NAME.match(name):
         (folder / name).unlink(missing_ok=True)
 

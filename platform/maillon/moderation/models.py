@@ -40,6 +40,7 @@ AUDIT_ACTIONS = (
     "appeal_rejected",
     "report_dismissed",
     "report_actioned",
+    "member_deleted",
 )
 
 #: What staff may impose: a warning on record, a limit (no new introductions, direct messages

@@ -65,7 +65,7 @@ def access_connection(session: Session, instance: Instance, member: Member,
     return row
 
 
-def _log(session: Session, row: Connection, kind: str) -> None:
+def log_connection_change(session: Session, row: Connection, kind: str) -> None:
     if session.get_bind().dialect.name == "postgresql":
         # Changelog ids must become visible in order for the graph watermark: serialise the
         # instance's network writes (SQLite already serialises every writer).
@@ -152,7 +152,7 @@ def accept_connection(session: Session, instance: Instance, member: Member,
         row.rated_addressee = True
     CONNECTION.apply(row, CONNECTED)
     row.responded_at = row.connected_at = utcnow()
-    _log(session, row, "add")
+    log_connection_change(session, row, "add")
     connection_accepted.send(session, connection=row, actor=member)
     session.commit()
     return row
@@ -177,7 +177,7 @@ def remove_connection(session: Session, instance: Instance, member: Member,
     if row.status == CONNECTED:
         CONNECTION.apply(row, REMOVED)
         row.responded_at = utcnow()
-        _log(session, row, "remove")
+        log_connection_change(session, row, "remove")
     elif row.status == PENDING:
         CONNECTION.apply(row, WITHDRAWN if row.requester_id == member.id else DECLINED)
         row.responded_at = utcnow()
@@ -205,7 +205,7 @@ def set_trust(session: Session, instance: Instance, member: Member, connection_i
         changed = row.trust_addressee != trust
         row.trust_addressee, row.rated_addressee = trust, True
     if changed:
-        _log(session, row, "trust")
+        log_connection_change(session, row, "trust")
     session.commit()
     return row
 

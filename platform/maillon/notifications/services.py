@@ -21,7 +21,7 @@ from werkzeug.exceptions import NotFound
 
 from maillon.db import begin_write, utcnow
 from maillon.errors import ValidationFailed
-from maillon.members.models import Member
+from maillon.members.models import Member, former_member_label
 from maillon.notifications.mail import queue_email
 from maillon.notifications.models import Notification
 from maillon.tenancy.models import Instance
@@ -136,7 +136,10 @@ def describe(notification: Notification) -> str:
     kind = KINDS.get(notification.kind)
     if kind is None:  # a kind whose domain was removed: say something neutral
         return _("Something happened in your network")
-    return kind.sentence(actor_name(notification), notification.data or {})
+    data = dict(notification.data or {})
+    for key in data.pop("former_members", ()):  # names erased when the account was deleted
+        data[key] = former_member_label()
+    return kind.sentence(actor_name(notification), data)
 
 
 def link_for(notification: Notification) -> Link:

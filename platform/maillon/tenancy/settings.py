@@ -70,6 +70,10 @@ KEYS: tuple[InstanceKey, ...] = (
     InstanceKey("introductions.relay_factor", float, 0.8, "Prior chance that a relay forwards "
                 "at all (until learned from the instance's own statistics).", minimum=0.05,
                 maximum=1.0),
+    InstanceKey("introductions.retention_days", int, 365, "Days after a request closes before "
+                "its private texts (message, notes, vouches, reasons, advice, answers) are "
+                "erased, keeping what the statistics count; 0 keeps them forever.", minimum=0,
+                maximum=36500, editable=True),
     InstanceKey("quotas.pending_introductions", int, 5, "Requests a member may have in "
                 "progress at once.", minimum=1, maximum=1000, editable=True),
     InstanceKey("quotas.pending_connection_requests", int, 100, "Unanswered connection "
