@@ -19,14 +19,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from maillon.accounts.models import ApiToken, EmailToken, Invitation, LoginSession
 from maillon.api.models import IdempotencyKey
-from maillon.db import begin_read, begin_write, utcnow
+from maillon.db import begin_read, begin_write, settings, utcnow
 from maillon.errors import Conflict, Forbidden, ServiceError
 from maillon.introductions.lifecycle import INTRODUCTION, OPEN_STATUSES, RETRYABLE_STATUSES
 from maillon.introductions.models import (
@@ -81,7 +80,7 @@ def delete_own_account(session: Session, instance: Instance, member: Member, *,
         raise ServiceError("confirmation_mismatch", _("Type the word exactly as shown."),
                            status=422, fields={"confirmation": "mismatch"})
     begin_read(session)  # the password check is slow: no write lock meanwhile
-    method = current_app.config["PASSWORD_HASH_METHOD"]
+    method = settings(session)["PASSWORD_HASH_METHOD"]
     if not check_password(member.password_hash, password or "", method):
         raise Forbidden("wrong_password", _("This is not your password."))
     begin_write(session)
@@ -102,7 +101,7 @@ def delete_own_account(session: Session, instance: Instance, member: Member, *,
                          by="self")
     entry.actor_name = entry.subject_name = ""
     session.commit()
-    remove_photo_file(photo_dir(current_app.config["VAR_DIR"], instance), photo)
+    remove_photo_file(photo_dir(settings(session)["VAR_DIR"], instance), photo)
 
 
 def delete_member(session: Session, instance: Instance, staff: Member, member_id: int, *,
@@ -126,7 +125,7 @@ def delete_member(session: Session, instance: Instance, staff: Member, member_id
                          reason=reason, ip=ip, by="staff")
     entry.subject_name = ""
     session.commit()
-    remove_photo_file(photo_dir(current_app.config["VAR_DIR"], instance), photo)
+    remove_photo_file(photo_dir(settings(session)["VAR_DIR"], instance), photo)
     return member
 
 
