@@ -89,6 +89,7 @@ def test_deletion_end_to_end(world, login, client_for, run_jobs, app):
         as_text=True)
     messages = rita.get("/messages").get_data(as_text=True)
     assert "Message Zoltan wrote" not in messages
+    assert "This message was removed when its author deleted their account." in messages
     # The graph forgets them; search no longer finds them.
     chains = world.call(find_chains, r, t)
     assert a not in {m.id for p in chains.paths for m in p.members if m}
@@ -205,3 +206,19 @@ def test_api_delete_me_and_admin_delete(world, client_for, app):
     assert ok.status_code == 200
     with app.app_context():
         assert db.session.scalar(select(Member.status).where(Member.id == b)) == "deleted"
+
+
+def test_the_admin_page_deletes_with_a_reason(world, login):
+    a = world.member("Anne")
+    admin = world.member("Ad Min", role="admin", locale="en")
+    mo = world.member("Mo Derator", role="moderator")
+    assert login(row(world, mo)).get(f"/moderation/members/{a}/delete").status_code == 403
+    client = login(row(world, admin))
+    page = client.get(f"/moderation/members/{a}")
+    assert f"/moderation/members/{a}/delete" in page.get_data(as_text=True)
+    assert client.get(f"/moderation/members/{a}/delete").status_code == 200
+    assert client.post(f"/moderation/members/{a}/delete", data={"reason": ""}).status_code == 422
+    assert row(world, a).status == "active"
+    done = client.post(f"/moderation/members/{a}/delete", data={"reason": REASON})
+    assert done.status_code == 302 and row(world, a).status == "deleted"
+    assert client.get(f"/moderation/members/{a}/delete").status_code == 404

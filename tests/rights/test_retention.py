@@ -84,3 +84,20 @@ def test_zero_keeps_texts_forever_and_each_instance_has_its_own_delay(world):
     with world.app.app_context():
         assert retention.purge_all_instances(db.session) == 1
     assert texts(world, intro.id)[1] == ""
+
+
+def test_the_request_page_says_its_texts_were_erased(world, login):
+    r, t = world.members("Rita", "Tom")
+    world.update(r, locale="en")
+    world.connect(r, t)
+    intro = world.call(introductions.request_introduction, r, t, message=MESSAGE,
+                       purpose="advice")
+    world.call(introductions.withdraw_introduction, r, intro.id)
+    closed_long_ago(world, intro.id, 400)
+    purge(world)
+    with world.app.app_context():
+        rita = world.get(r)
+        db.session.expunge(rita)
+    page = login(rita).get(f"/introductions/{intro.id}").get_data(as_text=True)
+    assert "The texts of this request (message, notes, answers) were erased" in page
+    assert MESSAGE not in page
