@@ -222,3 +222,26 @@ def test_the_admin_page_deletes_with_a_reason(world, login):
     done = client.post(f"/moderation/members/{a}/delete", data={"reason": REASON})
     assert done.status_code == 302 and row(world, a).status == "deleted"
     assert client.get(f"/moderation/members/{a}/delete").status_code == 404
+
+
+def test_reports_keep_the_decision_but_not_the_deleted_members_words_or_name(world, app):
+    from maillon.moderation.models import Report
+    from maillon.moderation.reports import file_report
+    from maillon.rights.export import export_member_data
+
+    a, b = world.members("Anne Reporter", "Bob Reported")
+    world.call(file_report, a, "member", b, reason="spam",
+               details="Bob sends the same pitch to everyone here.")
+    [mine] = world.call(export_member_data, a)["reports"]
+    assert mine["details"] == "Bob sends the same pitch to everyone here."
+    assert world.call(export_member_data, b)["reports"] == []
+    with app.app_context():
+        assert db.session.scalar(select(Report.subject_name)) == "Bob Reported"
+    delete_self(world, b)
+    with app.app_context():
+        report = db.session.scalar(select(Report))
+        assert (report.subject_name, report.snapshot) == ("", "")
+        assert report.details.startswith("Bob sends")
+    delete_self(world, a)
+    with app.app_context():
+        assert db.session.scalar(select(Report.details)) == ""

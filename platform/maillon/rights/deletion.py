@@ -42,7 +42,7 @@ from maillon.members.models import (
 )
 from maillon.members.photo_store import photo_dir, remove_photo_file
 from maillon.members.signals import member_changed
-from maillon.moderation.models import Appeal, AuditEntry
+from maillon.moderation.models import Appeal, AuditEntry, Report
 from maillon.moderation.sanctions import MAX_REASON, MIN_REASON, _target, _text
 from maillon.moderation.services import access_staff, record_audit
 from maillon.network.endorsement_models import Endorsement
@@ -199,6 +199,13 @@ def _erase(session: Session, instance: Instance, member: Member) -> str | None:
                                              Invitation.email == member.email))
     session.execute(update(Appeal).where(Appeal.instance_id == scope, Appeal.member_id == me)
                     .values(text=""))
+    # Reports: what they wrote when reporting goes; reports about them forget their name and
+    # the reported text (the decision and its audit row stay).
+    session.execute(update(Report).where(Report.instance_id == scope, Report.reporter_id == me)
+                    .values(details=""))
+    session.execute(update(Report).where(Report.instance_id == scope,
+                                         Report.subject_member_id == me)
+                    .values(subject_name="", snapshot=""))
     session.execute(update(AuditEntry).where(AuditEntry.instance_id == scope,
                                              AuditEntry.actor_id == me).values(actor_name=""))
     session.execute(update(AuditEntry).where(AuditEntry.instance_id == scope,

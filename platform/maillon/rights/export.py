@@ -3,7 +3,8 @@ self-contained HTML archive.
 
 Only what is the member's to know: their own ratings (never the rating others gave them),
 the texts they wrote on introductions (never another relay's note, vouch or reason), the
-messages they sent and received, their notifications, sanctions and the audit rows about them
+messages they sent and received, their notifications, sanctions, the reports they filed
+(as they see them) and the audit rows about them
 without the acting staff member's name or address. Each list is capped at ``SECTION_LIMIT``
 rows (newest first); a capped list is named in ``limits.truncated``, so a member with a huge
 history gets a bounded document that says what it left out.
@@ -27,7 +28,7 @@ from maillon.introductions.models import (
 )
 from maillon.members.models import Member
 from maillon.members.serialisation import profile_dict
-from maillon.moderation.models import Appeal, AuditEntry, Sanction
+from maillon.moderation.models import Appeal, AuditEntry, Report, Sanction
 from maillon.network.endorsement_models import Endorsement
 from maillon.network.models import Connection
 from maillon.network.recommendation_models import Recommendation
@@ -157,6 +158,7 @@ def export_member_data(session: Session, instance: Instance, member: Member
         "messages": messages,
         "notifications": _notifications(capped, scope, me),
         "sanctions": _sanctions(capped, scope, me),
+        "reports": _reports(capped, scope, me),
         "audit": _audit(capped, scope, me),
         "limits": {"per_list": SECTION_LIMIT, "truncated": capped.truncated},
     }
@@ -232,6 +234,14 @@ def _sanctions(capped: _Capped, scope: int, me: int) -> list[dict[str, Any]]:
                 Appeal, (Appeal.sanction_id == Sanction.id) & (Appeal.instance_id == scope))
                 .where(Sanction.instance_id == scope, Sanction.member_id == me)
                 .order_by(Sanction.id.desc()))]
+
+
+def _reports(capped: _Capped, scope: int, me: int) -> list[dict[str, Any]]:
+    """The reports the member filed, as they see them (never the moderators' reasons)."""
+    from maillon.moderation.reports import report_dict
+
+    return [report_dict(r, staff=False) for (r,) in capped.rows("reports", select(Report).where(
+        Report.instance_id == scope, Report.reporter_id == me).order_by(Report.id.desc()))]
 
 
 def _audit(capped: _Capped, scope: int, me: int) -> list[dict[str, Any]]:
