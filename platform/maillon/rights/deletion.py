@@ -27,7 +27,12 @@ from maillon.accounts.models import ApiToken, EmailToken, Invitation, LoginSessi
 from maillon.api.models import IdempotencyKey
 from maillon.db import begin_read, begin_write, settings, utcnow
 from maillon.errors import Conflict, Forbidden, ServiceError
-from maillon.introductions.lifecycle import INTRODUCTION, OPEN_STATUSES, RETRYABLE_STATUSES
+from maillon.introductions.lifecycle import (
+    INTRODUCTION,
+    OPEN_STATUSES,
+    RETRYABLE_STATUSES,
+    WITHDRAWN,
+)
 from maillon.introductions.models import (
     DirectMessage,
     Introduction,
@@ -46,6 +51,7 @@ from maillon.moderation.models import Appeal, AuditEntry, Report
 from maillon.moderation.sanctions import MAX_REASON, MIN_REASON, _target, _text
 from maillon.moderation.services import access_staff, record_audit
 from maillon.network.endorsement_models import Endorsement
+from maillon.network.lifecycle import CONNECTED
 from maillon.network.models import Connection
 from maillon.network.recommendation_models import Recommendation, RecommendationRequest
 from maillon.network.services import log_connection_change
@@ -153,7 +159,7 @@ def _erase(session: Session, instance: Instance, member: Member) -> str | None:
             Introduction.status.in_(OPEN_STATUSES + RETRYABLE_STATUSES))
             .execution_options(populate_existing=True)).all():
         holder_id = intro.holder_id
-        INTRODUCTION.apply(intro, "withdrawn")
+        INTRODUCTION.apply(intro, WITHDRAWN)
         intro.holder_id, intro.hop_deadline, intro.closed_at = None, None, now
         session.add(IntroductionEvent(instance_id=scope, introduction_id=intro.id,
                                       attempt=intro.attempt, actor_id=None, kind="withdrawn",
@@ -170,7 +176,7 @@ def _erase(session: Session, instance: Instance, member: Member) -> str | None:
     for row in session.scalars(select(Connection).where(
             Connection.instance_id == scope,
             or_(Connection.requester_id == me, Connection.addressee_id == me))).all():
-        if row.status == "connected":
+        if row.status == CONNECTED:
             log_connection_change(session, row, "remove")
         session.delete(row)
     session.execute(delete(Endorsement).where(

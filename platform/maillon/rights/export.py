@@ -20,6 +20,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from maillon.db import begin_read, utcnow
+from maillon.introductions.lifecycle import ACCEPTED, REJECTED
 from maillon.introductions.models import (
     DirectMessage,
     Introduction,
@@ -30,6 +31,7 @@ from maillon.members.models import Member
 from maillon.members.serialisation import profile_dict
 from maillon.moderation.models import Appeal, AuditEntry, Report, Sanction
 from maillon.network.endorsement_models import Endorsement
+from maillon.network.lifecycle import CONNECTED
 from maillon.network.models import Connection
 from maillon.network.recommendation_models import Recommendation
 from maillon.notifications.models import Notification
@@ -87,7 +89,7 @@ def export_member_data(session: Session, instance: Instance, member: Member
         "direction": "out" if c.requester_id == me else "in",
         "member": _person(o.id, o.name), "message": c.message,
         # The member's own rating only: the other side's rating of them stays private.
-        "my_trust": c.trust_of(me) if c.status == "connected" else None,
+        "my_trust": c.trust_of(me) if c.status == CONNECTED else None,
         "created_at": _when(c.created_at), "connected_at": _when(c.connected_at),
     } for c, o in capped.rows("connections", select(Connection, other).join(
         other, other.id == (Connection.requester_id + Connection.addressee_id - me)).where(
@@ -202,7 +204,7 @@ def _introductions(session: Session, capped: _Capped, scope: int, member: Member
                    IntroductionHop.instance_id == scope, IntroductionHop.member_id == me)
                    .order_by(IntroductionHop.id.desc()))]
     received = [{**base(i), "requester": _person(o.id, o.name), "message": i.message,
-                 "my_answer": i.outcome_message if i.status in ("accepted", "rejected") else ""}
+                 "my_answer": i.outcome_message if i.status in (ACCEPTED, REJECTED) else ""}
                 for i, o in capped.rows("introductions.received", select(Introduction, other)
                                         .join(other, other.id == Introduction.requester_id)
                                         .where(Introduction.instance_id == scope,
