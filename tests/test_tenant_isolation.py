@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
+from maillon.accounts import bulk_invitations
 from maillon.accounts import services as accounts
 from maillon.db import db
 from maillon.errors import ServiceError
@@ -67,6 +68,9 @@ class Foreign:
     sanction: int  # a warning of tom's, by reseau's moderator
     appeal: int  # tom's, against it
     report: int  # tom's, about rita
+    admin: int  # acme's
+    admin_reseau: int
+    batch: int  # of invitations, a draft by reseau's admin
 
 
 @pytest.fixture
@@ -106,12 +110,16 @@ def foreign(app: Flask, create_member: Callable[..., Member]) -> Foreign:
                          reason="A warning to look up.")
     appeal = world.call(sanctions.appeal_sanction, tom, warning.id, "An appeal to look up.")
     report, _ = world.call(reports.file_report, tom, "member", rita, reason="spam")
+    admin = create_member("acme", name="Ada Acme", role="admin").id
+    admin_reseau = create_member("reseau", name="Ada Reseau", role="admin").id
+    batch = world.call(bulk_invitations.preview_batch, admin_reseau, "new@example.org")
     return Foreign(rita=rita, sam=sam, tom=tom, rita_email=email, connection=connection.id,
                    recommendation=recommendation.id, notification=notification,
                    introduction=intro.id, experience=ids[0], education=ids[1],
                    api_token=api_token, login_token=login_token, moderator=moderator,
                    moderator_reseau=moderator_reseau, sanction=warning.id, appeal=appeal.id,
-                   report=report.id)
+                   report=report.id, admin=admin, admin_reseau=admin_reseau,
+                   batch=batch.id)
 
 
 @dataclass
@@ -200,6 +208,9 @@ CASES = [
                                                    f.recommendation),
          lambda s, i, f, m: reports.access_subject(s, i, m(f.tom), "recommendation",
                                                    f.recommendation)),
+    Call("bulk.access_batch",
+         lambda s, i, f, m: bulk_invitations.access_batch(s, i, m(f.admin), f.batch),
+         lambda s, i, f, m: bulk_invitations.access_batch(s, i, m(f.admin_reseau), f.batch)),
     Call("routing.find_chains",
          lambda s, i, f, m: routing.find_chains(s, i, m(f.moderator), f.tom),
          lambda s, i, f, m: routing.find_chains(s, i, m(f.rita), f.tom)),
@@ -216,6 +227,7 @@ NOT_TENANT_LOOKUPS = {
     "api.members.get_member": "HTTP handler over members.access_member (listed)",
     "api.introductions.get_introduction": "HTTP handler over records.access_introduction",
     "api.reports.get_report": "HTTP handler over reports.access_report (listed)",
+    "api.invitations.get_batch": "HTTP handler over bulk_invitations.access_batch (listed)",
 }
 
 #: Where each case's module lives, to match the functions defined in the package.
@@ -226,7 +238,7 @@ MODULES = {
     "recommendations": "network.recommendations", "notifications": "notifications.services",
     "records": "introductions.records", "routing": "introductions.routing",
     "moderation": "moderation.services", "sanctions": "moderation.sanctions",
-    "reports": "moderation.reports",
+    "reports": "moderation.reports", "bulk": "accounts.bulk_invitations",
 }
 
 

@@ -121,6 +121,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     # Importing these registers job handlers and signal receivers too.
     from maillon.accounts import auth
+    from maillon.accounts.bulk_views import bp as invitations_bp
     from maillon.accounts.views import bp as accounts_bp
     from maillon.api import bp as api_bp
     from maillon.dev.views import bp as dev_bp
@@ -138,11 +139,14 @@ def _register_blueprints(app: Flask) -> None:
     from maillon.rights import retention as _retention  # noqa: F401  (periodic purge)
     from maillon.rights.views import bp as rights_bp
     from maillon.statistics.views import bp as statistics_bp
+    from maillon.tenancy.policy_views import bp as policies_bp
     from maillon.tenancy.views import bp as tenancy_bp
 
     auth.init_app(app)
     app.register_blueprint(tenancy_bp)
+    app.register_blueprint(policies_bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(invitations_bp)
     app.register_blueprint(members_bp)
     app.register_blueprint(moderation_bp)
     app.register_blueprint(finder_bp)

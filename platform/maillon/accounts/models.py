@@ -6,12 +6,21 @@ Only SHA-256 digests of secrets are stored: a leaked table grants nothing.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from maillon.db import Base, TenantScoped, utcnow
+from maillon.lifecycle import Lifecycle
 from maillon.members.models import Member
+
+INVITATION_BATCH = Lifecycle.of("invitation batch", initial={"draft"}, allowed={
+    # Checked and shown to the admin; sent by the worker once confirmed; every row handled.
+    "draft": {"sending"},
+    "sending": {"done"},
+    "done": set(),
+})
 
 
 class LoginSession(TenantScoped, Base):
@@ -74,3 +83,30 @@ class Invitation(TenantScoped, Base):
         ForeignKey("members.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     used_at: Mapped[datetime | None]
+
+
+class InvitationBatch(TenantScoped, Base):
+    """Invitations from one CSV file: checked row by row (``draft``, the preview), then sent
+    by the worker in chunks (``sending``, with counts the progress page reads) until ``done``.
+
+    ``rows``: ``[{line, email, problem, outcome}]`` in the file's order; ``problem`` is None or
+    a code (``invalid``, ``duplicate``, ``member``, ``domain``), ``outcome`` None (not yet),
+    ``invited``, ``skipped`` (it had a problem) or ``failed``.
+    """
+
+    __tablename__ = "invitation_batches"
+    __table_args__ = (INVITATION_BATCH.check_constraint(),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    rows: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    total: Mapped[int] = mapped_column(default=0)
+    ready: Mapped[int] = mapped_column(default=0)
+    invited: Mapped[int] = mapped_column(default=0)
+    failed: Mapped[int] = mapped_column(default=0)
+    sent_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]

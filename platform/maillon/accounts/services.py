@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
@@ -411,7 +412,15 @@ def create_invitation(session: Session, instance: Instance, inviter: Member, ema
                       ip: str = "") -> str:
     """Invite an address (admins); returns the code (also mailed with a link); audited."""
     access_staff(instance, inviter, admin=True)
-    email = normalise_email(email)
+    code = invite_address(session, instance, inviter, normalise_email(email), ip=ip)
+    session.commit()
+    return code
+
+
+def invite_address(session: Session, instance: Instance, inviter: Member, email: str, *,
+                   ip: str = "", **audit_data: Any) -> str:
+    """Invite a normalised address in the caller's transaction (a new link replaces an unused
+    one), queue the e-mail and audit it; returns the code. The caller checked the inviter."""
     code = new_token()
     invitation = session.scalar(select(Invitation).where(
         Invitation.instance_id == instance.id, Invitation.email == email))
@@ -425,8 +434,7 @@ def create_invitation(session: Session, instance: Instance, inviter: Member, ema
                 inviter=inviter, link=absolute_url(instance, "accounts.register", invitation=code))
     session.flush()
     record_audit(session, instance, inviter, "invitation_sent", subject_type="invitation",
-                 subject_id=invitation.id, subject_name=email, ip=ip)
-    session.commit()
+                 subject_id=invitation.id, subject_name=email, ip=ip, **audit_data)
     return code
 
 

@@ -8,10 +8,12 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 from maillon.api import (  # noqa: E402, F401
     feedback,
     introductions,
+    invitations,
     members,
     moderation,
     network,
     openapi,
+    policies,
     reports,
     rights,
     search,

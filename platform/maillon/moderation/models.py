@@ -41,6 +41,7 @@ AUDIT_ACTIONS = (
     "report_dismissed",
     "report_actioned",
     "member_deleted",
+    "policy_changed",
 )
 
 #: What staff may impose: a warning on record, a limit (no new introductions, direct messages

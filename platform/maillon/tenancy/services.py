@@ -99,6 +99,11 @@ def update_instance_setting(session: Session, instance: Instance, key: str, valu
         raise InstanceConfigError(f"{key}: {exc}") from None
     instance.overrides = {**instance.overrides, key: value}
     session.commit()
+    forget_instance(session, instance)
+
+
+def forget_instance(session: Session, instance: Instance) -> None:
+    """After an edit of the instance's row: this process's cached copy is stale now."""
     cache: InstanceCache | None = session.info.get(INSTANCE_CACHE)
-    if cache is not None:  # a session of an app (decision 28): its cached row is stale now
+    if cache is not None:  # a session of an app (decision 28)
         cache.forget(instance.slug)

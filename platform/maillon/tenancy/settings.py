@@ -69,7 +69,7 @@ KEYS: tuple[InstanceKey, ...] = (
                 minimum=1, maximum=60, editable=True),
     InstanceKey("introductions.relay_factor", float, 0.8, "Prior chance that a relay forwards "
                 "at all (until learned from the instance's own statistics).", minimum=0.05,
-                maximum=1.0),
+                maximum=1.0, editable=True),
     InstanceKey("introductions.retention_days", int, 365, "Days after a request closes before "
                 "its private texts (message, notes, vouches, reasons, advice, answers) are "
                 "erased, keeping what the statistics count; 0 keeps them forever.", minimum=0,
