@@ -7,6 +7,7 @@ from maillon.errors import ServiceError
 from maillon.finder import indexing
 from maillon.finder.services import search_members
 from maillon.members.models import Member
+from maillon.members.signals import member_changed
 from tests.introductions.world import World
 
 
@@ -172,3 +173,25 @@ def test_search_pages_are_numbered(login, create_member, run_jobs):
     assert '<span class="current" aria-current="page">2</span>' in nav
     assert "page=1" in nav and "page=3" in nav and "page=4" not in nav  # 45 people, 20 a page
     assert 'rel="prev"' in nav and 'rel="next"' in nav
+
+
+@pytest.mark.parametrize("limit", [indexing.PENDING_LOOKUP_LIMIT, 1])
+def test_queued_changes_hide_at_once_however_many_are_queued(ctx, instances, create_member,
+                                                             run_jobs, monkeypatch, limit):
+    """Between a change and its indexing job, the index still holds the old document: the
+    search leaves out whoever is not searchable now, by listing the queued members, or (more
+    queued than ``PENDING_LOOKUP_LIMIT``) every hidden or inactive member of the instance."""
+    names = ("Visible Vanille", "Hidden Vanille", "Gone Vanille", "Other Vanille")
+    ids = [create_member("reseau", name=n, headline="vanille").id for n in names]
+    run_jobs()
+    visible, hidden, gone, _other = (db.session.get(Member, i) for i in ids)
+    hidden.visibility = {"in_directory": False, "contacts_visible_to": "connections"}
+    gone.status = "suspended"
+    for member in (visible, hidden, gone):
+        member_changed.send(db.session, member=member)
+    db.session.commit()  # three jobs queued, none run
+    monkeypatch.setattr(indexing, "PENDING_LOOKUP_LIMIT", limit)
+    excluded = indexing.excluded_ids(db.session, instances["reseau"])
+    assert excluded == {str(hidden.id), str(gone.id)}
+    found = _names(search_members(db.session, instances["reseau"], None, text="vanille"))
+    assert sorted(found) == ["Other Vanille", "Visible Vanille"]

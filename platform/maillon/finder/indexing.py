@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import false, func, or_, select, true, update
 from sqlalchemy.orm import Session, selectinload
 
 from maillon.db import db, utcnow
@@ -113,7 +113,11 @@ def excluded_ids(session: Session, instance: Instance) -> frozenset[str]:
     if len(pending) <= PENDING_LOOKUP_LIMIT:
         query = query.where(Member.id.in_(pending))
     else:
-        pending = set()  # every member not searchable now, whatever is queued
+        # Too many to list: every member not searchable now, whatever is queued (the database
+        # picks them, so the answer is as long as the instance's hidden and inactive members).
+        in_directory = func.coalesce(Member.visibility["in_directory"].as_boolean(), true())
+        query = query.where(or_(Member.status != "active", in_directory.is_(false())))
+        pending = set()
     searchable = set()
     for member_id, status, visibility in session.execute(query):
         if status == "active" and (visibility or {}).get("in_directory", True):
