@@ -1,4 +1,5 @@
-"""The base of forms whose values a validation model checks (``maillon.validation``)."""
+"""The base of forms whose values a validation model checks (``maillon.validation``), and how a
+page shows a service's refusal."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any, ClassVar
 from flask_wtf import FlaskForm
 from pydantic import BaseModel
 
+from maillon.errors import ServiceError, ValidationFailed
 from maillon.validation import html_attributes
 
 
@@ -28,3 +30,26 @@ class RulesForm(FlaskForm):
         """The submitted values under the rules' names (an empty input is "")."""
         return {field.name: field.data or "" for field in self
                 if field.name in self.rules.model_fields}
+
+
+def refusal_text(exc: ServiceError) -> str:
+    """A refusal as one message: a validation failure's problems (sentences), or the refusal's
+    message (other codes' fields are hints for API clients, not sentences)."""
+    if isinstance(exc, ValidationFailed) and exc.fields:
+        return " ".join(str(problem) for problem in exc.fields.values())
+    return exc.message
+
+
+def show_problems(form: FlaskForm, exc: ServiceError) -> str | None:
+    """A validation failure's problems next to their fields; what no field of ``form`` shows
+    is returned as a message for the page (None when everything is placed)."""
+    if not isinstance(exc, ValidationFailed):
+        return exc.message
+    unplaced = []
+    for name, problem in exc.fields.items():
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, problem]
+        else:
+            unplaced.append(str(problem))
+    return " ".join(unplaced) or None

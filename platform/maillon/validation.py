@@ -111,9 +111,11 @@ class Line(Rule):
 
 @dataclass(frozen=True)
 class Text(Rule):
-    """Text over several lines (line ends made \\n), at most ``limit`` characters."""
+    """Text over several lines (line ends made \\n), at most ``limit`` characters and, when
+    ``minimum`` is given, at least that many (1: required)."""
 
     limit: int
+    minimum: int = 0
 
     def clean(self, value: Any) -> str:
         if value is None:
@@ -123,15 +125,22 @@ class Text(Rule):
         value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
         if TEXT_CONTROL.search(value):
             fail(_("Contains characters that are not allowed."))
+        if self.minimum and not value:
+            fail(_("This field is required."))
+        if len(value) < self.minimum:
+            fail(_("Write at least %(n)d characters.", n=self.minimum))
         if len(value) > self.limit:
             fail(_("At most %(n)d characters.", n=self.limit))
         return value
 
     def schema(self) -> dict[str, Any]:
-        return {"maxLength": self.limit}
+        return {"maxLength": self.limit, **({"minLength": self.minimum} if self.minimum else {})}
 
     def html(self) -> dict[str, Any]:
-        return {"maxlength": self.limit}
+        if not self.minimum:
+            return {"maxlength": self.limit}
+        return {"maxlength": self.limit, "required": True,
+                **({"minlength": self.minimum} if self.minimum > 1 else {})}
 
 
 def _flag(value: Any) -> bool:

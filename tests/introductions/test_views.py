@@ -111,11 +111,16 @@ def test_refusals_are_messages_on_the_page(app, create_member, login):
         contact_policy={"direct": "nobody", "introductions": True, "purposes": ["research"],
                         "max_hops": 6})
     client = login(members(world, a)[0], "acme")
-    # Only the purposes the target accepts are offered; another one is refused.
+    # Only the purposes the target accepts are offered; another one is refused as the API
+    # refuses it (purpose_not_accepted), an unknown one as invalid.
     html = page(client, f"/members/{d}/introduce")
     assert 'value="research"' in html and 'value="business"' not in html
     response = client.post(f"/members/{d}/introduce",
                            data={"purpose": "business", "message": MESSAGE, "chain": "0"})
+    assert response.status_code == 403
+    assert "flash-error" in response.get_data(as_text=True)
+    response = client.post(f"/members/{d}/introduce",
+                           data={"purpose": "gossip", "message": MESSAGE, "chain": "0"})
     assert response.status_code == 422
     # The quota of pending requests.
     world.set_policy(**{"quotas.pending_introductions": 0})

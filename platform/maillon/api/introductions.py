@@ -11,13 +11,21 @@ from pydantic import BaseModel, Field
 from maillon.api.errors import validate_query
 from maillon.api.idempotency import Reply
 from maillon.api.registry import MAX_ID, operation
-from maillon.api.schemas import Profile, Purpose
+from maillon.api.schemas import Profile
 from maillon.db import db
 from maillon.introductions import services
 from maillon.introductions.models import DirectMessage, Introduction
+from maillon.introductions.validation import (
+    Advice,
+    Answer,
+    DeclineNote,
+    DirectMessageText,
+    IntroductionRequest,
+    RelayNote,
+    Thanks,
+)
 from maillon.members.models import Member
 from maillon.members.serialisation import load_profiles, profile_dict, profile_dicts
-from maillon.validation import Body
 
 TAG = "introductions"
 
@@ -73,10 +81,8 @@ def member_paths(member: Member, member_id: int) -> Reply:
 # ---------------------------------------------------------------------- introductions
 
 
-class IntroductionIn(Body):
+class IntroductionIn(IntroductionRequest):
     target_id: int = Field(ge=1, le=MAX_ID)
-    message: str = Field(max_length=3000)
-    purpose: Purpose
     path: int = Field(0, ge=0, le=9, description="Index into GET /members/{id}/paths.")
 
 
@@ -111,29 +117,30 @@ class ListArgs(BaseModel):
     per_page: int = Field(20, ge=1, le=100)
 
 
-class ForwardIn(Body):
-    note: str = Field("", max_length=2000, description="Private, for the next member only.")
-    vouch: str = Field("", max_length=2000, description="The target will see it.")
+class ForwardIn(RelayNote):
+    """``note``: private, for the next member only; ``vouch``: the target will see it."""
+
     to_member_id: int | None = Field(None, ge=1, le=MAX_ID,
                                      description="Reroute to this contact.")
 
 
-class DeclineIn(Body):
-    reason: str = Field("", max_length=2000, description="Seen upstream only.")
+class DeclineIn(DeclineNote):
+    """``reason``: seen upstream only."""
 
 
-class AdviseIn(Body):
-    advice: str = Field(max_length=3000)
+class AdviseIn(Advice):
+    pass
 
 
-class AnswerIn(Body):
-    message: str = Field("", max_length=3000)
+class ThankIn(Thanks):
+    pass
+
+
+class AnswerIn(Answer):
     connect: bool = Field(False, description="accept only: also invite the requester to "
                           "connect.")
 
 
-class ThankIn(Body):
-    message: str = Field(max_length=2000)
 
 
 def _people(data: dict[str, Any]) -> list[Member]:
@@ -304,9 +311,8 @@ def retry_introduction(member: Member, intro_id: int) -> Reply:
 # ---------------------------------------------------------------------- direct messages
 
 
-class MessageIn(Body):
+class MessageIn(DirectMessageText):
     to_member_id: int = Field(ge=1, le=MAX_ID)
-    text: str = Field(max_length=5000)
 
 
 class MessageOut(BaseModel):

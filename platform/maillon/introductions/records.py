@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,7 +11,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
 from maillon.db import utcnow
-from maillon.errors import Forbidden, ValidationFailed
+from maillon.errors import Forbidden
 from maillon.introductions.lifecycle import (
     DELIVERED,
     HOLDING,
@@ -24,12 +23,9 @@ from maillon.introductions.models import Introduction, IntroductionEvent, Introd
 from maillon.members.models import Member
 from maillon.tenancy.models import Instance
 
-MAX_NOTE = 2000
-MAX_TEXT = 3000
 #: The largest id a database integer holds: any larger one in a URL names nothing.
 MAX_ID = 2**63 - 1
 # Control characters break rendering, and PostgreSQL refuses NUL in text: they are dropped.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _visible_to(member: Member) -> Any:
@@ -123,18 +119,6 @@ def hops_of(session: Session, intro: Introduction, attempt: int | None = None
 def chain_members(session: Session, intro: Introduction) -> list[Member]:
     """The relays who held the current attempt, in order."""
     return [hop.member for hop in hops_of(session, intro, intro.attempt)]
-
-
-def clean_text(value: str | None, field: str, *, limit: int, minimum: int = 0) -> str:
-    """Stripped text within bounds, or a validation error naming the field."""
-    text = _CONTROL.sub("", value or "").strip()
-    if len(text) > limit:
-        raise ValidationFailed({field: _("Use at most %(n)d characters.", n=limit)})
-    if len(text) < minimum:
-        if minimum <= 1:
-            raise ValidationFailed({field: _("This field is required.")})
-        raise ValidationFailed({field: _("Write at least %(n)d characters.", n=minimum)})
-    return text
 
 
 def count_pending_introductions(session: Session, instance: Instance, member: Member) -> int:

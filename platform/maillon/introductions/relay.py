@@ -39,12 +39,9 @@ from maillon.introductions.lifecycle import (
 )
 from maillon.introductions.models import Introduction, IntroductionEvent, IntroductionHop
 from maillon.introductions.records import (
-    MAX_NOTE,
-    MAX_TEXT,
     access_introduction,
     chain_members,
     check_quota,
-    clean_text,
     current_hop_row,
     hand_to,
     members_by_id,
@@ -71,12 +68,14 @@ from maillon.introductions.signals import (
     introduction_thanked,
     introduction_withdrawn,
 )
+from maillon.introductions.validation import Advice, Answer, DeclineNote, RelayNote, Thanks
 from maillon.jobs.services import periodic
 from maillon.members.models import Member
 from maillon.members.services import access_member
 from maillon.network.graph import graph_for
 from maillon.network.services import are_connected, request_connection
 from maillon.tenancy.models import Instance
+from maillon.validation import check
 
 log = logging.getLogger(__name__)
 
@@ -139,8 +138,8 @@ def forward_introduction(session: Session, instance: Instance, member: Member, i
                          to_member_id: int | None = None) -> Introduction:
     """Pass the request on, with a private note to the next member and an optional vouch for
     the target; ``to_member_id`` reroutes it to another of one's contacts instead."""
-    note = clean_text(note, "note", limit=MAX_NOTE)
-    vouch = clean_text(vouch, "vouch", limit=MAX_NOTE)
+    written = check(RelayNote, {"note": note, "vouch": vouch})
+    note, vouch = written.note, written.vouch
     intro, hop = _begin_relay(session, instance, member, intro_id, ("forwarded", "rerouted"))
     if hop is None:
         return _replayed(session, intro)
@@ -219,7 +218,7 @@ def _close(intro: Introduction, status: str) -> None:
 def decline_introduction(session: Session, instance: Instance, member: Member, intro_id: int,
                          *, reason: str = "") -> Introduction:
     """Refuse to pass the request on; the reason goes upstream, never the name."""
-    reason = clean_text(reason, "reason", limit=MAX_NOTE)
+    reason = check(DeclineNote, {"reason": reason}).reason
     intro, hop = _begin_relay(session, instance, member, intro_id, ("declined",))
     if hop is None:
         return _replayed(session, intro)
@@ -237,7 +236,7 @@ def decline_introduction(session: Session, instance: Instance, member: Member, i
 def advise_introduction(session: Session, instance: Instance, member: Member, intro_id: int,
                         *, advice: str) -> Introduction:
     """End the request with advice to the requester instead of passing it on."""
-    advice = clean_text(advice, "advice", limit=MAX_TEXT, minimum=1)
+    advice = check(Advice, {"advice": advice}).advice
     intro, hop = _begin_relay(session, instance, member, intro_id, ("advised",))
     if hop is None:
         return _replayed(session, intro)
@@ -278,7 +277,7 @@ def _answer(session: Session, instance: Instance, member: Member, intro_id: int,
     """The target's answer (accepted or rejected, with an optional message): the request is
     closed and everyone on the chain told. Also whether it was answered now (a repeat of the
     same answer replays it)."""
-    message = clean_text(message, "message", limit=MAX_TEXT)
+    message = check(Answer, {"message": message}).message
     intro = _begin_target(session, instance, member, intro_id)
     if intro.status == outcome:
         return _replayed(session, intro), False
@@ -366,7 +365,7 @@ def retry_introduction(session: Session, instance: Instance, member: Member, int
 def thank_chain(session: Session, instance: Instance, member: Member, intro_id: int, *,
                 message: str) -> Introduction:
     """The target thanks everyone who carried the request (once)."""
-    message = clean_text(message, "message", limit=MAX_NOTE, minimum=1)
+    message = check(Thanks, {"message": message}).message
     intro = _begin_target(session, instance, member, intro_id)
     if intro.status != ACCEPTED:
         raise Conflict("not_accepted", _("You can thank the chain once you have accepted."))

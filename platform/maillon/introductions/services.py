@@ -26,10 +26,8 @@ from maillon.introductions.models import (
     IntroductionStaffView,
 )
 from maillon.introductions.records import (
-    MAX_TEXT,
     access_introduction,
     check_quota,
-    clean_text,
     count_pending_introductions,
     count_waiting_for,
     record_event,
@@ -59,14 +57,16 @@ from maillon.introductions.routing import (
 )
 from maillon.introductions.signals import direct_message_sent
 from maillon.introductions.stats import statistics
+from maillon.introductions.validation import DirectMessageText, IntroductionRequest
 from maillon.introductions.views_data import introduction_view, introduction_views
-from maillon.members.models import PURPOSES, Member
+from maillon.members.models import Member
 from maillon.members.services import access_member
 from maillon.moderation.sanctions import check_not_limited
 from maillon.moderation.services import record_audit
 from maillon.network.services import are_connected
 from maillon.pagination import paginate
 from maillon.tenancy.models import Instance
+from maillon.validation import check
 
 __all__ = [
     "ChainsView", "PathView", "accept_introduction", "access_introduction", "contact_policy",
@@ -81,8 +81,6 @@ __all__ = [
     "waiting_by_tab", "withdraw_introduction",
 ]
 
-MESSAGE_MIN = 20
-MAX_DIRECT_MESSAGE = 5000
 ROLES = ("sent", "relaying", "received")
 
 
@@ -106,9 +104,7 @@ def request_introduction(session: Session, instance: Instance, requester: Member
     if target.id == requester.id:
         raise ServiceError("cannot_introduce_self", _("You cannot ask to be introduced to "
                            "yourself."), status=422, fields={"target_id": "yourself"})
-    if purpose not in PURPOSES:
-        raise ValidationFailed({"purpose": _("Choose one of the purposes.")})
-    message = clean_text(message, "message", limit=MAX_TEXT, minimum=MESSAGE_MIN)
+    message = check(IntroductionRequest, {"message": message, "purpose": purpose}).message
     check_target_policy(target, purpose)
     _lock_requester(session, instance, requester)
     existing = session.scalar(select(Introduction).where(
@@ -219,7 +215,7 @@ def send_direct_message(session: Session, instance: Instance, sender: Member, ta
     """Write to a member directly, where their policy allows it."""
     target = access_member(session, instance, sender, target_id)
     check_not_limited(session, instance, sender)
-    text = clean_text(text, "text", limit=MAX_DIRECT_MESSAGE, minimum=1)
+    text = check(DirectMessageText, {"text": text}).text
     if not can_contact_directly(session, instance, sender, target):
         raise Forbidden("direct_contact_not_allowed", _(
             "This member does not accept direct messages from you: ask for an introduction."))

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from maillon.db import db
 from maillon.errors import ServiceError
+from maillon.forms import refusal_text, show_problems
 from maillon.introductions import services
 from maillon.introductions.forms import (
     AdviseForm,
@@ -27,6 +28,7 @@ from maillon.introductions.forms import (
     ThankForm,
 )
 from maillon.introductions.records import members_by_id
+from maillon.introductions.validation import MAX_TEXT
 from maillon.members.models import default_contact_policy
 from maillon.members.services import access_member
 from maillon.pagination import page_arg
@@ -71,9 +73,13 @@ def _waiting_count() -> dict[str, Any]:
             "introduction_obstacle": obstacle, "reachable_among": reachable}
 
 
-def _refusal(exc: ServiceError) -> None:
+def _refusal(exc: ServiceError, form: Any = None) -> None:
+    """A service's refusal on the page: problems next to the fields of ``form`` where it has
+    them, anything else as a message."""
     db.session.rollback()
-    flash(exc.message, "error")
+    message = refusal_text(exc) if form is None else show_problems(form, exc)
+    if message:
+        flash(message, "error")
 
 
 # --- Getting introduced, or writing directly ---------------------------------------------------
@@ -107,7 +113,7 @@ def introduce(member_id: int) -> Any:
                 db.session, g.instance, current_user, target.id, message=form.message.data,
                 purpose=form.purpose.data, path_index=index)
         except ServiceError as exc:
-            _refusal(exc)
+            _refusal(exc, form)
             status = exc.status if exc.status in (403, 409, 422) else 422
         else:
             flash(_("Your request is on its way."), "success")
@@ -120,7 +126,7 @@ def introduce(member_id: int) -> Any:
         flash(exc.message, "error")
     return render("introductions/introduce.html", target=target, form=form, chains=chains,
                   direct=direct, policy=g.instance.setting("introductions.chain_visibility"),
-                  message_max=form.message.validators[1].max), status  # type: ignore[attr-defined]
+                  message_max=MAX_TEXT), status
 
 
 @bp.route("/members/<int:member_id>/message", methods=["GET", "POST"])
@@ -136,7 +142,7 @@ def message(member_id: int) -> Any:
             services.send_direct_message(db.session, g.instance, current_user, target.id,
                                          form.text.data)
         except ServiceError as exc:
-            _refusal(exc)
+            _refusal(exc, form)
             status = exc.status
         else:
             flash(_("Your message is sent to %(name)s.", name=target.name), "success")

@@ -1,0 +1,188 @@
+"""The API and the pages refuse the same inputs: each concept has one validation model
+(decision 27), so a value at a boundary is accepted, or refused, through both.
+
+Each case runs once per channel on a fresh community, and the outcome is read from what
+happened (the request moved on, the message exists), not from the answer's wording.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from maillon.db import db
+from maillon.introductions import services
+from maillon.introductions.models import DirectMessage, IntroductionEvent
+from maillon.introductions.validation import (
+    MAX_DIRECT_MESSAGE,
+    MAX_NOTE,
+    MAX_TEXT,
+    MESSAGE_MIN,
+)
+from tests.api.conftest import bearer
+from tests.introductions.world import MESSAGE, World
+
+CONTROL = "Hello\x01 there, this has a control character in it."
+
+
+@dataclass
+class Community:
+    """Ann – Bob – Cyd – Dee, each with a page client and an API token."""
+
+    world: World
+    ids: dict[str, int]
+    pages: dict[str, Any]
+    tokens: dict[str, dict[str, str]]
+
+    def count(self, model: Any, *where: Any) -> int:
+        with self.world.app.app_context():
+            return int(db.session.scalar(select(func.count()).select_from(model).where(*where)))
+
+    def events(self, intro_id: int, kind: str) -> int:
+        return self.count(IntroductionEvent, IntroductionEvent.introduction_id == intro_id,
+                          IntroductionEvent.kind == kind)
+
+
+@pytest.fixture
+def people(app, create_member, login, token_for) -> Community:
+    world = World(app, create_member)
+    names = ("ann", "bob", "cyd", "dee")
+    ids = {name: world.member(name.title(), locale="en") for name in names}
+    world.chain(*ids.values(), trust=4)
+    world.update(ids["dee"], contact_policy={"direct": "anyone", "introductions": True,
+                                             "purposes": ["advice"], "max_hops": 6})
+    with app.app_context():
+        members = {name: world.get(i) for name, i in ids.items()}
+        for member in members.values():
+            db.session.expunge(member)
+    return Community(world, ids, {n: login(m) for n, m in members.items()},
+                     {n: bearer(token_for(m)) for n, m in members.items()})
+
+
+def _api(c: Community, who: str, path: str, body: dict[str, Any]) -> bool:
+    answer = c.pages[who].post(f"/api/v1{path}", json=body, headers=c.tokens[who])
+    if answer.status_code == 422:
+        assert answer.json["error"]["code"] == "validation_failed", answer.json
+        return False
+    assert answer.status_code in (200, 201), answer.json
+    return True
+
+
+def _page(c: Community, who: str, path: str, form: dict[str, Any]) -> int:
+    return c.pages[who].post(path, data=form).status_code
+
+
+def _relayed(c: Community) -> int:
+    """A request from Ann to Dee, held by Bob."""
+    return c.world.call(services.request_introduction, c.ids["ann"], c.ids["dee"],
+                        message=MESSAGE, purpose="advice").id
+
+
+def _delivered(c: Community) -> int:
+    """A request from Cyd to Dee (connected: straight to the target)."""
+    return c.world.call(services.request_introduction, c.ids["cyd"], c.ids["dee"],
+                        message=MESSAGE, purpose="advice").id
+
+
+def request(c: Community, channel: str, value: str) -> bool:
+    dee = c.ids["dee"]
+    if channel == "api":
+        return _api(c, "ann", "/introductions",
+                    {"target_id": dee, "purpose": "advice", "message": value})
+    status = _page(c, "ann", f"/members/{dee}/introduce",
+                   {"purpose": "advice", "message": value, "chain": "0"})
+    assert status in (303, 422), status
+    return status == 303
+
+
+def _relay_action(action: str, field: str, kind: str):
+    def act(c: Community, channel: str, value: str) -> bool:
+        intro = _relayed(c)
+        if channel == "api":
+            took = _api(c, "bob", f"/introductions/{intro}/{action}", {field: value})
+        else:
+            _page(c, "bob", f"/introductions/{intro}/{action}", {field: value})
+            took = c.events(intro, kind) == 1
+        assert took == (c.events(intro, kind) == 1)
+        return took
+    return act
+
+
+def _target_action(action: str, field: str, kind: str, accepted_first: bool = False):
+    def act(c: Community, channel: str, value: str) -> bool:
+        intro = _delivered(c)
+        if accepted_first:
+            c.world.call(services.accept_introduction, c.ids["dee"], intro)
+        if channel == "api":
+            took = _api(c, "dee", f"/introductions/{intro}/{action}", {field: value})
+        else:
+            _page(c, "dee", f"/introductions/{intro}/{action}", {field: value})
+            took = c.events(intro, kind) == 1
+        assert took == (c.events(intro, kind) == 1)
+        return took
+    return act
+
+
+def message(c: Community, channel: str, value: str) -> bool:
+    dee = c.ids["dee"]
+    if channel == "api":
+        took = _api(c, "ann", "/messages", {"to_member_id": dee, "text": value})
+    else:
+        status = _page(c, "ann", f"/members/{dee}/message", {"text": value})
+        assert status in (303, 422), status
+        took = status == 303
+    assert took == (c.count(DirectMessage, DirectMessage.recipient_id == dee) == 1)
+    return took
+
+
+ACTIONS = {
+    "request": request,
+    "forward_note": _relay_action("forward", "note", "forwarded"),
+    "forward_vouch": _relay_action("forward", "vouch", "forwarded"),
+    "decline": _relay_action("decline", "reason", "declined"),
+    "advise": _relay_action("advise", "advice", "advised"),
+    "accept": _target_action("accept", "message", "accepted"),
+    "reject": _target_action("reject", "message", "rejected"),
+    "thank": _target_action("thank", "message", "thanked", accepted_first=True),
+    "message": message,
+}
+
+CASES = [
+    ("request", "", False),
+    ("request", "x" * (MESSAGE_MIN - 1), False),
+    ("request", "x" * MESSAGE_MIN, True),
+    ("request", "x" * MAX_TEXT, True),
+    ("request", "x" * (MAX_TEXT + 1), False),
+    ("request", CONTROL, False),
+    ("forward_note", "", True),
+    ("forward_note", "x" * MAX_NOTE, True),
+    ("forward_note", "x" * (MAX_NOTE + 1), False),
+    ("forward_vouch", "x" * MAX_NOTE, True),
+    ("forward_vouch", "x" * (MAX_NOTE + 1), False),
+    ("decline", "", True),
+    ("decline", "x" * MAX_NOTE, True),
+    ("decline", "x" * (MAX_NOTE + 1), False),
+    ("advise", "   ", False),
+    ("advise", "x", True),
+    ("advise", "x" * MAX_TEXT, True),
+    ("advise", "x" * (MAX_TEXT + 1), False),
+    ("accept", "x" * MAX_TEXT, True),
+    ("accept", "x" * (MAX_TEXT + 1), False),
+    ("reject", "x" * (MAX_TEXT + 1), False),
+    ("thank", "", False),
+    ("thank", "x" * MAX_NOTE, True),
+    ("thank", "x" * (MAX_NOTE + 1), False),
+    ("message", "", False),
+    ("message", "x" * MAX_DIRECT_MESSAGE, True),
+    ("message", "x" * (MAX_DIRECT_MESSAGE + 1), False),
+]
+
+
+@pytest.mark.parametrize("channel", ["api", "page"])
+@pytest.mark.parametrize(("action", "value", "accepted"), CASES,
+                         ids=[f"{a}-{len(v)}" for a, v, _ok in CASES])
+def test_the_api_and_the_page_take_the_same_values(people, channel, action, value, accepted):
+    assert ACTIONS[action](people, channel, value) is accepted
