@@ -22,9 +22,21 @@ from maillon.introductions.validation import (
     MAX_TEXT,
     MESSAGE_MIN,
 )
+from maillon.members.validation import MAX_SKILL_LENGTH
+from maillon.network.endorsement_models import Endorsement
+from maillon.network.models import Connection
+from maillon.network.recommendation_models import Recommendation, RecommendationRequest
+from maillon.network.validation import (
+    MAX_DETAIL,
+    MAX_MESSAGE,
+    MAX_REQUEST_MESSAGE,
+    MIN_TEXT,
+)
+from maillon.network.validation import MAX_TEXT as MAX_RECOMMENDATION
 from tests.api.conftest import bearer
 from tests.introductions.world import MESSAGE, World
 
+LONG_SKILL = "s" * MAX_SKILL_LENGTH
 CONTROL = "Hello\x01 there, this has a control character in it."
 
 
@@ -52,6 +64,7 @@ def people(app, create_member, login, token_for) -> Community:
     names = ("ann", "bob", "cyd", "dee")
     ids = {name: world.member(name.title(), locale="en") for name in names}
     world.chain(*ids.values(), trust=4)
+    world.update(ids["bob"], skills=["Graph algorithms", LONG_SKILL])
     world.update(ids["dee"], contact_policy={"direct": "anyone", "introductions": True,
                                              "purposes": ["advice"], "max_hops": 6})
     with app.app_context():
@@ -138,6 +151,48 @@ def message(c: Community, channel: str, value: str) -> bool:
     return took
 
 
+def _to_bob(api_path: str, page_path: str, model: Any, field: str | None = None,
+            **fixed: str):
+    """Ann writes to Bob (connected) through ``api_path`` or ``page_path``; the outcome is
+    whether a row of ``model`` by Ann now exists. ``field`` takes the value; ``fixed`` are the
+    other fields (a value may also be a dict of several fields)."""
+    def act(c: Community, channel: str, value: Any) -> bool:
+        bob, ann = c.ids["bob"], c.ids["ann"]
+        body = {**fixed, **(value if isinstance(value, dict) else {field: value})}
+        if channel == "api":
+            took = _api(c, "ann", api_path.format(bob=bob), body)
+        else:
+            _page(c, "ann", page_path.format(bob=bob), body)
+            took = None
+        author = {Endorsement: Endorsement.endorser_id, Recommendation: Recommendation.author_id,
+                  RecommendationRequest: RecommendationRequest.requester_id}[model]
+        made = c.count(model, author == ann) == 1
+        assert took in (None, made)
+        return made
+    return act
+
+
+def connect(c: Community, channel: str, value: str) -> bool:
+    """Ann invites Cyd (two links away)."""
+    cyd, ann = c.ids["cyd"], c.ids["ann"]
+    if channel == "api":
+        took = _api(c, "ann", "/connections", {"member_id": cyd, "message": value})
+    else:
+        _page(c, "ann", f"/members/{cyd}/connect", {"message": value})
+        took = None
+    made = c.count(Connection, Connection.requester_id == ann,
+                   Connection.addressee_id == cyd) == 1
+    assert took in (None, made)
+    return made
+
+
+def _recommendation(relationship: str, detail: str, text: str) -> dict[str, str]:
+    return {"relationship": relationship, "relationship_detail": detail, "text": text}
+
+
+TEXT = "x" * MIN_TEXT
+
+
 ACTIONS = {
     "request": request,
     "forward_note": _relay_action("forward", "note", "forwarded"),
@@ -148,6 +203,13 @@ ACTIONS = {
     "reject": _target_action("reject", "message", "rejected"),
     "thank": _target_action("thank", "message", "thanked", accepted_first=True),
     "message": message,
+    "connect": connect,
+    "endorse": _to_bob("/members/{bob}/endorsements", "/members/{bob}/endorsements",
+                       Endorsement, "skill"),
+    "recommend": _to_bob("/members/{bob}/recommendations", "/members/{bob}/recommend",
+                         Recommendation),
+    "ask": _to_bob("/members/{bob}/recommendation-requests", "/members/{bob}/ask-recommendation",
+                   RecommendationRequest, "message"),
 }
 
 CASES = [
@@ -178,11 +240,31 @@ CASES = [
     ("message", "", False),
     ("message", "x" * MAX_DIRECT_MESSAGE, True),
     ("message", "x" * (MAX_DIRECT_MESSAGE + 1), False),
+    ("connect", "", True),
+    ("connect", "x" * MAX_MESSAGE, True),
+    ("connect", "x" * (MAX_MESSAGE + 1), False),
+    ("endorse", "", False),
+    ("endorse", "  graph   ALGORITHMS ", True),
+    ("endorse", LONG_SKILL, True),
+    ("endorse", LONG_SKILL + "s", False),
+    ("endorse", "Cooking", False),
+    ("recommend", _recommendation("same_team", "", "x" * (MIN_TEXT - 1)), False),
+    ("recommend", _recommendation("same_team", "", TEXT), True),
+    ("recommend", _recommendation("same_team", "", "x" * MAX_RECOMMENDATION), True),
+    ("recommend", _recommendation("same_team", "", "x" * (MAX_RECOMMENDATION + 1)), False),
+    ("recommend", _recommendation("friends", "", TEXT), False),
+    ("recommend", _recommendation("other", "", TEXT), False),
+    ("recommend", _recommendation("other", "d" * MAX_DETAIL, TEXT), True),
+    ("recommend", _recommendation("other", "d" * (MAX_DETAIL + 1), TEXT), False),
+    ("recommend", _recommendation("same_team", "d" * (MAX_DETAIL + 1), TEXT), False),
+    ("ask", "", True),
+    ("ask", "x" * MAX_REQUEST_MESSAGE, True),
+    ("ask", "x" * (MAX_REQUEST_MESSAGE + 1), False),
 ]
 
 
 @pytest.mark.parametrize("channel", ["api", "page"])
 @pytest.mark.parametrize(("action", "value", "accepted"), CASES,
-                         ids=[f"{a}-{len(v)}" for a, v, _ok in CASES])
+                         ids=[f"{a}-{i}" for i, (a, _v, _ok) in enumerate(CASES)])
 def test_the_api_and_the_page_take_the_same_values(people, channel, action, value, accepted):
     assert ACTIONS[action](people, channel, value) is accepted

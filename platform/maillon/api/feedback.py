@@ -30,15 +30,15 @@ from maillon.network.recommendations import (
     request_recommendation,
     write_recommendation,
 )
-from maillon.validation import Body, Choice
+from maillon.network.validation import EndorsedSkill, RecommendationAsk, RecommendationFields
+from maillon.validation import Choice
 
 # The recommendation relationships, documented as an enum from the list the service checks.
 Relationship = Annotated[str, Choice(RELATIONSHIPS)]
 
 
-class EndorseIn(Body):
-    skill: str = Field(min_length=1, max_length=120,
-                       description="One of the member's listed skills (case does not matter).")
+class EndorseIn(EndorsedSkill):
+    pass
 
 
 class EndorsementOut(BaseModel):
@@ -64,14 +64,8 @@ class SkillEndorsementList(BaseModel):
     results: list[SkillEndorsements]
 
 
-class RecommendIn(Body):
-    relationship: Relationship = Field(description=(
-        "How the author knows the member: managed_directly (the author managed them), "
-        "reported_to (the author reported to them), same_team, client (the author was their "
-        "client), studied_together, other (then say how in relationship_detail)."))
-    relationship_detail: str = Field("", max_length=120)
-    text: str = Field(max_length=10_000, description="What the author valued: plain text, "
-                      "20 to 3,000 characters, line breaks kept.")
+class RecommendIn(RecommendationFields):
+    pass
 
 
 class ShortMember(BaseModel):
@@ -98,8 +92,8 @@ class RecommendationList(BaseModel):
     results: list[RecommendationOut]
 
 
-class AskIn(Body):
-    message: str = Field("", max_length=1000)
+class AskIn(RecommendationAsk):
+    pass
 
 
 class RecommendationRequestOut(BaseModel):

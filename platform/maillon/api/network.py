@@ -17,16 +17,15 @@ from maillon.members.serialisation import load_profiles, profile_dict
 from maillon.network import services
 from maillon.network.lifecycle import CONNECTED, CONNECTION_STATUSES, PENDING
 from maillon.network.models import Connection
+from maillon.network.validation import ConnectionRequest
 from maillon.validation import Body, Choice
 
 # A connection's status, documented as an enum from its lifecycle's states.
 Status = Annotated[str, Choice(CONNECTION_STATUSES)]
 
 
-class ConnectIn(Body):
+class ConnectIn(ConnectionRequest):
     member_id: int = Field(ge=1, le=MAX_ID)
-    message: str = Field("", max_length=services.MAX_MESSAGE,
-                         description="A personal message shown to the invited member.")
 
 
 class AcceptIn(Body):

@@ -21,7 +21,9 @@ from maillon.members.services import VISIBLE_STATUSES, access_member
 from maillon.network.endorsement_models import Endorsement, skill_key
 from maillon.network.services import are_connected, connection_ids
 from maillon.network.signals import skill_endorsed
+from maillon.network.validation import EndorsedSkill
 from maillon.tenancy.models import Instance
+from maillon.validation import check
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,8 @@ def endorse_skill(session: Session, instance: Instance, endorser: Member, member
                            fields={"member_id": _("You cannot endorse yourself.")})
     if not are_connected(session, instance, endorser.id, member.id):
         raise Forbidden("not_connected", _("Only your direct connections can be endorsed."))
-    if not isinstance(skill, str) or _listed_skill(member, skill) is None:
+    skill = check(EndorsedSkill, {"skill": skill}).skill
+    if _listed_skill(member, skill) is None:
         raise ValidationFailed({"skill": _("This member does not list this skill.")})
     existing = find_endorsement(session, instance, member.id, endorser.id, skill)
     if existing is not None:

@@ -16,7 +16,8 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from maillon.db import db
-from maillon.errors import ServiceError, ValidationFailed
+from maillon.errors import ServiceError
+from maillon.forms import refusal_text, show_problems
 from maillon.members.models import Member
 from maillon.members.services import access_member, get_member
 from maillon.network import endorsements, recommendations
@@ -43,9 +44,7 @@ def _me() -> Member:
 
 def _refused(exc: ServiceError) -> None:
     db.session.rollback()
-    problems = " ".join(str(p) for p in exc.fields.values()) if isinstance(
-        exc, ValidationFailed) else ""
-    flash(problems or exc.message, "error")
+    flash(refusal_text(exc), "error")
 
 
 def _to_profile(member_id: int, anchor: str = "") -> Response:
@@ -145,12 +144,9 @@ def recommend(member_id: int) -> Any:
                 text=form.text.data, relationship_detail=form.relationship_detail.data or "")
         except ServiceError as exc:
             db.session.rollback()
-            placed = [name for name in exc.fields if hasattr(form, name)]
-            for name in placed:
-                field = getattr(form, name)
-                field.errors = [*field.errors, exc.fields[name]]
-            if not placed:
-                flash(exc.message, "error")
+            unplaced = show_problems(form, exc)
+            if unplaced:
+                flash(unplaced, "error")
             status = exc.status
         else:
             flash(_("Thank you: %(name)s will see your recommendation and can publish it.",

@@ -1,13 +1,15 @@
-"""Network forms (Flask-WTF, CSRF on each); the services hold the rules."""
+"""Network forms (Flask-WTF, CSRF on each); the services hold the rules (the connection
+request's are ``network/validation.py``'s, rendered by its form)."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, TextAreaField
-from wtforms.validators import Length, NumberRange, Optional
+from wtforms.validators import NumberRange, Optional
 
-from maillon.network.services import MAX_MESSAGE
+from maillon.forms import RulesForm
+from maillon.network.validation import ConnectionRequest
 
 
 def trust_labels() -> list[tuple[int, str]]:
@@ -17,9 +19,9 @@ def trust_labels() -> list[tuple[int, str]]:
             (5, str(_l("Worked closely for years")))]
 
 
-class ConnectForm(FlaskForm):
-    message = TextAreaField(_l("A personal message (optional)"),
-                            validators=[Optional(), Length(max=MAX_MESSAGE)])
+class ConnectForm(RulesForm):
+    rules = ConnectionRequest
+    message = TextAreaField(_l("A personal message (optional)"))
 
 
 class ActionForm(FlaskForm):

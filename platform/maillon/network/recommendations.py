@@ -8,7 +8,6 @@ constraint), and a changed text goes back to pending for approval.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask_babel import gettext as _
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 from werkzeug.exceptions import NotFound
 
 from maillon.db import flush_or_find, utcnow
-from maillon.errors import Forbidden, ServiceError, ValidationFailed
+from maillon.errors import Forbidden, ServiceError
 from maillon.members.models import Member
 from maillon.members.services import VISIBLE_STATUSES, access_member
 from maillon.network.recommendation_models import (
@@ -28,7 +27,6 @@ from maillon.network.recommendation_models import (
     DISMISSED,
     HIDDEN,
     RECOMMENDATION_STATUSES,
-    RELATIONSHIPS,
     WRITTEN,
     Recommendation,
     RecommendationRequest,
@@ -39,13 +37,9 @@ from maillon.network.signals import (
     recommendation_requested,
     recommendation_written,
 )
+from maillon.network.validation import RecommendationAsk, RecommendationFields
 from maillon.tenancy.models import Instance
-
-MIN_TEXT, MAX_TEXT = 20, 3000
-MAX_DETAIL = 120
-MAX_REQUEST_MESSAGE = 1000
-# Line breaks and tabs are kept; any other control character is refused.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+from maillon.validation import check
 
 RELATIONSHIP_LABELS = {
     "managed_directly": _l("Managed them directly"),
@@ -109,30 +103,6 @@ def _as_recipient(session: Session, instance: Instance, member: Member,
 
 # --- writing -----------------------------------------------------------------------------------
 
-def _clean(relationship: Any, detail: Any, text: Any) -> tuple[str, str, str]:
-    errors: dict[str, str] = {}
-    if relationship not in RELATIONSHIPS:
-        errors["relationship"] = _("Choose how you know this member.")
-    detail = " ".join(detail.split()) if isinstance(detail, str) else ""
-    if relationship == "other":
-        if not detail:
-            errors["relationship_detail"] = _("Say how you know this member.")
-        elif len(detail) > MAX_DETAIL:
-            errors["relationship_detail"] = _("Use at most %(n)d characters.", n=MAX_DETAIL)
-    else:
-        detail = ""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").strip() if isinstance(
-        text, str) else ""
-    if _CONTROL.search(text):
-        errors["text"] = _("Contains characters that are not allowed.")
-    elif not MIN_TEXT <= len(text) <= MAX_TEXT:
-        errors["text"] = _("Write from %(min)d to %(max)d characters.", min=MIN_TEXT,
-                           max=MAX_TEXT)
-    if errors:
-        raise ValidationFailed(errors)
-    return str(relationship), detail, text
-
-
 def _connected_other(session: Session, instance: Instance, member: Member, other_id: int,
                      refusal: str) -> Member:
     other = access_member(session, instance, member, other_id)
@@ -154,7 +124,9 @@ def write_recommendation(session: Session, instance: Instance, author: Member, m
     """
     recipient = _connected_other(session, instance, author, member_id,
                                  _("You cannot recommend yourself."))
-    kind, detail, text = _clean(relationship, relationship_detail, text)
+    written = check(RecommendationFields, {"relationship": relationship, "text": text,
+                                           "relationship_detail": relationship_detail})
+    kind, detail, text = written.relationship, written.relationship_detail, written.text
     row = find_recommendation(session, instance, author.id, recipient.id)
     created = row is None
     if row is None:
@@ -227,10 +199,7 @@ def request_recommendation(session: Session, instance: Instance, member: Member,
     """
     asked = _connected_other(session, instance, member, asked_id,
                              _("You cannot ask yourself for a recommendation."))
-    message = message.strip() if isinstance(message, str) else ""
-    if len(message) > MAX_REQUEST_MESSAGE:
-        raise ValidationFailed({"message": _("Use at most %(n)d characters.",
-                                             n=MAX_REQUEST_MESSAGE)})
+    message = check(RecommendationAsk, {"message": message}).message
     where = (RecommendationRequest.instance_id == instance.id,
              RecommendationRequest.requester_id == member.id,
              RecommendationRequest.asked_id == asked.id)

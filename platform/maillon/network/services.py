@@ -31,10 +31,11 @@ from maillon.network.lifecycle import (
 )
 from maillon.network.models import TRUST_MAX, TRUST_MIN, Connection, ConnectionChange
 from maillon.network.signals import connection_accepted, connection_requested
+from maillon.network.validation import ConnectionRequest
 from maillon.tenancy.models import Instance
+from maillon.validation import check
 
 NETWORK_SIZE_ADVICE = 150  # Dunbar's number: past it, a reminder, never a cap.
-MAX_MESSAGE = 1000
 
 
 def _pair(a: int, b: int) -> tuple[int, int]:
@@ -92,9 +93,7 @@ def request_connection(session: Session, instance: Instance, requester: Member,
     if target.id == requester.id:
         raise ServiceError("cannot_connect_self", _("You cannot connect with yourself."),
                            status=422, fields={"member_id": "yourself"})
-    message = message.strip()
-    if len(message) > MAX_MESSAGE:
-        raise ValidationFailed({"message": _("Use at most %(n)d characters.", n=MAX_MESSAGE)})
+    message = check(ConnectionRequest, {"message": message}).message
     row = find_connection_between(session, instance, requester.id, target.id)
     if row is not None and row.status in LIVE_STATUSES:
         if row.status == PENDING and row.addressee_id == requester.id:

@@ -14,7 +14,8 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from maillon.db import db
-from maillon.errors import Forbidden, ServiceError, ValidationFailed
+from maillon.errors import Forbidden, ServiceError
+from maillon.forms import refusal_text
 from maillon.members.models import Member
 from maillon.members.services import VISIBLE_STATUSES, get_member
 from maillon.network import services
@@ -43,10 +44,7 @@ def _form_problem(form: FlaskForm) -> None:
 
 def _refused(exc: ServiceError) -> None:
     db.session.rollback()
-    # Validation problems are sentences; other codes' fields are machine hints for the API.
-    problems = " ".join(str(p) for p in exc.fields.values()) if isinstance(
-        exc, ValidationFailed) else ""
-    flash(problems or exc.message, "error")
+    flash(refusal_text(exc), "error")
 
 
 def _size_advice() -> str:
