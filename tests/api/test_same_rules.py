@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from maillon.accounts.validation import MAX_EMAIL, MAX_NAME, MAX_PASSWORD, MIN_PASSWORD
 from maillon.db import db
 from maillon.introductions import services
 from maillon.introductions.models import DirectMessage, IntroductionEvent
@@ -22,6 +23,7 @@ from maillon.introductions.validation import (
     MAX_TEXT,
     MESSAGE_MIN,
 )
+from maillon.members.models import Member
 from maillon.members.validation import MAX_SKILL_LENGTH
 from maillon.network.endorsement_models import Endorsement
 from maillon.network.models import Connection
@@ -59,7 +61,7 @@ class Community:
 
 
 @pytest.fixture
-def people(app, create_member, login, token_for) -> Community:
+def people(app, create_member, login, token_for, client_for) -> Community:
     world = World(app, create_member)
     names = ("ann", "bob", "cyd", "dee")
     ids = {name: world.member(name.title(), locale="en") for name in names}
@@ -71,7 +73,9 @@ def people(app, create_member, login, token_for) -> Community:
         members = {name: world.get(i) for name, i in ids.items()}
         for member in members.values():
             db.session.expunge(member)
-    return Community(world, ids, {n: login(m) for n, m in members.items()},
+    pages = {n: login(m) for n, m in members.items()}
+    pages["visitor"] = client_for("reseau")
+    return Community(world, ids, pages,
                      {n: bearer(token_for(m)) for n, m in members.items()})
 
 
@@ -193,6 +197,29 @@ def _recommendation(relationship: str, detail: str, text: str) -> dict[str, str]
 TEXT = "x" * MIN_TEXT
 
 
+def register(c: Community, channel: str, value: dict[str, str]) -> bool:
+    """A visitor joins; the outcome is whether a member was made."""
+    body = {"name": "Nina New", "email": "nina@example.org", "password": "long enough",
+            **value}
+    before = c.count(Member)
+    client = c.pages["visitor"]
+    if channel == "api":
+        answer = client.post("/api/v1/members", json=body)
+        assert answer.status_code in (201, 202, 422), answer.json
+        took = answer.status_code != 422
+    else:
+        answer = client.post("/register", data=body)
+        assert answer.status_code in (200, 302), answer.status_code
+        took = None
+    made = c.count(Member) == before + 1
+    assert took in (None, made)
+    return made
+
+
+def _email(length: int) -> str:
+    return "n" * (length - len("@example.org")) + "@example.org"
+
+
 ACTIONS = {
     "request": request,
     "forward_note": _relay_action("forward", "note", "forwarded"),
@@ -208,6 +235,7 @@ ACTIONS = {
                        Endorsement, "skill"),
     "recommend": _to_bob("/members/{bob}/recommendations", "/members/{bob}/recommend",
                          Recommendation),
+    "register": register,
     "ask": _to_bob("/members/{bob}/recommendation-requests", "/members/{bob}/ask-recommendation",
                    RecommendationRequest, "message"),
 }
@@ -257,6 +285,16 @@ CASES = [
     ("recommend", _recommendation("other", "d" * MAX_DETAIL, TEXT), True),
     ("recommend", _recommendation("other", "d" * (MAX_DETAIL + 1), TEXT), False),
     ("recommend", _recommendation("same_team", "d" * (MAX_DETAIL + 1), TEXT), False),
+    ("register", {"name": ""}, False),
+    ("register", {"name": "n" * MAX_NAME}, True),
+    ("register", {"name": "n" * (MAX_NAME + 1)}, False),
+    ("register", {"email": "nina.example.org"}, False),
+    ("register", {"email": "  Nina@Example.ORG "}, True),
+    ("register", {"email": _email(MAX_EMAIL + 1)}, False),
+    ("register", {"password": "p" * (MIN_PASSWORD - 1)}, False),
+    ("register", {"password": "p" * MIN_PASSWORD}, True),
+    ("register", {"password": "p" * MAX_PASSWORD}, True),
+    ("register", {"password": "p" * (MAX_PASSWORD + 1)}, False),
     ("ask", "", True),
     ("ask", "x" * MAX_REQUEST_MESSAGE, True),
     ("ask", "x" * (MAX_REQUEST_MESSAGE + 1), False),

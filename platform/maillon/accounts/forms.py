@@ -1,4 +1,5 @@
-"""Account forms (Flask-WTF: CSRF on every form)."""
+"""Account forms (Flask-WTF: CSRF on every form). Registration renders the limits of its
+validation model (``accounts/validation.py``) and leaves the checks to the service."""
 
 from __future__ import annotations
 
@@ -7,11 +8,15 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from maillon.accounts.validation import RegistrationFields
+from maillon.forms import RulesForm
 
-class RegisterForm(FlaskForm):
-    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
-    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=200)])
+
+class RegisterForm(RulesForm):
+    rules = RegistrationFields
+    name = StringField(_l("Full name"))
+    email = EmailField(_l("E-mail address"))
+    password = PasswordField(_l("Password"))
     invitation = HiddenField()
 
 

@@ -6,13 +6,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from maillon.accounts.models import ApiToken, EmailToken, Invitation, LoginSession
+from maillon.accounts.validation import (
+    RegistrationFields,
+    check_password_strength,
+    normalise_email,
+)
 from maillon.db import begin_read, begin_write, defer_bookkeeping, settings, utcnow
 from maillon.errors import Conflict, Forbidden, ServiceError, ValidationFailed
 from maillon.members.models import Member
@@ -22,8 +26,8 @@ from maillon.notifications.mail import queue_email
 from maillon.security import check_password, digest, hash_password, new_token
 from maillon.tenancy.links import absolute_url
 from maillon.tenancy.models import Instance
+from maillon.validation import check
 
-MIN_PASSWORD = 8
 VERIFY_TTL = timedelta(days=3)
 RESET_TTL = timedelta(hours=2)
 
@@ -34,22 +38,6 @@ class AccountSuspended(Forbidden):
     def __init__(self, member_id: int) -> None:
         super().__init__("suspended", str(_l("This account is suspended.")))
         self.member_id = member_id
-
-
-def normalise_email(email: str) -> str:
-    try:
-        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
-    except EmailNotValidError:  # its reason is English only
-        raise ValidationFailed({"email": str(_l(
-            "This is not a valid e-mail address; it looks like name@example.org."))}) from None
-
-
-def check_password_strength(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise ValidationFailed(
-            {"password": str(_l("Use at least %(n)d characters.", n=MIN_PASSWORD))})
-    if len(password) > 200:
-        raise ValidationFailed({"password": str(_l("Use at most 200 characters."))})
 
 
 def _hash(session: Session, password: str) -> str:
@@ -74,22 +62,8 @@ def register_member(session: Session, instance: Instance, *, email: str, passwor
                     name: str, locale: str | None = None,
                     invitation_code: str | None = None) -> Registration:
     """Create a member following the instance's registration policy."""
-    fields: dict[str, str] = {}
-    name = " ".join(name.split())
-    if not name:
-        fields["name"] = str(_l("Tell us your name."))
-    elif len(name) > 120:
-        fields["name"] = str(_l("Use at most 120 characters."))
-    try:
-        email = normalise_email(email)
-    except ValidationFailed as exc:
-        fields.update(exc.fields)
-    try:
-        check_password_strength(password)
-    except ValidationFailed as exc:
-        fields.update(exc.fields)
-    if fields:
-        raise ValidationFailed(fields)
+    joining = check(RegistrationFields, {"email": email, "password": password, "name": name})
+    email, name = joining.email, joining.name
     # Hashing is slow on purpose: do it before the write transaction holds the lock. Every
     # outcome below costs this same work, so timing does not tell a known address.
     begin_read(session)

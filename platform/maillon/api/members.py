@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from pydantic import BaseModel, Field
 
 from maillon.accounts.services import register_member
+from maillon.accounts.validation import RegistrationFields
 from maillon.api.feedback import RecommendationOut, profile_additions
 from maillon.api.idempotency import Reply
 from maillon.api.registry import operation
@@ -19,13 +20,10 @@ from maillon.members.serialisation import profile_dict
 from maillon.members.services import access_member
 from maillon.members.validation import ProfilePatch
 from maillon.network.visibility import badges_for
-from maillon.validation import Body
 
 
-class RegisterIn(Body):
-    email: str = Field(min_length=3, max_length=254)
-    password: str = Field(min_length=1, max_length=200)
-    name: str = Field(min_length=1, max_length=120)
+class RegisterIn(RegistrationFields):
+    pass
 
 
 class RegistrationPending(BaseModel):
