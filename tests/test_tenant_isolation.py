@@ -36,7 +36,7 @@ from maillon.members import services as members
 from maillon.members.models import Member
 from maillon.moderation import reports, sanctions
 from maillon.moderation import services as moderation
-from maillon.moderation.models import Sanction
+from maillon.moderation.models import Report, Sanction
 from maillon.network import endorsements, recommendations
 from maillon.network import services as network
 from maillon.notifications import services as notifications
@@ -192,6 +192,10 @@ CASES = [
          lambda s, i, f, m: sanctions.access_appeal(s, i, m(f.moderator_reseau), f.appeal)),
     Call("sanctions.find_appeal_of",
          lambda s, i, f, m: sanctions.find_appeal_of(s, i, s.get(Sanction, f.sanction))),
+    Call("moderation.access_for_staff",
+         lambda s, i, f, m: moderation.access_for_staff(s, i, m(f.moderator), Report, f.report),
+         lambda s, i, f, m: moderation.access_for_staff(s, i, m(f.moderator_reseau), Report,
+                                                        f.report)),
     Call("reports.access_report",
          lambda s, i, f, m: reports.access_report(s, i, m(f.moderator), f.report),
          lambda s, i, f, m: reports.access_report(s, i, m(f.moderator_reseau), f.report)),

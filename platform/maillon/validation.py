@@ -256,6 +256,18 @@ def _year(value: Any) -> int | None:
 YEAR = BeforeValidator(_year)
 
 
+def day_arg(value: str, field: str, fields: dict[str, str]) -> date | None:
+    """A query's date argument (YYYY-MM-DD; empty: none); a bad one is noted in ``fields``,
+    so a filter reports all its problems at once."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fields[field] = _("Give a date as YYYY-MM-DD.")
+        return None
+
+
 # --- models -----------------------------------------------------------------------------------
 
 def _drop_null_defaults(schema: dict[str, Any]) -> None:

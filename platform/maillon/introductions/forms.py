@@ -10,39 +10,31 @@ from wtforms import BooleanField, IntegerField, RadioField, SelectField, TextAre
 from wtforms.validators import InputRequired, NumberRange
 
 from maillon.forms import RulesForm
+from maillon.introductions import validation
 from maillon.introductions.records import MAX_ID
-from maillon.introductions.validation import (
-    Advice,
-    Answer,
-    DeclineNote,
-    DirectMessageText,
-    IntroductionRequest,
-    RelayNote,
-    Thanks,
-)
 from maillon.members.forms import purpose_choices
 
 
 class RequestForm(RulesForm):
-    rules = IntroductionRequest
+    rules = validation.IntroductionRequest
     purpose = SelectField(_l("Purpose"), choices=purpose_choices(), validate_choice=False)
     message = TextAreaField(_l("Your message to them"))
     chain = RadioField(_l("Chain"), choices=[], validate_choice=False, default="0")
 
 
 class DirectMessageForm(RulesForm):
-    rules = DirectMessageText
+    rules = validation.DirectMessageText
     text = TextAreaField(_l("Your message"))
 
 
 class ForwardForm(RulesForm):
-    rules = RelayNote
+    rules = validation.RelayNote
     note = TextAreaField(_l("Private note to the next person"))
     vouch = TextAreaField(_l("Vouch (optional: the person they want to meet will read it)"))
 
 
 class RerouteForm(RulesForm):
-    rules = RelayNote
+    rules = validation.RelayNote
     # Which contact: without one, the service would forward along the planned chain.
     to_member_id = IntegerField(_l("Pass it to"), validators=[InputRequired(),
                                                               NumberRange(1, MAX_ID)])
@@ -51,25 +43,25 @@ class RerouteForm(RulesForm):
 
 
 class DeclineForm(RulesForm):
-    rules = DeclineNote
+    rules = validation.DeclineNote
     reason = TextAreaField(_l("Reason (only the people before you in the chain read it)"))
 
 
 class AdviseForm(RulesForm):
-    rules = Advice
+    rules = validation.Advice
     advice = TextAreaField(_l("Your advice to the requester"))
 
 
 class AnswerForm(RulesForm):
     """The target's answer: accept (optionally connecting too) or reject."""
 
-    rules = Answer
+    rules = validation.Answer
     message = TextAreaField(_l("Message (optional)"))
     connect = BooleanField(_l("Also send a connection invitation"), default=True)
 
 
 class ThankForm(RulesForm):
-    rules = Thanks
+    rules = validation.Thanks
     message = TextAreaField(_l("Thank the people who relayed it"))
 
 

@@ -39,7 +39,7 @@ from maillon.moderation.models import (
     Report,
     ReportIgnore,
 )
-from maillon.moderation.services import access_staff, record_audit
+from maillon.moderation.services import access_for_staff, access_staff, record_audit
 from maillon.network.recommendation_models import Recommendation
 from maillon.network.recommendations import access_recommendation
 from maillon.pagination import MAX_ID
@@ -247,14 +247,7 @@ def count_open_subjects(session: Session, instance: Instance, staff: Member) -> 
 def access_report(session: Session, instance: Instance, staff: Member, report_id: int
                   ) -> Report:
     """A report of this instance, for its staff (403 for a member, 404 if absent here)."""
-    access_staff(instance, staff)
-    if not 0 < report_id <= MAX_ID:
-        raise NotFound()
-    report = session.scalar(select(Report).where(Report.instance_id == instance.id,
-                                                 Report.id == report_id))
-    if report is None:
-        raise NotFound()
-    return report
+    return access_for_staff(session, instance, staff, Report, report_id)
 
 
 def list_subject_reports(session: Session, instance: Instance, staff: Member,

@@ -29,7 +29,7 @@ from maillon.members.models import Member
 from maillon.members.signals import member_changed
 from maillon.moderation.lifecycle import APPEAL, SANCTION
 from maillon.moderation.models import SANCTION_KINDS, Appeal, Sanction
-from maillon.moderation.services import access_staff, record_audit
+from maillon.moderation.services import access_for_staff, access_staff, record_audit
 from maillon.pagination import MAX_ID
 from maillon.tenancy.models import Instance
 
@@ -90,14 +90,7 @@ def access_sanction(session: Session, instance: Instance, member: Member,
 
 def access_appeal(session: Session, instance: Instance, staff: Member, appeal_id: int) -> Appeal:
     """An appeal of this instance, for its staff; else 404 (403 for a member)."""
-    access_staff(instance, staff)
-    if not 0 < appeal_id <= MAX_ID:
-        raise NotFound()
-    appeal = session.scalar(select(Appeal).where(Appeal.instance_id == instance.id,
-                                                 Appeal.id == appeal_id))
-    if appeal is None:
-        raise NotFound()
-    return appeal
+    return access_for_staff(session, instance, staff, Appeal, appeal_id)
 
 
 def find_appeal_of(session: Session, instance: Instance, sanction: Sanction) -> Appeal | None:

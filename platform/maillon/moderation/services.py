@@ -14,11 +14,12 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import NotFound
 
 from maillon.db import begin_read, begin_write
 from maillon.errors import Forbidden, ServiceError, ValidationFailed
@@ -26,9 +27,12 @@ from maillon.members.models import Member
 from maillon.moderation.models import AUDIT_ACTIONS, AuditEntry
 from maillon.pagination import MAX_ID
 from maillon.tenancy.models import Instance
+from maillon.validation import day_arg
 
 #: The most rows one CSV export holds (newest first); narrow the filters for older ones.
 EXPORT_LIMIT = 20_000
+
+R = TypeVar("R")
 
 
 # ---------------------------------------------------------------------- roles
@@ -44,6 +48,21 @@ def access_staff(instance: Instance, member: Member | None, *, admin: bool = Fal
         raise Forbidden("forbidden", _("Only administrators can do this.") if admin
                         else _("Only moderators and administrators can do this."))
     return member
+
+
+def access_for_staff(session: Session, instance: Instance, staff: Member, model: type[R],
+                     row_id: int) -> R:
+    """A row of ``model`` (a report, an appeal) of this instance, for its staff: 403 for a
+    member, 404 when it is not here (another instance's id included)."""
+    access_staff(instance, staff)
+    if not 0 < row_id <= MAX_ID:
+        raise NotFound()
+    table: Any = model  # a tenant-scoped mapped class: ``instance_id`` and ``id``
+    row: R | None = session.scalar(select(table).where(table.instance_id == instance.id,
+                                                       table.id == row_id))
+    if row is None:
+        raise NotFound()
+    return row
 
 
 def is_staff(instance: Instance, member: Member | None) -> bool:
@@ -108,16 +127,6 @@ def _id_arg(value: str, field: str, fields: dict[str, str]) -> int | None:
     return None
 
 
-def _date_arg(value: str, field: str, fields: dict[str, str]) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        fields[field] = _("Give a date as YYYY-MM-DD.")
-        return None
-
-
 def parse_audit_filter(args: Mapping[str, str]) -> AuditFilter:
     """The filter from query arguments ``actor, action, subject, since, until``, or
     ValidationFailed naming each bad one."""
@@ -127,8 +136,8 @@ def parse_audit_filter(args: Mapping[str, str]) -> AuditFilter:
         fields["action"] = _("Choose an action from the list.")
     actor = _id_arg((args.get("actor") or "").strip(), "actor", fields)
     subject = _id_arg((args.get("subject") or "").strip(), "subject", fields)
-    since = _date_arg((args.get("since") or "").strip(), "since", fields)
-    until = _date_arg((args.get("until") or "").strip(), "until", fields)
+    since = day_arg((args.get("since") or "").strip(), "since", fields)
+    until = day_arg((args.get("until") or "").strip(), "until", fields)
     if since and until and since > until:
         fields["until"] = _("The end of the range comes before its start.")
     if fields:

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask_babel import gettext as _
 
 from maillon.errors import ValidationFailed
+from maillon.validation import day_arg
 
 DEFAULT_DAYS = 90
 #: The widest range one request may ask for (about ten years: at most 120 monthly periods).
@@ -73,24 +74,14 @@ class StatsRange:
         return {"since": self.since.isoformat(), "until": self.until.isoformat()}
 
 
-def _day(value: str, field: str, fields: dict[str, str]) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        fields[field] = _("Give a date as YYYY-MM-DD.")
-        return None
-
-
 def parse_range(args: Mapping[str, str], today: date | None = None) -> StatsRange:
     """The range from ``since`` and ``until`` (YYYY-MM-DD, both optional: ``until`` is today
     and ``since`` 90 days before ``until`` by default), or ValidationFailed naming each bad
     one."""
     today = today or datetime.now(UTC).date()
     fields: dict[str, str] = {}
-    since = _day((args.get("since") or "").strip(), "since", fields)
-    until = _day((args.get("until") or "").strip(), "until", fields)
+    since = day_arg((args.get("since") or "").strip(), "since", fields)
+    until = day_arg((args.get("until") or "").strip(), "until", fields)
     until = until or today
     since = since or until - timedelta(days=DEFAULT_DAYS - 1)
     if "since" not in fields and since < EARLIEST:
