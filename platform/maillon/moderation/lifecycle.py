@@ -25,3 +25,13 @@ REPORT = Lifecycle.of("report", initial={"open"}, allowed={
     "actioned": set(),
     "dismissed": set(),
 })
+
+# The states the services, pages and API name (checked against the tables).
+IN_FORCE = SANCTION.state("active")
+LIFTED = SANCTION.state("lifted")
+EXPIRED = SANCTION.state("expired")
+APPEAL_OPEN = APPEAL.state("open")
+APPEAL_ACCEPTED = APPEAL.state("accepted")
+APPEAL_REJECTED = APPEAL.state("rejected")
+REPORT_OPEN = REPORT.state("open")
+REPORT_ACTIONED = REPORT.state("actioned")

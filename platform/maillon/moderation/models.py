@@ -21,7 +21,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from maillon.db import Base, TenantScoped, utcnow
 from maillon.members.models import Member
-from maillon.moderation.lifecycle import APPEAL, REPORT, SANCTION
+from maillon.moderation.lifecycle import (
+    APPEAL,
+    APPEAL_OPEN,
+    IN_FORCE,
+    REPORT,
+    REPORT_OPEN,
+    SANCTION,
+)
 
 #: Every action the log knows, in the order the filter lists them. A new staff action adds its
 #: name here (the CHECK constraint follows, through a migration).
@@ -93,7 +100,7 @@ class Sanction(TenantScoped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(12))
-    status: Mapped[str] = mapped_column(String(12), default="active")
+    status: Mapped[str] = mapped_column(String(12), default=IN_FORCE)
     reason: Mapped[str] = mapped_column(Text)
     # None: until lifted (a warning stays on record until an appeal withdraws it).
     until: Mapped[datetime | None]
@@ -119,7 +126,7 @@ class Appeal(TenantScoped, Base):
     sanction_id: Mapped[int] = mapped_column(ForeignKey("sanctions.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     text: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(12), default="open")
+    status: Mapped[str] = mapped_column(String(12), default=APPEAL_OPEN)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None]
     decided_by_id: Mapped[int | None] = mapped_column(
@@ -174,7 +181,7 @@ class Report(TenantScoped, Base):
     reason: Mapped[str] = mapped_column(String(20))
     details: Mapped[str] = mapped_column(Text, default="")
     snapshot: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(12), default="open")
+    status: Mapped[str] = mapped_column(String(12), default=REPORT_OPEN)
     ignored: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from maillon.members.models import Member
+from maillon.moderation.lifecycle import APPEAL_ACCEPTED, REPORT_ACTIONED
 from maillon.moderation.models import Appeal, Report, Sanction
 from maillon.notifications.models import Notification
 from maillon.notifications.services import Link, NotificationKind, notify, register_kind
@@ -85,7 +86,7 @@ def tell_lifted(session: Session, instance: Instance, member: Member,
 def tell_appeal_decided(session: Session, instance: Instance, member: Member,
                         appeal: Appeal) -> None:
     notify(session, instance, member, "appeal_decided", subject=appeal.sanction,
-           data={**_data(appeal.sanction), "accepted": appeal.status == "accepted",
+           data={**_data(appeal.sanction), "accepted": appeal.status == APPEAL_ACCEPTED,
                  "response": appeal.response})
 
 
@@ -94,6 +95,6 @@ def tell_report_decided(session: Session, instance: Instance, reporter: Member,
     """The reporter learns whether action was taken, never which (nor the moderator's
     reason): what another member was given is not theirs to know."""
     notify(session, instance, reporter, "report_decided", subject=report,
-           data={"outcome": "action_taken" if report.status == "actioned" else "no_action",
+           data={"outcome": "action_taken" if report.status == REPORT_ACTIONED else "no_action",
                  "name": report.subject_name, "subject_type": report.subject_type,
                  "report_id": report.id})

@@ -27,7 +27,16 @@ from maillon.errors import Conflict, Forbidden, ServiceError, ValidationFailed
 from maillon.jobs.services import periodic
 from maillon.members.models import Member
 from maillon.members.signals import member_changed
-from maillon.moderation.lifecycle import APPEAL, SANCTION
+from maillon.moderation.lifecycle import (
+    APPEAL,
+    APPEAL_ACCEPTED,
+    APPEAL_OPEN,
+    APPEAL_REJECTED,
+    EXPIRED,
+    IN_FORCE,
+    LIFTED,
+    SANCTION,
+)
 from maillon.moderation.models import SANCTION_KINDS, Appeal, Sanction
 from maillon.moderation.services import access_for_staff, access_staff, record_audit
 from maillon.pagination import MAX_ID
@@ -50,7 +59,7 @@ def _text(value: str, field: str, *, minimum: int, limit: int) -> str:
 
 
 def _in_force(now: datetime) -> object:
-    return (Sanction.status == "active") & or_(Sanction.until.is_(None), Sanction.until > now)
+    return (Sanction.status == IN_FORCE) & or_(Sanction.until.is_(None), Sanction.until > now)
 
 
 # ---------------------------------------------------------------------- lookups
@@ -144,7 +153,7 @@ def list_own_sanctions(session: Session, instance: Instance, member: Member
 
 
 def list_appeals(session: Session, instance: Instance, staff: Member, *,
-                 status: str | None = "open", page: int = 1, per_page: int = 20
+                 status: str | None = APPEAL_OPEN, page: int = 1, per_page: int = 20
                  ) -> tuple[int, list[Appeal]]:
     """The appeal queue (staff): open ones first by default, oldest first."""
     access_staff(instance, staff)
@@ -206,12 +215,12 @@ def add_sanction(session: Session, instance: Instance, staff: Member, member_id:
     _may_sanction(staff, member)
     for previous in session.scalars(select(Sanction).where(
             Sanction.instance_id == instance.id, Sanction.member_id == member.id,
-            Sanction.kind == kind, Sanction.status == "active")):
+            Sanction.kind == kind, Sanction.status == IN_FORCE)):
         if kind != "warn":
-            SANCTION.apply(previous, "lifted")
+            SANCTION.apply(previous, LIFTED)
             previous.ended_at = now
     sanction = Sanction(instance_id=instance.id, member_id=member.id, kind=kind,
-                        status="active", reason=reason, until=until, created_by_id=staff.id,
+                        status=IN_FORCE, reason=reason, until=until, created_by_id=staff.id,
                         created_at=now)
     session.add(sanction)
     session.flush()
@@ -259,9 +268,9 @@ def lift_sanction(session: Session, instance: Instance, staff: Member, sanction_
     reason = _text(reason, "reason", minimum=MIN_REASON, limit=MAX_REASON)
     begin_write(session)
     sanction = access_sanction(session, instance, staff, sanction_id)
-    if sanction.status != "active":
+    if sanction.status != IN_FORCE:
         raise Conflict("sanction_not_active", _("This sanction is no longer in force."))
-    _end(session, instance, sanction, "lifted", utcnow())
+    _end(session, instance, sanction, LIFTED, utcnow())
     record_audit(session, instance, staff, "sanction_lifted", subject=sanction.member,
                  reason=reason, ip=ip, sanction_id=sanction.id, kind=sanction.kind)
     tell_lifted(session, instance, sanction.member, sanction)
@@ -276,7 +285,7 @@ def lift_member_sanctions(session: Session, instance: Instance, staff: Member, m
     member = _target(session, instance, member_id)
     ids = list(session.scalars(select(Sanction.id).where(
         Sanction.instance_id == instance.id, Sanction.member_id == member.id,
-        Sanction.kind == kind, Sanction.status == "active").order_by(Sanction.id)))
+        Sanction.kind == kind, Sanction.status == IN_FORCE).order_by(Sanction.id)))
     if not ids:
         raise Conflict("sanction_not_active", _("No such sanction is in force."))
     return [lift_sanction(session, instance, staff, i, reason=reason, ip=ip) for i in ids]
@@ -288,14 +297,14 @@ def lift_expired_sanctions(session: Session, now: datetime | None = None) -> int
     from maillon.notifications.services import instance_of
 
     now = now or utcnow()
-    query = select(Sanction).where(Sanction.status == "active", Sanction.until.is_not(None),
+    query = select(Sanction).where(Sanction.status == IN_FORCE, Sanction.until.is_not(None),
                                    Sanction.until <= now).order_by(Sanction.id).limit(500)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     done = 0
     for sanction in session.scalars(query.execution_options(populate_existing=True)).all():
         instance = instance_of(session, sanction.instance_id)
-        _end(session, instance, sanction, "expired", now)
+        _end(session, instance, sanction, EXPIRED, now)
         record_audit(session, instance, None, "sanction_expired", subject=sanction.member,
                      sanction_id=sanction.id, kind=sanction.kind)
         done += 1
@@ -312,8 +321,8 @@ def lift_expired_for(session: Session, instance: Instance, member: Member) -> bo
     begin_write(session)
     for sanction in session.scalars(select(Sanction).where(
             Sanction.instance_id == instance.id, Sanction.member_id == member.id,
-            Sanction.status == "active", Sanction.until.is_not(None), Sanction.until <= now)):
-        _end(session, instance, sanction, "expired", now)
+            Sanction.status == IN_FORCE, Sanction.until.is_not(None), Sanction.until <= now)):
+        _end(session, instance, sanction, EXPIRED, now)
         record_audit(session, instance, None, "sanction_expired", subject=member,
                      sanction_id=sanction.id, kind=sanction.kind)
     if member.status == "suspended" and (member.suspended_until or now) <= now:
@@ -373,10 +382,10 @@ def appeal_sanction(session: Session, instance: Instance, member: Member, sancti
     if find_appeal_of(session, instance, sanction) is not None:
         raise Conflict("already_appealed", _("You have already appealed against this "
                                              "sanction."))
-    if sanction.status != "active":
+    if sanction.status != IN_FORCE:
         raise Conflict("sanction_not_active", _("This sanction is no longer in force."))
     appeal = Appeal(instance_id=instance.id, sanction_id=sanction.id, member_id=member.id,
-                    text=text, status="open")
+                    text=text, status=APPEAL_OPEN)
     session.add(appeal)
     session.commit()
     return appeal
@@ -392,13 +401,13 @@ def decide_appeal(session: Session, instance: Instance, staff: Member, appeal_id
     appeal = access_appeal(session, instance, staff, appeal_id)
     if appeal.member_id == staff.id:
         raise Forbidden("cannot_decide_own_appeal", _("Someone else must decide your appeal."))
-    if appeal.status != "open":
+    if appeal.status != APPEAL_OPEN:
         raise Conflict("appeal_decided", _("This appeal has already been decided."))
     now = utcnow()
-    APPEAL.apply(appeal, "accepted" if accept else "rejected")
+    APPEAL.apply(appeal, APPEAL_ACCEPTED if accept else APPEAL_REJECTED)
     appeal.decided_at, appeal.decided_by_id, appeal.response = now, staff.id, response
-    if accept and appeal.sanction.status == "active":
-        _end(session, instance, appeal.sanction, "lifted", now)
+    if accept and appeal.sanction.status == IN_FORCE:
+        _end(session, instance, appeal.sanction, LIFTED, now)
     record_audit(session, instance, staff, "appeal_accepted" if accept else "appeal_rejected",
                  subject=appeal.member, reason=response, ip=ip, appeal_id=appeal.id,
                  sanction_id=appeal.sanction_id)

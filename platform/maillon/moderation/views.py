@@ -24,6 +24,7 @@ from maillon.moderation.forms import (
     ReportForm,
     SanctionForm,
 )
+from maillon.moderation.lifecycle import SANCTION
 from maillon.moderation.models import AUDIT_ACTIONS
 from maillon.pagination import MAX_ID, page_arg
 from maillon.tenancy.rendering import render
@@ -165,7 +166,7 @@ def lift(sanction_id: int) -> Any:
 def sanction_list() -> Any:
     page = page_arg()
     status = request.args.get("status") or None
-    if status not in (None, "active", "lifted", "expired"):
+    if status not in (None, *SANCTION.states):
         status = None
     total, rows = sanctions.list_sanctions(db.session, g.instance, current_user, status=status,
                                            page=page, per_page=PER_PAGE)
