@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from flask import g
 from pydantic import BaseModel, Field
@@ -19,7 +19,11 @@ from maillon.network.endorsements import (
     endorsement_summary,
     revoke_endorsement,
 )
-from maillon.network.recommendation_models import RELATIONSHIPS
+from maillon.network.recommendation_models import (
+    RECOMMENDATION_STATUSES,
+    RELATIONSHIPS,
+    REQUEST_STATUSES,
+)
 from maillon.network.recommendations import (
     approve_recommendation,
     approved_recommendation_dicts,
@@ -76,7 +80,7 @@ class ShortMember(BaseModel):
 
 class RecommendationOut(BaseModel):
     id: int
-    status: Literal["pending", "approved", "hidden"]
+    status: Annotated[str, Choice(RECOMMENDATION_STATUSES)]
     relationship: Relationship
     relationship_detail: str
     text: str
@@ -98,7 +102,7 @@ class AskIn(RecommendationAsk):
 
 class RecommendationRequestOut(BaseModel):
     id: int
-    status: Literal["open", "written", "dismissed"]
+    status: Annotated[str, Choice(REQUEST_STATUSES)]
     asked_id: int
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any
 
 from flask import g, request
 from pydantic import BaseModel, Field
@@ -26,6 +26,7 @@ from maillon.introductions.validation import (
 )
 from maillon.members.models import Member
 from maillon.members.serialisation import load_profiles, profile_dict, profile_dicts
+from maillon.validation import Choice
 
 TAG = "introductions"
 
@@ -112,7 +113,7 @@ class IntroductionList(BaseModel):
 
 
 class ListArgs(BaseModel):
-    role: Literal["sent", "relaying", "received"] = "sent"
+    role: Annotated[str, Choice(services.ROLES)] = "sent"
     page: int = Field(1, ge=1, le=10_000)
     per_page: int = Field(20, ge=1, le=100)
 

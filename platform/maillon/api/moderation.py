@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from flask import Response, g, request
 from pydantic import BaseModel, Field
@@ -14,8 +14,9 @@ from maillon.api.registry import operation
 from maillon.db import db
 from maillon.members.models import Member
 from maillon.moderation import sanctions, services
-from maillon.moderation.models import Appeal, Sanction
-from maillon.validation import Body
+from maillon.moderation.lifecycle import APPEAL, APPEAL_OPEN, SANCTION
+from maillon.moderation.models import SANCTION_KINDS, Appeal, Sanction
+from maillon.validation import Body, Choice
 
 TAG = "moderation"
 
@@ -109,8 +110,8 @@ class DecisionIn(Body):
 class SanctionOut(BaseModel):
     id: int
     member_id: int
-    kind: Literal["warn", "limit", "suspend"]
-    status: Literal["active", "lifted", "expired"]
+    kind: Annotated[str, Choice(SANCTION_KINDS)]
+    status: Annotated[str, Choice(SANCTION.states)]
     reason: str
     until: str | None
     created_at: str
@@ -126,7 +127,7 @@ class AppealOut(BaseModel):
     id: int
     sanction_id: int
     member_id: int
-    status: Literal["open", "accepted", "rejected"]
+    status: Annotated[str, Choice(APPEAL.states)]
     text: str
     response: str
     created_at: str
@@ -216,7 +217,7 @@ def lift_sanction(member: Member, sanction_id: int, body: LiftIn) -> Reply:
 
 class SanctionsArgs(BaseModel):
     member_id: int | None = Field(None, ge=1, le=2**63 - 1)
-    status: Literal["active", "lifted", "expired"] | None = None
+    status: Annotated[str, Choice(SANCTION.states)] | None = None
     page: int = Field(1, ge=1, le=10_000)
     per_page: int = Field(20, ge=1, le=100)
 
@@ -256,7 +257,7 @@ def appeal(member: Member, sanction_id: int, body: AppealIn) -> Reply:
 
 
 class AppealsArgs(BaseModel):
-    status: Literal["open", "accepted", "rejected"] = "open"
+    status: Annotated[str, Choice(APPEAL.states)] = APPEAL_OPEN
     page: int = Field(1, ge=1, le=10_000)
     per_page: int = Field(20, ge=1, le=100)
 

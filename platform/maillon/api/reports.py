@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from flask import g, request
 from pydantic import BaseModel, Field
@@ -15,13 +15,15 @@ from maillon.api.registry import MAX_ID, operation
 from maillon.db import db
 from maillon.members.models import Member
 from maillon.moderation import reports, services
-from maillon.validation import Body
+from maillon.moderation.lifecycle import REPORT, REPORT_OPEN
+from maillon.moderation.models import REPORT_REASONS, REPORT_SUBJECTS
+from maillon.validation import Body, Choice
 
 TAG = "moderation"
 
-SubjectType = Literal["member", "introduction", "recommendation", "message"]
-Reason = Literal["spam", "harassment", "impersonation", "inappropriate", "other"]
-Status = Literal["open", "actioned", "dismissed"]
+SubjectType = Annotated[str, Choice(REPORT_SUBJECTS)]
+Reason = Annotated[str, Choice(REPORT_REASONS)]
+Status = Annotated[str, Choice(REPORT.states)]
 
 
 class ReportIn(Body):
@@ -123,7 +125,7 @@ def me_reports(member: Member) -> Reply:
 
 
 class QueueArgs(BaseModel):
-    status: Status = "open"
+    status: Status = REPORT_OPEN
     page: int = Field(1, ge=1, le=10_000)
     per_page: int = Field(20, ge=1, le=100)
 
