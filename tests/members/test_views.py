@@ -231,3 +231,13 @@ def test_numbers_beyond_the_database_never_500(create_member, login) -> None:
                  f"/members/{member.id}/contacts"):
         sep = "&" if "?" in path else "?"
         assert client.get(f"{path}{sep}page={huge}").status_code == 200, path
+
+
+def test_staff_find_the_way_to_moderate_a_profile(login, create_member):
+    member = create_member("reseau", name="Paul Profil", locale="en")
+    link = f'href="/moderation/members/{member.id}"'
+    moderator = create_member("reseau", role="moderator", locale="en")
+    assert link in login(moderator, "reseau").get(f"/members/{member.id}").get_data(as_text=True)
+    visitor = create_member("reseau", locale="en")
+    assert link not in login(visitor, "reseau").get(f"/members/{member.id}").get_data(
+        as_text=True)
