@@ -48,7 +48,7 @@ class Mutant:
 MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "bm25-constant", "search/evaluate.py",
-        "values = weight * self.snap.idf(TEXT_FIELD, term) * tf * (K1 + 1.0) / (tf + norm)",
+        "values = weight * self.idf(TEXT_FIELD, term) * tf * (K1 + 1.0) / (tf + norm)",
         "values = np.full(len(ids), weight, dtype=np.float32)",
         ("tests/search/test_ranking.py",),
         "every full-text match scores the same: no term frequency, length or idf",
@@ -113,8 +113,8 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "member-count-instance-filter", "platform/maillon/members/services.py",
-        'Member.instance_id == instance.id, Member.status == "active")) or 0)',
-        'Member.status == "active")) or 0)',
+        "return (Member.instance_id == instance.id, Member.status.in_(VISIBLE_STATUSES),",
+        "return (Member.status.in_(VISIBLE_STATUSES),",
         ("tests/tenancy/test_net.py", "-k", "counts_only"),
         "a page's count query reaches every instance (the net alone would hide it: the "
         "strict net must report it)",
