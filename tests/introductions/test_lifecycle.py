@@ -27,9 +27,11 @@ INTRODUCTION_CHANGES = {
     ("delivered", "blocked"),
     ("declined", "in_progress"), ("declined", "delivered"), ("declined", "withdrawn"),
     ("expired", "in_progress"), ("expired", "delivered"), ("expired", "withdrawn"),
+    # Held for review: approved (travels), blocked by a moderator, or withdrawn.
+    ("held", "in_progress"), ("held", "delivered"), ("held", "blocked"), ("held", "withdrawn"),
 }
 HOP_CHANGES = {("holding", end) for end in ("forwarded", "rerouted", "declined", "advised",
-                                             "expired")}
+                                             "expired", "released")}
 
 
 def _pairs(lifecycle):
@@ -68,7 +70,7 @@ def test_a_closed_request_cannot_come_back():
 
 
 def test_open_and_retryable_statuses():
-    assert OPEN_STATUSES == ("in_progress", "delivered")
+    assert OPEN_STATUSES == ("in_progress", "delivered", "held")
     assert set(RETRYABLE_STATUSES) == {"declined", "expired"}
 
 

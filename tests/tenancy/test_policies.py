@@ -124,7 +124,7 @@ def test_the_page_saves_shows_errors_and_resets(app, login, client_for, admin):
             "registration.email_domains": "", "introductions.chain_visibility": "stepwise",
             "introductions.max_hops": "4", "introductions.hop_deadline_days": "10",
             "introductions.relay_factor": "0.7", "introductions.retention_days": "365",
-            "quotas.pending_introductions": "5",
+            "introductions.review_first_requests": "0", "quotas.pending_introductions": "5",
             "quotas.pending_connection_requests": "100", "tagline": "Entraide",
             "locale": "fr"}  # registration.verify_email unticked: no
     answer = client.post("/admin/policies", data=form)

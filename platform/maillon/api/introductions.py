@@ -309,6 +309,43 @@ def retry_introduction(member: Member, intro_id: int) -> Reply:
     return _view(intro, member), 200
 
 
+# ---------------------------------------------------------------------- staff review
+
+
+class BlockIn(Body):
+    reason: str = Field(min_length=1, max_length=2000, description="The requester reads it.")
+
+
+_REVIEW_ERRORS = {403: "forbidden (not staff of this instance)",
+                  404: "not_found (also another instance's request)"}
+
+
+@operation("POST", "/admin/introductions/<int:intro_id>/approve",
+           summary="Approve a held request (staff)", tag="moderation", idempotent=True,
+           description="It travels as any request: its first relay (or the target) gets it "
+           "and is told. Audited (introduction_approved); approving again changes nothing.",
+           responses={200: ("The request", IntroductionOut), **_REVIEW_ERRORS,
+                      403: "forbidden, target_not_reachable",
+                      409: "not_held (not waiting for review)"})
+def approve_introduction(member: Member, intro_id: int) -> Reply:
+    intro = services.approve_introduction(db.session, g.instance, member, intro_id,
+                                          ip=request.remote_addr or "")
+    return _view(intro, member), 200
+
+
+@operation("POST", "/admin/introductions/<int:intro_id>/block",
+           summary="Block a request (staff)", tag="moderation", body=BlockIn, idempotent=True,
+           description="Held, travelling or waiting for the target: it stops for good. The "
+           "requester is told the reason (notification and e-mail, in their language); "
+           "whoever held it is released. Audited (introduction_blocked).",
+           responses={200: ("The request, blocked", IntroductionOut), **_REVIEW_ERRORS,
+                      409: "already_closed", 422: "validation_failed"})
+def block_introduction(member: Member, intro_id: int, body: BlockIn) -> Reply:
+    intro = services.block_introduction(db.session, g.instance, member, intro_id,
+                                        reason=body.reason, ip=request.remote_addr or "")
+    return _view(intro, member), 200
+
+
 # ---------------------------------------------------------------------- direct messages
 
 

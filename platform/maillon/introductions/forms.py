@@ -65,6 +65,13 @@ class ThankForm(RulesForm):
     message = TextAreaField(_l("Thank the people who relayed it"))
 
 
+class BlockForm(FlaskForm):
+    """A moderator's block: the requester reads the reason."""
+
+    reason = TextAreaField(_l("Reason (the requester reads it)"),
+                           validators=[DataRequired(), Length(max=NOTE_MAX)])
+
+
 class ConfirmForm(FlaskForm):
     """An empty form: a button whose only payload is the CSRF token (withdraw, retry)."""
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from maillon.lifecycle import Lifecycle
 
-INTRODUCTION = Lifecycle.of("introduction", initial={"in_progress", "delivered"}, allowed={
+INTRODUCTION = Lifecycle.of("introduction", initial={"in_progress", "delivered", "held"}, allowed={
     # Travelling: handed to the next relay (stays in progress), delivered to the target, or
     # stopped by the relay holding it, by its deadline or by the requester.
     "in_progress": {"in_progress", "delivered", "declined", "advised", "expired", "withdrawn",
@@ -22,17 +22,22 @@ INTRODUCTION = Lifecycle.of("introduction", initial={"in_progress", "delivered"}
     "rejected": set(),
     "advised": set(),
     "withdrawn": set(),
-    # A moderator's block: a state of the table, but no service blocks a request yet.
+    # A moderator's block (``review.block_introduction``), with a reason the requester reads.
     "blocked": set(),
+    # A new member's first request, held until staff approve it (it then travels as any
+    # other), block it, or the requester calls it off (``review``).
+    "held": {"in_progress", "delivered", "blocked", "withdrawn"},
 })
 
 HOP = Lifecycle.of("introduction hop", initial={"holding"}, allowed={
-    "holding": {"forwarded", "rerouted", "declined", "advised", "expired"},
+    "holding": {"forwarded", "rerouted", "declined", "advised", "expired", "released"},
     "forwarded": set(),
     "rerouted": set(),
     "declined": set(),
     "advised": set(),
     "expired": set(),
+    # A moderator blocked the request while this relay held it: their turn ends, no blame.
+    "released": set(),
 })
 
 STATUSES = INTRODUCTION.states
@@ -45,20 +50,24 @@ WITHDRAWN = INTRODUCTION.state("withdrawn")
 DECLINED = INTRODUCTION.state("declined")  # a relay said no
 ADVISED = INTRODUCTION.state("advised")  # a relay ended it with advice
 EXPIRED = INTRODUCTION.state("expired")  # a relay let its deadline pass
+HELD = INTRODUCTION.state("held")  # waiting for a moderator's approval
+BLOCKED = INTRODUCTION.state("blocked")  # a moderator stopped it
 HOLDING = HOP.state("holding")
 DECLINED_HOP = HOP.state("declined")
 ADVISED_HOP = HOP.state("advised")
 EXPIRED_HOP = HOP.state("expired")
+RELEASED_HOP = HOP.state("released")
 #: Someone other than the requester still has to act: counted against the requester's quota.
-OPEN_STATUSES = (IN_PROGRESS, DELIVERED)
+OPEN_STATUSES = (IN_PROGRESS, DELIVERED, HELD)
 #: Stopped on the way, so the requester may send it along another chain.
 RETRYABLE_STATUSES = tuple(s for s in STATUSES if s not in OPEN_STATUSES
                            and INTRODUCTION.allows(s, "in_progress"))
 HOP_STATUSES = HOP.states
 #: A relay passed the request on (to the planned next person, or to another one).
 PASSED_HOP_STATUSES = (HOP.state("forwarded"), HOP.state("rerouted"))
-#: A relay's turn is over, whatever they did (every final state of a turn).
-ACTED_HOP_STATUSES = tuple(s for s in HOP_STATUSES if HOP.final(s))
+#: A relay's turn is over, whatever they did (every final state of a turn but a moderator's
+#: block, which is nothing the relay did: it counts neither for nor against relaying).
+ACTED_HOP_STATUSES = tuple(s for s in HOP_STATUSES if HOP.final(s) and s != RELEASED_HOP)
 #: The request stopped at this relay (declined, advice, deadline).
 STOPPED_HOP_STATUSES = tuple(s for s in ACTED_HOP_STATUSES if s not in PASSED_HOP_STATUSES)
 #: Stopped on the way: the requester sees that it stopped, not where.

@@ -32,7 +32,8 @@ __all__ = ["HOP_STATUSES", "OPEN_STATUSES", "RETRYABLE_STATUSES", "STATUSES", "E
            "Introduction", "IntroductionHop", "IntroductionEvent", "DirectMessage",
            "IntroductionStaffView"]
 EVENT_KINDS = ("requested", "forwarded", "rerouted", "declined", "advised", "expired",
-               "delivered", "accepted", "rejected", "withdrawn", "blocked", "retried", "thanked")
+               "delivered", "accepted", "rejected", "withdrawn", "blocked", "retried", "thanked",
+               "held", "approved")
 
 
 class Introduction(TenantScoped, Base):

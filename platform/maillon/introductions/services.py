@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session
 
 from maillon.db import begin_read, begin_write, utcnow
 from maillon.errors import Forbidden, ServiceError, ValidationFailed
-from maillon.introductions.lifecycle import ANSWERED_STATUSES, DELIVERED, IN_PROGRESS
+from maillon.introductions.lifecycle import (
+    ANSWERED_STATUSES,
+    DELIVERED,
+    HELD,
+    IN_PROGRESS,
+    INTRODUCTION,
+)
 from maillon.introductions.models import (
     OPEN_STATUSES,
     DirectMessage,
@@ -45,6 +51,11 @@ from maillon.introductions.relay import (
     thank_chain,
     withdraw_introduction,
 )
+from maillon.introductions.review import (
+    approve_introduction,
+    block_introduction,
+    held_for_review,
+)
 from maillon.introductions.routing import (
     ChainsView,
     PathView,
@@ -69,7 +80,8 @@ from maillon.tenancy.models import Instance
 from maillon.validation import check
 
 __all__ = [
-    "ChainsView", "PathView", "accept_introduction", "access_introduction", "contact_policy",
+    "ChainsView", "PathView", "accept_introduction", "approve_introduction",
+    "block_introduction", "access_introduction", "contact_policy",
     "advise_introduction", "can_contact_directly", "count_pending_introductions",
     "count_waiting_for",
     "decline_introduction", "expire_overdue", "find_chains", "forward_introduction",
@@ -97,7 +109,8 @@ def request_introduction(session: Session, instance: Instance, requester: Member
     """Ask to be introduced to a member along the chain ``path_index`` of ``find_chains``.
 
     A first-degree connection gets it at once; asking again while a request to the same
-    member is open returns that request.
+    member is open returns that request. One of a member's first requests may be held for a
+    moderator's review (``review.held_for_review``): its chain is planned, nobody holds it.
     """
     target = access_member(session, instance, requester, target_id)
     check_not_limited(session, instance, requester)
@@ -114,13 +127,19 @@ def request_introduction(session: Session, instance: Instance, requester: Member
         return existing
     check_quota(session, instance, requester)
     path = plan_path(session, instance, requester, target, path_index=path_index)
+    held = held_for_review(session, instance, requester)
     intro = Introduction(instance_id=instance.id, requester_id=requester.id,
                          target_id=target.id, purpose=purpose, message=message, path=path,
                          hops=len(path) - 1, attempt=1, avoid=[])
+    if held:
+        INTRODUCTION.apply(intro, HELD)  # a new row: ``held`` is one of the initial states
     session.add(intro)
     session.flush()
     record_event(session, intro, "requested", requester, position=0, hops=intro.hops)
-    start_attempt(session, instance, intro, requester, path)
+    if held:
+        record_event(session, intro, "held", None, position=0)
+    else:
+        start_attempt(session, instance, intro, requester, path)
     session.commit()
     return intro
 

@@ -19,5 +19,9 @@ introduction_accepted = _signals.signal("introduction-accepted")  # requester an
 introduction_rejected = _signals.signal("introduction-rejected")  # requester and the chain
 introduction_thanked = _signals.signal("introduction-thanked")  # the chain
 introduction_withdrawn = _signals.signal("introduction-withdrawn")  # whoever held it
+# A moderator's block (``review``): the requester is told why (reason=), whoever held it that
+# nothing more is asked of them.
+introduction_blocked = _signals.signal("introduction-blocked")  # the requester, reason=
+introduction_released = _signals.signal("introduction-released")  # whoever held it
 # message=, actor= (the sender), recipients=[recipient]
 direct_message_sent = _signals.signal("direct-message-sent")

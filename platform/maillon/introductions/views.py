@@ -19,6 +19,7 @@ from maillon.introductions import services
 from maillon.introductions.forms import (
     AdviseForm,
     AnswerForm,
+    BlockForm,
     ConfirmForm,
     DeclineForm,
     DirectMessageForm,
@@ -31,6 +32,7 @@ from maillon.introductions.records import members_by_id
 from maillon.introductions.validation import MAX_TEXT
 from maillon.members.models import default_contact_policy
 from maillon.members.services import access_member
+from maillon.moderation.services import is_staff
 from maillon.pagination import page_arg
 from maillon.tenancy.rendering import render
 
@@ -202,7 +204,9 @@ def detail(intro_id: int) -> Any:
                   forward_form=ForwardForm(), reroute_form=RerouteForm(),
                   decline_form=DeclineForm(), advise_form=AdviseForm(),
                   answer_form=AnswerForm(), thank_form=ThankForm(),
-                  confirm_form=ConfirmForm())
+                  confirm_form=ConfirmForm(), block_form=BlockForm(),
+                  reviewer=is_staff(g.instance, current_user)
+                  and view["role"] != "requester")
 
 
 def _act(intro_id: int, form: Any, action: Callable[[], Any], done: str) -> Response:
@@ -302,3 +306,20 @@ def retry(intro_id: int) -> Response:
     return _act(intro_id, ConfirmForm(), lambda: services.retry_introduction(
         db.session, g.instance, current_user, intro_id),
         _("Your request is on its way along another chain."))
+
+
+@bp.post("/introductions/<int:intro_id>/approve")
+@login_required
+def approve(intro_id: int) -> Response:
+    return _act(intro_id, ConfirmForm(), lambda: services.approve_introduction(
+        db.session, g.instance, current_user, intro_id, ip=request.remote_addr or ""),
+        _("Approved: the request is on its way."))
+
+
+@bp.post("/introductions/<int:intro_id>/block")
+@login_required
+def block(intro_id: int) -> Response:
+    form = BlockForm()
+    return _act(intro_id, form, lambda: services.block_introduction(
+        db.session, g.instance, current_user, intro_id, reason=form.reason.data or "",
+        ip=request.remote_addr or ""), _("The request is blocked; its requester is told why."))

@@ -106,6 +106,8 @@ def _event_view(event: IntroductionEvent, viewer: Member, role: str, *, shown: s
     elif event.kind in ("accepted", "rejected") and data.get("message") and (
             role in ("requester", "target")):
         out["message"] = data["message"]
+    elif event.kind == "blocked" and role in ("requester", "moderator"):
+        out["reason"] = data.get("reason", "")  # the moderators wrote it for the requester
     elif event.kind == "thanked" and role != "moderator":
         out["message"] = data.get("message", "")
     position = event.position
@@ -163,6 +165,9 @@ def _view(session: Session, instance: Instance, intro: Introduction, viewer: Mem
     upstream_of: dict[int, int | None] = {h.attempt: h.position for h in mine}
     stopped = {e.attempt for e in events if e.kind in ("declined", "expired")}
     blind = role == "requester" and intro.status in STOPPED_STATUSES
+    blocks = [e for e in events if e.kind == "blocked"]
+    block_reason = str((blocks[-1].data or {}).get("reason") or "") if blocks and role in (
+        "requester", "moderator") else ""
     if role == "requester":
         # Of an attempt that stopped, the requester sees their own steps and that it stopped:
         # how many forwards came first would give the position of who stopped it.
@@ -209,7 +214,7 @@ def _view(session: Session, instance: Instance, intro: Introduction, viewer: Mem
         "advice": intro.advice if role == "requester" or any(
             h.status == ADVISED_HOP for h in mine) else "",
         "outcome_message": intro.outcome_message if role in ("requester", "target") else "",
-        "contact": contact,
+        "contact": contact, "block_reason": block_reason,
         "created_at": intro.created_at, "delivered_at": intro.delivered_at,
         "closed_at": intro.closed_at,
         "events": [_event_view(e, viewer, role, shown=shown, people=people,

@@ -49,6 +49,8 @@ AUDIT_ACTIONS = (
     "report_actioned",
     "member_deleted",
     "policy_changed",
+    "introduction_approved",
+    "introduction_blocked",
 )
 
 #: What staff may impose: a warning on record, a limit (no new introductions, direct messages

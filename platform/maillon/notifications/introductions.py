@@ -116,6 +116,16 @@ def _withdrawn(actor: str, data: Mapping[str, Any]) -> str:
              requester=data.get("requester", ""), target=data.get("target", ""))
 
 
+def _blocked(actor: str, data: Mapping[str, Any]) -> str:
+    return _("The moderators stopped your request to meet %(target)s: %(reason)s",
+             target=data.get("target", ""), reason=data.get("reason", ""))
+
+
+def _released(actor: str, data: Mapping[str, Any]) -> str:
+    return _("The request from %(requester)s to meet %(target)s was stopped: nothing more to "
+             "do", requester=data.get("requester", ""), target=data.get("target", ""))
+
+
 def _direct_message(actor: str, data: Mapping[str, Any]) -> str:
     return _("%(actor)s sent you a message: “%(text)s”", actor=actor,
              text=data.get("text", ""))
@@ -144,6 +154,12 @@ _kind("introduction_thanked", _l("Thanks for introductions you passed on"), _tha
 _kind("introduction_withdrawn", _l("Requests withdrawn while you held them"), _withdrawn,
       email=False)
 _kind("direct_message", _l("Direct messages"), _direct_message, email=True, link=_messages)
+# A moderator's block is a moderation decision: the requester is told why, in-app and by
+# e-mail whatever their preferences (as sanctions are).
+register_kind(NotificationKind("introduction_blocked", _l("My introduction requests stopped "
+                               "by the moderators"), _blocked, _introduction, required=True))
+_kind("introduction_released", _l("Requests stopped while you held them"), _released,
+      email=False)
 
 
 # --- Receivers ---------------------------------------------------------------------------------
@@ -243,6 +259,16 @@ def _on_withdrawn(session: Session, *, introduction: Introduction, actor: Member
     _tell(session, introduction, recipients, "introduction_withdrawn", actor)
 
 
+def _on_blocked(session: Session, *, introduction: Introduction, recipients: list[Member],
+                reason: str = "", **extra: Any) -> None:
+    _tell(session, introduction, recipients, "introduction_blocked", None, reason=reason)
+
+
+def _on_released(session: Session, *, introduction: Introduction, recipients: list[Member],
+                 **extra: Any) -> None:
+    _tell(session, introduction, recipients, "introduction_released", None)
+
+
 def _on_direct_message(session: Session, *, message: Any, actor: Member,
                        recipients: list[Member], **extra: Any) -> None:
     text = " ".join(str(message.text).split())
@@ -265,6 +291,8 @@ _RECEIVERS: dict[str, Callable[..., None]] = {
     "introduction_rejected": _outcome("introduction_rejected", "rejected"),
     "introduction_thanked": _on_thanked,
     "introduction_withdrawn": _on_withdrawn,
+    "introduction_blocked": _on_blocked,
+    "introduction_released": _on_released,
     "direct_message_sent": _on_direct_message,
 }
 for _name, _receiver in _RECEIVERS.items():

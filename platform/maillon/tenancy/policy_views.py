@@ -22,7 +22,8 @@ GROUPS = (
                       "registration.verify_email")),
     ("introductions", ("introductions.chain_visibility", "introductions.max_hops",
                        "introductions.hop_deadline_days", "introductions.relay_factor",
-                       "introductions.retention_days")),
+                       "introductions.retention_days",
+                       "introductions.review_first_requests")),
     ("quotas", ("quotas.pending_introductions", "quotas.pending_connection_requests")),
     ("community", ("tagline", "locale")),
 )

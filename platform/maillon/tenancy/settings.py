@@ -74,6 +74,9 @@ KEYS: tuple[InstanceKey, ...] = (
                 "its private texts (message, notes, vouches, reasons, advice, answers) are "
                 "erased, keeping what the statistics count; 0 keeps them forever.", minimum=0,
                 maximum=36500, editable=True),
+    InstanceKey("introductions.review_first_requests", int, 0, "How many of a member's "
+                "first introduction requests wait for a moderator's approval before they "
+                "travel; 0 holds none.", minimum=0, maximum=20, editable=True),
     InstanceKey("quotas.pending_introductions", int, 5, "Requests a member may have in "
                 "progress at once.", minimum=1, maximum=1000, editable=True),
     InstanceKey("quotas.pending_connection_requests", int, 100, "Unanswered connection "
