@@ -42,6 +42,9 @@ def test_demo_network_has_hubs_clusters_and_skewed_trust(instances):
     # The graph service sees every inserted connection.
     connected = _count(Connection, academia, Connection.status == "connected")
     assert graph.connection_count == connected > 1000
+    # One request waits for a moderator's review, and the demo's policy stays the file's.
+    assert _count(Introduction, academia, Introduction.status == "held") == 1
+    assert "introductions.review_first_requests" not in academia.overrides
     assert _count(ConnectionChange, academia) == connected
 
     sizes = sorted(len(graph.neighbours(m)) for m in ids)
@@ -76,7 +79,7 @@ def test_personas_have_three_degrees_and_something_to_do(instances):
 
     statuses = set(db.session.scalars(select(Introduction.status).where(
         Introduction.instance_id == reseau.id)))
-    assert statuses == set(STATUSES) - {"blocked"}
+    assert statuses == set(STATUSES) - {"blocked"}  # one held request waits for review
     hops = {(i.status, i.current_hop) for i in db.session.scalars(select(Introduction).where(
         Introduction.instance_id == reseau.id))}
     assert ("in_progress", 1) in hops and ("in_progress", 2) in hops

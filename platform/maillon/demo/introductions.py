@@ -22,6 +22,7 @@ from maillon.db import utcnow
 from maillon.demo.catalogue import community_for
 from maillon.errors import ServiceError
 from maillon.introductions import services
+from maillon.introductions.lifecycle import HELD
 from maillon.introductions.models import Introduction, IntroductionEvent, IntroductionHop
 from maillon.members.models import Member, default_contact_policy
 from maillon.network.graph import graph_for
@@ -225,6 +226,19 @@ def load_introductions(session: Session, instance: Instance, *, seed: int = 7) -
 
     texts = maker.texts
 
+    def held_for_review() -> Introduction | None:
+        """One request waiting for a moderator, as a new member's first one would under the
+        review policy (switched on for this request only: the demo's policy stays the
+        file's)."""
+        saved = dict(instance.overrides or {})
+        instance.overrides = {**saved, "introductions.review_first_requests": 20}
+        try:
+            intro = generic(3, lambda i: True)()
+        finally:
+            instance.overrides = saved
+            session.commit()
+        return intro if intro is not None and intro.status == HELD else None
+
     def relay_for(persona: Member) -> Introduction | None:
         """A contact of the persona asks for another of the persona's contacts, through them."""
         relay_persona = persona
@@ -321,6 +335,7 @@ def load_introductions(session: Session, instance: Instance, *, seed: int = 7) -
     attempt(generic(3, lambda i: True), "in_progress_hop1")
     attempt(generic(3, lambda i: maker.forward(i, 1)), "in_progress_hop2")
     attempt(generic(3, maker.forward), "delivered")
+    attempt(held_for_review, "held", tries=3)
     # Closed requests in the community's own proportions (OUTCOMES), so that each instance's
     # statistics tell its own story; direct ones too, to compare with relayed requests.
     builders: dict[str, tuple[int, Callable[[Introduction], bool]]] = {
