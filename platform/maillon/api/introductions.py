@@ -18,6 +18,7 @@ from maillon.introductions.models import DirectMessage, Introduction
 from maillon.introductions.validation import (
     Advice,
     Answer,
+    BlockReason,
     DeclineNote,
     DirectMessageText,
     IntroductionRequest,
@@ -312,8 +313,8 @@ def retry_introduction(member: Member, intro_id: int) -> Reply:
 # ---------------------------------------------------------------------- staff review
 
 
-class BlockIn(Body):
-    reason: str = Field(min_length=1, max_length=2000, description="The requester reads it.")
+class BlockIn(BlockReason):
+    """``reason``: the requester reads it."""
 
 
 _REVIEW_ERRORS = {403: "forbidden (not staff of this instance)",

@@ -65,11 +65,11 @@ class ThankForm(RulesForm):
     message = TextAreaField(_l("Thank the people who relayed it"))
 
 
-class BlockForm(FlaskForm):
+class BlockForm(RulesForm):
     """A moderator's block: the requester reads the reason."""
 
-    reason = TextAreaField(_l("Reason (the requester reads it)"),
-                           validators=[DataRequired(), Length(max=NOTE_MAX)])
+    rules = validation.BlockReason
+    reason = TextAreaField(_l("Reason (the requester reads it)"))
 
 
 class ConfirmForm(FlaskForm):

@@ -29,9 +29,7 @@ from maillon.introductions.lifecycle import (
 )
 from maillon.introductions.models import Introduction, IntroductionEvent
 from maillon.introductions.records import (
-    MAX_NOTE,
     access_introduction,
-    clean_text,
     current_hop_row,
     members_by_id,
     record_event,
@@ -39,9 +37,11 @@ from maillon.introductions.records import (
 )
 from maillon.introductions.routing import plan_path, unavailable_ids
 from maillon.introductions.signals import introduction_blocked, introduction_released
+from maillon.introductions.validation import BlockReason
 from maillon.members.models import Member
 from maillon.moderation.services import access_staff, record_audit
 from maillon.tenancy.models import Instance
+from maillon.validation import check
 
 __all__ = ["approve_introduction", "block_introduction", "held_for_review"]
 
@@ -98,7 +98,7 @@ def block_introduction(session: Session, instance: Instance, actor: Member, intr
     answer). The requester is told why; whoever held it is released, told only that nothing
     more is asked of them."""
     access_staff(instance, actor)
-    reason = clean_text(reason, "reason", limit=MAX_NOTE, minimum=1)
+    reason = check(BlockReason, {"reason": reason}).reason
     intro = access_introduction(session, instance, actor, intro_id, lock=True)
     if intro.status == BLOCKED:
         return _replayed(session, intro)

@@ -41,6 +41,12 @@ class DeclineNote(Rules):
     reason: Annotated[str, Text(MAX_NOTE)] = ""
 
 
+class BlockReason(Rules):
+    """Why a moderator blocks a request: the requester reads it (required)."""
+
+    reason: Annotated[str, Text(MAX_NOTE, minimum=1)]
+
+
 class Advice(Rules):
     """A relay's advice to the requester instead of passing the request on."""
 
