@@ -90,6 +90,37 @@ def instances_sync() -> None:
     click.echo("synced: " + ", ".join(sync()))
 
 
+@instances_group.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@with_appcontext
+def instances_status(as_json: bool) -> None:
+    """Each instance's size and health (members, admins, connections, requests in progress,
+    jobs, search index) and the deployment's readiness."""
+    import json
+
+    from maillon.ops.instance_status import instance_status
+
+    status = instance_status(db.session, current_app._get_current_object())  # type: ignore[attr-defined]
+    db.session.rollback()
+    if as_json:
+        click.echo(json.dumps(status, indent=1, default=str))
+        return
+    checks = ", ".join(f"{name} {'ok' if c['ok'] else 'NOT OK'}"
+                       for name, c in status["checks"].items())
+    click.echo(f"deployment: {'ready' if status['ready'] else 'NOT READY'} ({checks})")
+    for i in status["instances"]:
+        members = ", ".join(f"{n} {s}" for s, n in sorted(i["members"].items())) or "none"
+        search = (f"{i['search'].get('documents', 0)} documents" if i["search"].get("ok")
+                  else f"NOT OK: {i['search'].get('error', '')}")
+        click.echo(f"\n{i['slug']}: {i['name']} (theme {i['theme']}, hosts "
+                   f"{', '.join(i['hosts']) or '-'}){'' if i['configured'] else ' NOT CONFIGURED'}")
+        click.echo(f"  members: {members}; {i['moderators']} moderators; admins: "
+                   f"{', '.join(i['admins']) or 'none'}")
+        click.echo(f"  {i['connections']} connections, {i['open_introductions']} requests in "
+                   f"progress; jobs: {i['jobs_waiting']} waiting, {i['jobs_failed']} failed; "
+                   f"search: {search}")
+
+
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Drain the queue, then exit.")
 @with_appcontext
