@@ -121,6 +121,32 @@ def instances_status(as_json: bool) -> None:
                    f"search: {search}")
 
 
+@instances_group.command("role")
+@click.argument("slug")
+@click.argument("email")
+@click.argument("role", type=click.Choice(["member", "moderator", "admin"]))
+@click.option("--reason", default="", help="Kept in the instance's audit log.")
+@with_appcontext
+def instances_role(slug: str, email: str, role: str, reason: str) -> None:
+    """Give the member with this e-mail address a role in the instance (as the operator:
+    audited with no member as its author)."""
+    from maillon.errors import ServiceError
+    from maillon.members.models import Member
+    from maillon.moderation.roles import change_role
+    from maillon.tenancy.services import find_instance_by_slug
+
+    instance = find_instance_by_slug(db.session, slug)
+    member = instance and db.session.scalar(select(Member).where(
+        Member.instance_id == instance.id, Member.email == email.strip().lower()))
+    if instance is None or member is None:
+        raise click.ClickException(f"no member {email} in an instance {slug}")
+    try:
+        change_role(db.session, instance, None, member.id, role, reason=reason, operator=True)
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"{email} is {role} of {slug}")
+
+
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Drain the queue, then exit.")
 @with_appcontext

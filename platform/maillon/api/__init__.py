@@ -16,6 +16,7 @@ from maillon.api import (  # noqa: E402, F401
     policies,
     reports,
     rights,
+    roles,
     search,
     statistics,
     tokens,

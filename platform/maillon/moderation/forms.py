@@ -69,3 +69,11 @@ class ReportDecisionForm(FlaskForm):
                                        "subject"))
     reason = TextAreaField(_l("Reason (the sanctioned member reads it; reporters only learn "
                               "whether action was taken)"), validators=[InputRequired()])
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=[
+        SelectChoice("member", _l("Member")),
+        SelectChoice("moderator", _l("Moderator: reports, sanctions, appeals, statistics")),
+        SelectChoice("admin", _l("Administrator: also registrations, settings, the audit log"))])
+    reason = TextAreaField(_l("Why (kept in the audit log)"), validators=[Optional()])

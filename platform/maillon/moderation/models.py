@@ -51,6 +51,7 @@ AUDIT_ACTIONS = (
     "policy_changed",
     "introduction_approved",
     "introduction_blocked",
+    "role_changed",
 )
 
 #: What staff may impose: a warning on record, a limit (no new introductions, direct messages

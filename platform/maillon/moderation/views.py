@@ -14,7 +14,7 @@ from werkzeug.exceptions import NotFound
 
 from maillon.db import db
 from maillon.errors import ServiceError, ValidationFailed
-from maillon.moderation import reports, sanctions, services
+from maillon.moderation import reports, roles, sanctions, services
 from maillon.moderation.forms import (
     REASON_LABELS,
     AppealForm,
@@ -22,6 +22,7 @@ from maillon.moderation.forms import (
     LiftForm,
     ReportDecisionForm,
     ReportForm,
+    RoleForm,
     SanctionForm,
 )
 from maillon.moderation.lifecycle import SANCTION
@@ -137,8 +138,31 @@ def member(member_id: int) -> Any:
         status = 422
     _total, rows = sanctions.list_sanctions(db.session, g.instance, current_user,
                                             member_id=member_id, per_page=100)
+    role_form = RoleForm(formdata=None, role=target.role)
     return render("moderation/member.html", target=target, form=form, sanctions=rows,
-                  lift_form=LiftForm()), status
+                  lift_form=LiftForm(), role_form=role_form), status
+
+
+@bp.post("/moderation/members/<int:member_id>/role")
+@login_required
+def set_role(member_id: int) -> Any:
+    services.access_staff(g.instance, current_user, admin=True)
+    form = RoleForm()
+    if not form.validate_on_submit():
+        flash(_("The form has expired: please try again."), "error")
+        return redirect(url_for("moderation.member", member_id=member_id), 303)
+    try:
+        target = roles.change_role(db.session, g.instance, current_user, member_id,
+                                   form.role.data or "", reason=form.reason.data or "",
+                                   ip=_ip())
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        label = next(c.label for c in form.role.choices  # type: ignore[union-attr]
+                     if c.value == target.role)
+        flash(_("%(name)s's role is now: %(role)s.", name=target.name, role=label), "success")
+    return redirect(url_for("moderation.member", member_id=member_id), 303)
 
 
 @bp.post("/moderation/sanctions/<int:sanction_id>/lift")
