@@ -321,6 +321,49 @@ _REVIEW_ERRORS = {403: "forbidden (not staff of this instance)",
                   404: "not_found (also another instance's request)"}
 
 
+class QueuedRequest(BaseModel):
+    id: int
+    status: str
+    purpose: str
+    requester: dict[str, Any] = Field(description="{id, name}")
+    target: dict[str, Any] = Field(description="{id, name}")
+    created_at: str
+    reports: int = Field(description="Open reports on it (0 in held).")
+
+
+class QueueAlert(BaseModel):
+    kind: str = Field(description="fan_out, relay_load or declines.")
+    member: dict[str, Any] = Field(description="{id, name}")
+    count: int
+    introduction_ids: list[int]
+
+
+class ReviewQueueOut(BaseModel):
+    held: list[QueuedRequest]
+    reported: list[QueuedRequest]
+    alerts: list[QueueAlert]
+
+
+def _queued(intro: Introduction, reports: int = 0) -> dict[str, Any]:
+    return {"id": intro.id, "status": intro.status, "purpose": intro.purpose,
+            "requester": {"id": intro.requester.id, "name": intro.requester.name},
+            "target": {"id": intro.target.id, "name": intro.target.name},
+            "created_at": _when(intro.created_at), "reports": reports}
+
+
+@operation("GET", "/admin/introductions/queue", summary="Introductions to review (staff)",
+           tag="moderation", description="Held requests (oldest first), requests with open "
+           "reports, and the alerts of the last 24 hours (fan_out, relay_load, declines).",
+           responses={200: ("The queue", ReviewQueueOut), **_REVIEW_ERRORS})
+def review_queue(member: Member) -> Reply:
+    queue = services.review_queue(db.session, g.instance, member)
+    return {"held": [_queued(i) for i in queue.held],
+            "reported": [_queued(i, n) for i, n in queue.reported],
+            "alerts": [{"kind": a.kind, "member": {"id": a.member.id, "name": a.member.name},
+                        "count": a.count, "introduction_ids": list(a.introduction_ids)}
+                       for a in queue.alerts]}, 200
+
+
 @operation("POST", "/admin/introductions/<int:intro_id>/approve",
            summary="Approve a held request (staff)", tag="moderation", idempotent=True,
            description="It travels as any request: its first relay (or the target) gets it "

@@ -55,6 +55,9 @@ from maillon.introductions.review import (
     approve_introduction,
     block_introduction,
     held_for_review,
+    relay_alerts,
+    review_queue,
+    review_trail,
 )
 from maillon.introductions.routing import (
     ChainsView,
@@ -81,7 +84,8 @@ from maillon.validation import check
 
 __all__ = [
     "ChainsView", "PathView", "accept_introduction", "approve_introduction",
-    "block_introduction", "access_introduction", "contact_policy",
+    "block_introduction", "relay_alerts", "review_queue", "review_trail",
+    "access_introduction", "contact_policy",
     "advise_introduction", "can_contact_directly", "count_pending_introductions",
     "count_waiting_for",
     "decline_introduction", "expire_overdue", "find_chains", "forward_introduction",

@@ -29,6 +29,7 @@ from maillon.introductions.forms import (
     ThankForm,
 )
 from maillon.introductions.records import members_by_id
+from maillon.introductions.review import DECLINES, FAN_OUT_TARGETS, RELAY_LOAD
 from maillon.introductions.validation import MAX_TEXT
 from maillon.members.models import default_contact_policy
 from maillon.members.services import access_member
@@ -209,7 +210,8 @@ def detail(intro_id: int) -> Any:
                   and view["role"] != "requester")
 
 
-def _act(intro_id: int, form: Any, action: Callable[[], Any], done: str) -> Response:
+def _act(intro_id: int, form: Any, action: Callable[[], Any], done: str,
+         back: str = "introductions.detail") -> Response:
     """Run one action on a request, then back to its page (POST/redirect/GET).
 
     A repeated submit (a double click, a second tab) meets the service's refusal or replay and
@@ -226,7 +228,7 @@ def _act(intro_id: int, form: Any, action: Callable[[], Any], done: str) -> Resp
             _refusal(exc)
         else:
             flash(done, "success")
-    return redirect(url_for("introductions.detail", intro_id=intro_id), 303)
+    return redirect(url_for(back, intro_id=intro_id), 303)
 
 
 @bp.post("/introductions/<int:intro_id>/forward")
@@ -308,12 +310,18 @@ def retry(intro_id: int) -> Response:
         _("Your request is on its way along another chain."))
 
 
+def _back() -> str:
+    """Back to the staff's trail page when the action was taken there."""
+    return ("introductions.review_trail" if request.form.get("from") == "review"
+            else "introductions.detail")
+
+
 @bp.post("/introductions/<int:intro_id>/approve")
 @login_required
 def approve(intro_id: int) -> Response:
     return _act(intro_id, ConfirmForm(), lambda: services.approve_introduction(
         db.session, g.instance, current_user, intro_id, ip=request.remote_addr or ""),
-        _("Approved: the request is on its way."))
+        _("Approved: the request is on its way."), _back())
 
 
 @bp.post("/introductions/<int:intro_id>/block")
@@ -322,4 +330,27 @@ def block(intro_id: int) -> Response:
     form = BlockForm()
     return _act(intro_id, form, lambda: services.block_introduction(
         db.session, g.instance, current_user, intro_id, reason=form.reason.data or "",
-        ip=request.remote_addr or ""), _("The request is blocked; its requester is told why."))
+        ip=request.remote_addr or ""), _("The request is blocked; its requester is told why."),
+        _back())
+
+
+# --- Staff review: the queue and a request's trail ---------------------------------------------
+
+@bp.get("/moderation/introductions")
+@login_required
+def review_queue() -> Any:
+    queue = services.review_queue(db.session, g.instance, current_user)
+    return render("introductions/review_queue.html", queue=queue, thresholds={
+        "fan_out": FAN_OUT_TARGETS, "relay_load": RELAY_LOAD, "declines": DECLINES})
+
+
+@bp.get("/moderation/introductions/<int:intro_id>")
+@login_required
+def review_trail(intro_id: int) -> Any:
+    intro, hops = services.review_trail(db.session, g.instance, current_user, intro_id)
+    # Opening it is recorded (staff who are no part of it), as on the request's own page.
+    services.open_introduction(db.session, g.instance, current_user, intro_id,
+                               ip=request.remote_addr or "")
+    view = services.introduction_view(db.session, g.instance, intro, current_user)
+    return render("introductions/review_trail.html", intro=intro, hops=hops, view=view,
+                  block_form=BlockForm(), confirm_form=ConfirmForm())

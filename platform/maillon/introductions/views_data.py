@@ -1,8 +1,10 @@
 """What each participant may see of a request: the chain per the instance's visibility policy,
 notes and vouches meant for them, and a timeline in which the requester never learns who
 declined or let the request expire. Staff who are not part of a request (role "moderator")
-see its chain and timeline but none of its private texts: notes, vouches, decline reasons,
-advice, answers and thanks (services.open_introduction records each such view)."""
+see its chain and timeline but none of its private texts (message, notes, vouches, decline
+reasons, advice, answers and thanks), except while the request is under review (held,
+reported, or alerted: ``review.under_review``), when they read its message, notes and vouches
+(services.open_introduction records each view)."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from maillon.introductions.lifecycle import (
 )
 from maillon.introductions.models import Introduction, IntroductionEvent, IntroductionHop
 from maillon.introductions.records import members_by_id
+from maillon.introductions.review import under_review
 from maillon.members.models import Member
 from maillon.network.visibility import nameable_next_to
 from maillon.tenancy.models import Instance
@@ -75,8 +78,9 @@ def visible_path_ids(session: Session, instance: Instance, intro: Introduction,
 
 def _event_view(event: IntroductionEvent, viewer: Member, role: str, *, shown: set[int],
                 people: dict[int, Member], upstream_of: dict[int, int | None],
-                stopped: set[int]) -> dict[str, Any]:
-    """One timeline entry with only what this viewer may read."""
+                stopped: set[int], reviewing: bool = False) -> dict[str, Any]:
+    """One timeline entry with only what this viewer may read (``reviewing``: staff reading
+    a request under review, who read its notes and vouches)."""
     data = event.data or {}
     own = event.actor_id == viewer.id
     sees_all = role == "moderator"  # who did what: yes; what they wrote: no
@@ -91,9 +95,9 @@ def _event_view(event: IntroductionEvent, viewer: Member, role: str, *, shown: s
     if event.kind in ("forwarded", "rerouted"):
         to = data.get("to")
         out["to"] = people.get(to) if isinstance(to, int) and (sees_all or to in shown) else None
-        if data.get("note") and (own or to == viewer.id):
+        if data.get("note") and (own or to == viewer.id or reviewing):
             out["note"] = data["note"]
-        if data.get("vouch") and (own or role == "target"):
+        if data.get("vouch") and (own or role == "target" or reviewing):
             out["vouch"] = data["vouch"]
     elif event.kind == "declined" and data.get("reason"):
         position = upstream_of.get(event.attempt)
@@ -151,16 +155,23 @@ def introduction_views(session: Session, instance: Instance, intros: list[Introd
         people_ids |= {e.data["to"] for e in events[intro.id]
                        if isinstance((e.data or {}).get("to"), int)}
     people = members_by_id(session, instance, list(people_ids))
-    return [_view(session, instance, intro, viewer, hops[intro.id], events[intro.id], people)
-            for intro in intros]
+    review: dict[int, list[str]] = {}
+    if viewer.is_moderator:  # requests staff are no part of: are they under review?
+        apart = [i for i in intros if _role(i, viewer, any(
+            h.member_id == viewer.id for h in hops[i.id])) == "moderator"]
+        review = under_review(session, instance, apart)
+    return [_view(session, instance, intro, viewer, hops[intro.id], events[intro.id], people,
+                  review.get(intro.id, [])) for intro in intros]
 
 
 def _view(session: Session, instance: Instance, intro: Introduction, viewer: Member,
           hops: list[IntroductionHop], events: list[IntroductionEvent],
-          people: dict[int, Member]) -> dict[str, Any]:
-    """One request as ``viewer`` may see it, from its rows already read."""
+          people: dict[int, Member], review: list[str]) -> dict[str, Any]:
+    """One request as ``viewer`` may see it, from its rows already read (``review``: why it
+    is under review, for staff who are no part of it)."""
     mine = [h for h in hops if h.member_id == viewer.id]
     role = _role(intro, viewer, bool(mine))
+    reviewing = role == "moderator" and bool(review)
     shown = visible_path_ids(session, instance, intro, viewer, people)
     upstream_of: dict[int, int | None] = {h.attempt: h.position for h in mine}
     stopped = {e.attempt for e in events if e.kind in ("declined", "expired")}
@@ -197,7 +208,9 @@ def _view(session: Session, instance: Instance, intro: Introduction, viewer: Mem
         contact = {"name": other.name, "email": other.email}
     return {
         "introduction": intro, "id": intro.id, "status": intro.status, "role": role,
-        "purpose": intro.purpose, "message": intro.message, "attempt": intro.attempt,
+        "purpose": intro.purpose,
+        "message": intro.message if role != "moderator" or reviewing else "",
+        "under_review": review if role == "moderator" else [], "attempt": intro.attempt,
         "hops": intro.hops, "current_hop": None if blind else intro.current_hop,
         "requester": people.get(intro.requester_id), "target": people.get(intro.target_id),
         "chain": [people.get(m) if m in shown and not blind else None
@@ -218,5 +231,6 @@ def _view(session: Session, instance: Instance, intro: Introduction, viewer: Mem
         "created_at": intro.created_at, "delivered_at": intro.delivered_at,
         "closed_at": intro.closed_at,
         "events": [_event_view(e, viewer, role, shown=shown, people=people,
-                               upstream_of=upstream_of, stopped=stopped) for e in events],
+                               upstream_of=upstream_of, stopped=stopped,
+                               reviewing=reviewing) for e in events],
     }
