@@ -152,6 +152,16 @@ def test_approval_goes_around_a_relay_who_stopped_relaying(world, line):
     assert row(world, intro.id)[1] == b
 
 
+def test_approval_keeps_to_the_targets_policy_of_now(world, line):
+    r, _a, t, m, _o = line
+    intro = ask(world, r, t)
+    world.update(t, contact_policy={"introductions": False})
+    with pytest.raises(ServiceError) as refused:
+        world.call(services.approve_introduction, m, intro.id)
+    assert refused.value.code == "target_not_reachable"
+    assert row(world, intro.id)[0] == "held" and audit(world) == []
+
+
 @pytest.mark.parametrize("who", ["requester", "relay", "bystander"])
 def test_only_staff_approve_or_block(world, line, who):
     r, a, t, _m, o = line

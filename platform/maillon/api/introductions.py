@@ -369,7 +369,7 @@ def review_queue(member: Member) -> Reply:
            description="It travels as any request: its first relay (or the target) gets it "
            "and is told. Audited (introduction_approved); approving again changes nothing.",
            responses={200: ("The request", IntroductionOut), **_REVIEW_ERRORS,
-                      403: "forbidden, target_not_reachable",
+                      403: "forbidden, target_not_reachable, purpose_not_accepted",
                       409: "not_held (not waiting for review)"})
 def approve_introduction(member: Member, intro_id: int) -> Reply:
     intro = services.approve_introduction(db.session, g.instance, member, intro_id,

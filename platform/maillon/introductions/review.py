@@ -40,7 +40,7 @@ from maillon.introductions.records import (
     record_event,
     start_attempt,
 )
-from maillon.introductions.routing import plan_path, unavailable_ids
+from maillon.introductions.routing import check_target_policy, plan_path, unavailable_ids
 from maillon.introductions.signals import introduction_blocked, introduction_released
 from maillon.introductions.validation import BlockReason
 from maillon.members.models import Member
@@ -101,6 +101,8 @@ def approve_introduction(session: Session, instance: Instance, actor: Member, in
             return _replayed(session, intro)  # a repeated click
         raise Conflict("not_held", _("This request is not waiting for review."))
     requester = intro.requester
+    # The target may have closed their door while it waited: it stays held (staff block it).
+    check_target_policy(intro.target, intro.purpose)
     path = list(intro.path)
     if set(path[1:-1]) & unavailable_ids(session, instance):
         # A relay of the planned chain stopped relaying while it waited: the best chain now.
