@@ -169,6 +169,22 @@ def status() -> dict[str, Any]:
     return {"jobs": jobs, "searchable": searchable}
 
 
+def settle(timeout: float) -> dict[str, Any]:
+    """Wait until the jobs worker has nothing due or running (the prepared data indexed,
+    its e-mails sent), so that no scenario pays for that catch-up; give up after
+    ``timeout`` seconds and say what was left."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        jobs = status()["jobs"]
+        db.session.rollback()
+        busy = jobs.get("queued due", 0) + jobs.get("running", 0)
+        if not busy or time.monotonic() > deadline:
+            return {"settled": not busy, "busy": busy}
+        time.sleep(0.5)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
@@ -182,6 +198,8 @@ def main() -> None:
     v.add_argument("acks")
     v.add_argument("out")
     sub.add_parser("status")
+    w = sub.add_parser("settle")
+    w.add_argument("--timeout", type=float, default=120)
     args = parser.parse_args()
     app = create_app({"DB_STATEMENT_TIMEOUT_MS": 0})
     with app.app_context():
@@ -190,6 +208,8 @@ def main() -> None:
             Path(args.out).write_text(json.dumps(result))
         elif args.command == "status":
             print(json.dumps(status()))
+        elif args.command == "settle":
+            print(json.dumps(settle(args.timeout)))
         else:
             result = verify(json.loads(Path(args.data).read_text()),
                             json.loads(Path(args.acks).read_text()))

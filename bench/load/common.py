@@ -210,14 +210,14 @@ class Stack:
                 tree["jobs_worker"] = pid
         return tree
 
-    def server_pids(self, target: str) -> list[int]:
-        """The processes whose CPU a request to ``target`` costs: Maillon's web workers and
-        jobs worker, or bare Flask's web workers."""
+    def server_pids(self, target: str) -> tuple[list[int], list[int]]:
+        """The processes whose CPU a request to ``target`` costs: the web workers, and
+        Maillon's jobs worker (none for bare Flask)."""
         if target == "maillon":
             tree = self.maillon_tree()
-            return [*tree["web_workers"], *([tree["jobs_worker"]] if tree["jobs_worker"] else [])]
+            return tree["web_workers"], [tree["jobs_worker"]] if tree["jobs_worker"] else []
         master = next(p for n, p in self.processes if n == "bare Flask")
-        return _children(master.pid)
+        return _children(master.pid), []
 
     def server_log(self) -> str:
         path = self.tmp / "maillon.log"
