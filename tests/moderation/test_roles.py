@@ -102,3 +102,12 @@ def test_the_page_and_the_command(app, login, people):
     assert missing.exit_code != 0 and "no member" in missing.output
     with app.app_context():
         assert _m(people["member"]).role == "admin"
+
+
+def test_the_moderation_page_shows_each_section_once_and_a_plain_title(login, people):
+    html = login(people["admin"], "reseau").get(
+        f"/moderation/members/{people['member'].id}").get_data(as_text=True)
+    title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+    assert "<" not in title and "Max" in title
+    assert html.count('id="role-heading"') == 1
+    assert html.count('id="delete-account-heading"') == 1
