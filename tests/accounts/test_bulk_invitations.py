@@ -170,3 +170,20 @@ def test_the_pages_are_for_admins(login, create_member):
     assert moderator.get("/admin/invitations").status_code == 403
     assert moderator.post("/admin/invitations", data={"addresses": "a@example.org"}
                           ).status_code == 403
+
+
+def test_a_job_sends_only_its_own_instances_batch(ctx, admin, run_jobs):
+    batch = bulk.preview_batch(db.session, _instance(), _member(admin), "a@example.org")
+    from maillon.jobs.services import enqueue
+
+    # A job naming reseau's batch but queued for acme (a forged or mistaken payload).
+    db.session.execute(InvitationBatch.__table__.update().values(status="sending"))
+    enqueue(db.session, "invitation_batch", {"batch_id": batch.id},
+            instance_id=_instance("acme").id)
+    db.session.commit()
+    run_jobs()
+    db.session.expire_all()
+    untouched = db.session.get(InvitationBatch, batch.id)
+    assert (untouched.status, untouched.invited, untouched.failed) == ("sending", 0, 0)
+    assert [r["outcome"] for r in untouched.rows] == [None]
+    assert db.session.scalar(select(func.count(Invitation.id))) == 0
