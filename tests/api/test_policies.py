@@ -66,3 +66,13 @@ def test_others_are_refused(api, token_for, people):
     assert answer.status_code == 403 and answer.get_json()["error"]["code"] == "forbidden"
     assert _call(api, token_for(people["acme_admin"]), "GET").status_code == 401
     assert _call(api, "", "GET").status_code == 401
+
+
+def test_numbers_json_allows_but_no_setting_takes_are_422(api, token_for, people):
+    for literal in ("Infinity", "NaN", "1e400"):
+        answer = api("reseau").open(
+            "/api/v1/admin/policies", method="PATCH", content_type="application/json",
+            data=f'{{"changes": {{"introductions.max_hops": {literal}}}}}',
+            headers={"Authorization": f"Bearer {token_for(people['admin'])}"})
+        assert answer.status_code == 422, literal
+        assert set(answer.get_json()["error"]["fields"]) == {"introductions.max_hops"}

@@ -74,6 +74,8 @@ def test_an_admin_changes_and_resets_settings_each_audited(ctx, admin):
     ("introductions.relay_factor", "nan"), ("registration.policy", "everyone"),
     ("registration.email_domains", "not a domain!"), ("registration.email_domains", "localhost"),
     ("tagline", "x" * 201), ("introductions.hop_deadline_days", True),
+    ("introductions.max_hops", float("inf")), ("introductions.max_hops", float("nan")),
+    ("introductions.max_hops", 2.5), ("introductions.relay_factor", float("-inf")),
 ])
 def test_a_bad_value_saves_nothing(ctx, admin, key, value):
     instance = _instance()

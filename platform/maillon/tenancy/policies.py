@@ -7,6 +7,7 @@ then the file's value applies again.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -56,15 +57,16 @@ def list_policies(session: Session, instance: Instance, admin: Member | None) ->
 
 
 def _number(spec: InstanceKey, value: Any) -> int | float:
-    whole = spec.type is int
+    """A finite number from form text ("0,7" too) or JSON; a whole one for whole keys."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ValueError
-    number = (int(value) if whole else float(value)) if not isinstance(value, str) else (
-        int(value.strip()) if whole else float(value.strip().replace(",", ".")))
-    if whole and isinstance(value, float) and value != int(value):
+    number = float(value.strip().replace(",", ".") if isinstance(value, str) else value)
+    if not math.isfinite(number):  # NaN and infinities, which JSON lets through
         raise ValueError
-    if number != number or number in (float("inf"), float("-inf")):  # NaN, infinities
-        raise ValueError
+    if spec.type is int:
+        if number != int(number):
+            raise ValueError
+        return int(number)
     return number
 
 
