@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 28
@@ -117,3 +118,20 @@ def bar_chart(items: Sequence[tuple[str, float]], top: float | None = None) -> B
         bars.append(Bar(label, value, round(LEFT + slot * i + (slot - width) / 2, 1), y, width,
                         round(HEIGHT - BOTTOM - y, 1)))
     return BarChart(axis, bars)
+
+
+def dashboard_figures(data: dict[str, Any], activity: Sequence[str],
+                      moderation: Sequence[str]) -> dict[str, LineChart | BarChart]:
+    """The statistics page's charts from ``services.dashboard``'s numbers."""
+    count = len(data["periods"])
+    intro = data["introductions"]
+    return {
+        "members": line_chart(count, [("total", data["members"]["total"])]),
+        "joined": bar_chart([(str(i), v) for i, v in enumerate(data["members"]["joined"])]),
+        "activity": line_chart(count, [(k, data["activity"][k]) for k in activity]),
+        "moderation": line_chart(count, [(k, data["moderation"][k]) for k in moderation]),
+        "by_length": bar_chart([(str(r["hops"]), r["success_rate"] or 0.0)
+                                for r in intro["by_length"]], top=1.0),
+        "drop_off": bar_chart([(str(r["position"]), r["drop_rate"] or 0.0)
+                               for r in intro["drop_off"]], top=1.0),
+    }

@@ -93,3 +93,10 @@ def parse_range(args: Mapping[str, str], today: date | None = None) -> StatsRang
     if fields:
         raise ValidationFailed(fields)
     return StatsRange(since=since, until=until)
+
+
+def presets(today: date | None = None) -> dict[int, dict[str, str]]:
+    """The page's quick ranges (30, 90 and 365 days up to today) as query arguments."""
+    today = today or datetime.now(UTC).date()
+    return {days: StatsRange(today - timedelta(days=days - 1), today).as_args()
+            for days in (30, 90, 365)}

@@ -3,7 +3,6 @@ of the introductions' statistics."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, flash, g, redirect, request, url_for
@@ -14,7 +13,7 @@ from maillon.db import db
 from maillon.errors import ValidationFailed
 from maillon.moderation.services import access_staff
 from maillon.statistics import charts, services
-from maillon.statistics.periods import StatsRange, parse_range
+from maillon.statistics.periods import StatsRange, parse_range, presets
 from maillon.tenancy.rendering import render
 
 bp = Blueprint("statistics", __name__, template_folder="templates", static_folder="static",
@@ -36,27 +35,10 @@ def dashboard() -> Any:
     if errors:
         flash(_("The dates are not valid; the last 90 days are shown."), "error")
     data = services.dashboard(db.session, g.instance, current_user, rng)
-    count = len(data["periods"])
-    intro = data["introductions"]
-    figures = {
-        "members": charts.line_chart(count, [("total", data["members"]["total"])]),
-        "joined": charts.bar_chart([(str(i), v) for i, v in enumerate(
-            data["members"]["joined"])]),
-        "activity": charts.line_chart(count, [(k, data["activity"][k])
-                                              for k in services.ACTIVITY]),
-        "moderation": charts.line_chart(count, [(k, data["moderation"][k])
-                                                for k in services.MODERATION]),
-        "by_length": charts.bar_chart([(str(r["hops"]), r["success_rate"] or 0.0)
-                                       for r in intro["by_length"]], top=1.0),
-        "drop_off": charts.bar_chart([(str(r["position"]), r["drop_rate"] or 0.0)
-                                      for r in intro["drop_off"]], top=1.0),
-    }
-    today = datetime.now(UTC).date()
-    presets = {days: {"since": (today - timedelta(days=days - 1)).isoformat(),
-                      "until": today.isoformat()} for days in (30, 90, 365)}
+    figures = charts.dashboard_figures(data, services.ACTIVITY, services.MODERATION)
     return render("statistics/dashboard.html", data=data, figures=figures, rng=rng,
-                  presets=presets,
-                  errors=errors, activity=services.ACTIVITY, moderation=services.MODERATION,
+                  presets=presets(), errors=errors, activity=services.ACTIVITY,
+                  moderation=services.MODERATION,
                   args={k: v for k, v in request.args.items() if k in ("since", "until")}), (
         422 if errors else 200)
 
