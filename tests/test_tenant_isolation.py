@@ -29,6 +29,9 @@ from maillon.accounts import bulk_invitations
 from maillon.accounts import services as accounts
 from maillon.db import db
 from maillon.errors import ServiceError
+from maillon.federation import keys as federation_keys
+from maillon.federation import membership as federation_members
+from maillon.federation import policy as federation_policy
 from maillon.introductions import records, routing
 from maillon.introductions import services as introductions
 from maillon.members import experiences
@@ -113,6 +116,10 @@ def foreign(app: Flask, create_member: Callable[..., Member]) -> Foreign:
     admin = create_member("acme", name="Ada Acme", role="admin").id
     admin_reseau = create_member("reseau", name="Ada Reseau", role="admin").id
     batch = world.call(bulk_invitations.preview_batch, admin_reseau, "new@example.org")
+    # Reseau federates; Rita is reachable from other servers as @rita.reseau and has a key.
+    world.call(federation_policy.change_policy, admin_reseau, {"mode": "blocklist"})
+    world.call(federation_members.change_member_federation, rita, {"enabled": True})
+    world.call(federation_keys.ensure_key, rita)
     return Foreign(rita=rita, sam=sam, tom=tom, rita_email=email, connection=connection.id,
                    recommendation=recommendation.id, notification=notification,
                    introduction=intro.id, experience=ids[0], education=ids[1],
@@ -215,6 +222,21 @@ CASES = [
     Call("bulk.access_batch",
          lambda s, i, f, m: bulk_invitations.access_batch(s, i, m(f.admin), f.batch),
          lambda s, i, f, m: bulk_invitations.access_batch(s, i, m(f.admin_reseau), f.batch)),
+    Call("federation_policy.find_policy",
+         lambda s, i, f, m: federation_policy.find_policy(s, i),
+         lambda s, i, f, m: federation_policy.find_policy(s, i)),
+    Call("federation_policy.get_policy",
+         lambda s, i, f, m: federation_policy.get_policy(s, i, m(f.admin_reseau)),
+         lambda s, i, f, m: federation_policy.get_policy(s, i, m(f.admin_reseau))),
+    Call("federation_keys.find_key",
+         lambda s, i, f, m: federation_keys.find_key(s, i, m(f.rita))),
+    Call("federation_members.find_federated_member",
+         lambda s, i, f, m: federation_members.find_federated_member(s, i, f.rita)),
+    Call("federation_members.find_published_member",
+         lambda s, i, f, m: federation_members.find_published_member(s, i, member_id=f.rita)),
+    Call("federation_members.find_published_member (by handle)",
+         lambda s, i, f, m: federation_members.find_published_member(s, i,
+                                                                     handle="rita.reseau")),
     Call("routing.find_chains",
          lambda s, i, f, m: routing.find_chains(s, i, m(f.moderator), f.tom),
          lambda s, i, f, m: routing.find_chains(s, i, m(f.rita), f.tom)),
@@ -232,6 +254,7 @@ NOT_TENANT_LOOKUPS = {
     "api.introductions.get_introduction": "HTTP handler over records.access_introduction",
     "api.reports.get_report": "HTTP handler over reports.access_report (listed)",
     "api.invitations.get_batch": "HTTP handler over bulk_invitations.access_batch (listed)",
+    "api.federation.get_federation": "HTTP handler over federation.policy.get_policy (listed)",
 }
 
 #: Where each case's module lives, to match the functions defined in the package.
@@ -243,6 +266,8 @@ MODULES = {
     "records": "introductions.records", "routing": "introductions.routing",
     "moderation": "moderation.services", "sanctions": "moderation.sanctions",
     "reports": "moderation.reports", "bulk": "accounts.bulk_invitations",
+    "federation_policy": "federation.policy", "federation_keys": "federation.keys",
+    "federation_members": "federation.membership",
 }
 
 

@@ -125,6 +125,8 @@ def _register_blueprints(app: Flask) -> None:
     from maillon.accounts.views import bp as accounts_bp
     from maillon.api import bp as api_bp
     from maillon.dev.views import bp as dev_bp
+    from maillon.federation.admin_views import bp as federation_admin_bp
+    from maillon.federation.views import bp as federation_bp
     from maillon.finder.views import bp as finder_bp
     from maillon.introductions.views import bp as introductions_bp
     from maillon.members.views import bp as members_bp
@@ -156,6 +158,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(introductions_bp)
     app.register_blueprint(statistics_bp)
     app.register_blueprint(rights_bp)
+    app.register_blueprint(federation_bp)
+    app.register_blueprint(federation_admin_bp)
     app.register_blueprint(api_bp)
     if app.config["DEV_OUTBOX"]:
         app.register_blueprint(dev_bp)

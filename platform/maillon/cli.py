@@ -39,7 +39,10 @@ def main() -> None:
 
 
 def register_cli(app: Flask) -> None:
+    from maillon.federation.cli import federation_group
+
     app.cli.add_command(shell_command)
+    app.cli.add_command(federation_group)
     for command in (db_group, instances_group, worker_command, demo_command, serve_command,
                     search_group):
         app.cli.add_command(command)

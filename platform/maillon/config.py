@@ -95,6 +95,10 @@ SETTINGS: tuple[Setting, ...] = (
             "to non-loopback clients. Empty: loopback clients only."),
     Setting("READY_WORKER_MAX_AGE_SECONDS", int, 60, "/readyz fails when no jobs worker has "
             "written a heartbeat for this long."),
+    Setting("FEDERATION_KEY_SECRET", str, "", "Seals the private keys of the federation actors "
+            "in the database (AES-GCM). Empty: derived from SECRET_KEY (so var/secret_key in "
+            "development). Set it explicitly in production and keep it: keys sealed under "
+            "another secret no longer open."),
     Setting("RETENTION_DONE_JOBS_DAYS", int, 7, "Finished jobs are deleted after this long."),
     Setting("RETENTION_FAILED_JOBS_DAYS", int, 30, "Failed jobs are deleted after this long."),
     Setting("RETENTION_CHANGES_GRACE_HOURS", int, 168, "Connection changes already in the "

@@ -84,6 +84,9 @@ def load_demo(session: Session, instance: Instance, *, members: int | None = Non
         from maillon.demo.moderation import load_moderation
 
         load_moderation(session, instance, seed=seed)
+        from maillon.demo.federation import load_federation
+
+        load_federation(session, instance)
     return created
 
 

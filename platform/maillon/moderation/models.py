@@ -52,6 +52,7 @@ AUDIT_ACTIONS = (
     "introduction_approved",
     "introduction_blocked",
     "role_changed",
+    "federation_changed",
 )
 
 #: What staff may impose: a warning on record, a limit (no new introductions, direct messages

@@ -1,0 +1,1 @@
+"""Federation: how an instance meets other servers over ActivityPub (docs/federation.md)."""

@@ -1,0 +1,174 @@
+"""Pages: the admins' federation policy (``/admin/federation``) and a member's federation
+choices (``/settings/federation``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from maillon.db import db
+from maillon.errors import ValidationFailed
+from maillon.federation import membership, policy, urls
+from maillon.federation.models import MODES, SEVERITIES
+from maillon.members.services import get_member
+from maillon.tenancy.rendering import render
+
+bp = Blueprint("federation_admin", __name__, template_folder="templates")
+
+
+def _ip() -> str:
+    return request.remote_addr or ""
+
+
+def _page(
+    errors: dict[str, str] | None = None, typed: dict[str, Any] | None = None, status: int = 200
+) -> Any:
+    view = policy.get_policy(db.session, g.instance, current_user)
+    return render(
+        "federation/admin.html",
+        policy=view,
+        modes=MODES,
+        severities=SEVERITIES,
+        errors=errors or {},
+        typed=typed or {},
+        form=FlaskForm(),
+        handle_domain=urls.handle_domain(g.instance),
+    ), status
+
+
+def _expired() -> Any:
+    flash(_("The form has expired: please try again."), "error")
+    return redirect(url_for("federation_admin.edit"), 303)
+
+
+@bp.get("/admin/federation")
+@login_required
+def edit() -> Any:
+    return _page()
+
+
+@bp.post("/admin/federation")
+@login_required
+def save() -> Any:
+    policy.get_policy(db.session, g.instance, current_user)  # admins only, first
+    if not FlaskForm().validate_on_submit():
+        return _expired()
+    change = {
+        "mode": request.form.get("mode", ""),
+        "discoverable": request.form.get("discoverable") == "1",
+    }
+    try:
+        changed = policy.change_policy(db.session, g.instance, current_user, change, ip=_ip())
+    except ValidationFailed as exc:
+        db.session.rollback()
+        return _page(exc.fields, status=422)
+    flash(_("Federation settings saved.") if changed else _("Nothing changed."), "success")
+    return redirect(url_for("federation_admin.edit"), 303)
+
+
+@bp.post("/admin/federation/servers")
+@login_required
+def save_server() -> Any:
+    policy.get_policy(db.session, g.instance, current_user)
+    if not FlaskForm().validate_on_submit():
+        return _expired()
+    domain = request.form.get("domain", "")
+    rule: dict[str, Any] = {
+        "domain": domain,
+        "severity": request.form.get("severity", ""),
+        "reject_media": request.form.get("reject_media") == "1",
+        "reject_reports": request.form.get("reject_reports") == "1",
+        "public_comment": request.form.get("public_comment", ""),
+        "private_comment": request.form.get("private_comment", ""),
+    }
+    try:
+        policy.change_policy(db.session, g.instance, current_user, {"servers": [rule]}, ip=_ip())
+    except ValidationFailed as exc:
+        db.session.rollback()
+        errors = {key.removeprefix("servers.0."): message for key, message in exc.fields.items()}
+        flash(_("The server was not saved: correct the fields marked below."), "error")
+        return _page(errors, typed=rule, status=422)
+    flash(_("The rule for %(domain)s is saved.", domain=policy.normalise_domain(domain)), "success")
+    return redirect(url_for("federation_admin.edit") + "#servers", 303)
+
+
+@bp.post("/admin/federation/servers/remove")
+@login_required
+def remove_server() -> Any:
+    policy.get_policy(db.session, g.instance, current_user)
+    if not FlaskForm().validate_on_submit():
+        return _expired()
+    domain = request.form.get("domain", "")
+    try:
+        changed = policy.change_policy(
+            db.session, g.instance, current_user, {"remove": [domain]}, ip=_ip()
+        )
+    except ValidationFailed:
+        db.session.rollback()
+        changed = False
+    flash(
+        _("The rule for %(domain)s is removed.", domain=domain)
+        if changed
+        else _("Nothing changed."),
+        "success",
+    )
+    return redirect(url_for("federation_admin.edit") + "#servers", 303)
+
+
+@bp.post("/admin/federation/import")
+@login_required
+def import_servers() -> Any:
+    policy.get_policy(db.session, g.instance, current_user)
+    if not FlaskForm().validate_on_submit():
+        return _expired()
+    upload = request.files.get("file")
+    data = upload.stream.read(policy.MAX_CSV_BYTES + 1) if upload else b""
+    try:
+        count = policy.import_csv(db.session, g.instance, current_user, data, ip=_ip())
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(_("Nothing was imported: correct the file."), "error")
+        return _page(
+            {"file": exc.fields.get("file") or next(iter(exc.fields.values()), "")}, status=422
+        )
+    flash(_("Servers read from the file: %(num)d.", num=count), "success")
+    return redirect(url_for("federation_admin.edit") + "#servers", 303)
+
+
+@bp.get("/admin/federation.csv")
+@login_required
+def export_servers() -> Response:
+    text = policy.export_csv(db.session, g.instance, current_user)
+    return Response(
+        text,
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{g.instance.slug}-federation.csv"'},
+    )
+
+
+@bp.route("/settings/federation", methods=["GET", "POST"])
+@login_required
+def member_settings() -> Any:
+    member = get_member(db.session, g.instance, current_user.id)
+    status = 200
+    if request.method == "POST":
+        if not FlaskForm().validate_on_submit():
+            flash(_("The form has expired: please try again."), "error")
+            return redirect(url_for("federation_admin.member_settings"), 303)
+        choice = {
+            name: request.form.get(name) == "1" for name in ("enabled", "discoverable", "indexable")
+        }
+        membership.change_member_federation(db.session, g.instance, member, choice)
+        flash(_("Your federation settings are saved."), "success")
+        return redirect(url_for("federation_admin.member_settings"), 303)
+    state = membership.member_federation(db.session, g.instance, member)
+    return render(
+        "federation/member_settings.html",
+        state=state,
+        form=FlaskForm(),
+        handle_domain=urls.handle_domain(g.instance),
+    ), status

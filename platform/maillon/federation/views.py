@@ -1,0 +1,93 @@
+"""What other servers fetch: WebFinger, NodeInfo, actors and outboxes (JSON, CORS open)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response, g, redirect, request
+from werkzeug.exceptions import NotFound
+
+from maillon.db import db
+from maillon.errors import ServiceError
+from maillon.federation import actors, urls
+
+bp = Blueprint("federation", __name__, template_folder="templates")
+
+
+def _json(document: dict[str, Any], content_type: str, status: int = 200) -> Response:
+    response = Response(
+        json.dumps(document, ensure_ascii=False), status=status, content_type=content_type
+    )
+    # RFC 7033 §5: WebFinger must be readable from any origin; the rest is public anyway.
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+def _error(status: int, code: str, message: str) -> Response:
+    return _json({"error": {"code": code, "message": message}}, "application/json", status)
+
+
+def _wants_html() -> bool:
+    best = request.accept_mimetypes.best_match(
+        ["text/html", actors.ACTIVITY_JSON, "application/ld+json", "application/json"]
+    )
+    return best == "text/html"
+
+
+@bp.get("/.well-known/webfinger")
+def webfinger() -> Response:
+    try:
+        document = actors.webfinger(db.session, g.instance, request.args.get("resource"))
+    except NotFound:
+        return _error(404, "not_found", "No such resource here.")
+    except ServiceError as exc:
+        return _error(exc.status, exc.code, exc.message)
+    return _json(document, actors.JRD_JSON)
+
+
+@bp.get("/.well-known/nodeinfo")
+def nodeinfo_links() -> Response:
+    return _json(actors.nodeinfo_links(g.instance), "application/json")
+
+
+@bp.get("/nodeinfo/2.1")
+def nodeinfo() -> Response:
+    return _json(
+        actors.nodeinfo(db.session, g.instance),
+        f'application/json; profile="{actors.NODEINFO_SCHEMA}#"',
+    )
+
+
+@bp.get("/actor")
+def instance_actor() -> Any:
+    if _wants_html():
+        return redirect(urls.origin(g.instance) + "/", 303)
+    return _json(actors.instance_actor_document(db.session, g.instance), actors.ACTIVITY_JSON)
+
+
+@bp.get("/actor/outbox")
+def instance_outbox() -> Response:
+    return _json(
+        actors.empty_outbox(g.instance, urls.instance_actor(g.instance)), actors.ACTIVITY_JSON
+    )
+
+
+@bp.get("/ap/members/<int:member_id>")
+def member_actor(member_id: int) -> Any:
+    try:
+        document = actors.member_actor_document(db.session, g.instance, member_id)
+    except NotFound:
+        return _error(404, "not_found", "No such actor here.")
+    if _wants_html():  # a person following a link lands on the profile page
+        return redirect(document["url"], 303)
+    return _json(document, actors.ACTIVITY_JSON)
+
+
+@bp.get("/ap/members/<int:member_id>/outbox")
+def member_outbox(member_id: int) -> Response:
+    try:
+        return _json(actors.member_outbox(db.session, g.instance, member_id), actors.ACTIVITY_JSON)
+    except NotFound:
+        return _error(404, "not_found", "No such actor here.")
