@@ -86,7 +86,7 @@ def test_every_page_passes_axe_at_both_widths(slug, demo, live_server, browser, 
                  "/members", "/search", "/search?q=a", "/network", "/recommendations",
                  "/introductions", "/introductions?tab=sent", "/introductions?tab=relaying",
                  "/introductions?tab=received", "/notifications", "/settings/notifications",
-                 "/messages"):
+                 "/messages", "/settings/federation"):
         walk.check(base + path)
     # an experience to edit, a connection to rate, introductions in each tab, other people
     walk.check(base + "/profile/edit")
@@ -116,7 +116,7 @@ def test_every_page_passes_axe_at_both_widths(slug, demo, live_server, browser, 
     assert walk.page.locator("form[action$='/logout']").count() == 1, walk.page.url
     for path in ("/", "/admin/approvals", "/admin/statistics", "/moderation",
                  "/admin/audit", "/moderation/sanctions", "/moderation/appeals",
-                 "/account/sanctions"):
+                 "/account/sanctions", "/admin/federation"):
         walk.check(base + path)
     walk.check(base + "/admin/audit?since=not-a-date", allowed=(422,))  # the errors shown
     persona = me.rstrip("/").rsplit("/", 1)[-1]  # the member persona: a page to moderate

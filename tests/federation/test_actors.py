@@ -77,6 +77,9 @@ def test_nobody_is_reachable_unless_everything_allows_it(
     assert client.get(f"/ap/members/{ada.id}", headers=ACTOR_JSON).status_code == 404
     federate("reseau")
     assert _finger(client, f"acct:{ada_handle}@reseau.localhost").status_code == 200
+    # Her handle on another domain is someone else, if anyone: not here.
+    assert _finger(client, f"acct:{ada_handle}@elsewhere.example").status_code == 404
+    assert _finger(client, f"http://elsewhere.example/ap/members/{ada.id}").status_code == 404
     for member, handle in ((quiet, "quiet.member"), (hidden, hidden_handle)):
         assert _finger(client, f"acct:{handle}@reseau.localhost").status_code == 404
         missing = client.get(f"/ap/members/{member.id}", headers=ACTOR_JSON)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from markupsafe import escape
 from sqlalchemy.orm import Session
@@ -154,9 +154,7 @@ def webfinger(session: Session, instance: Instance, resource: str | None) -> dic
             return _jrd(f"acct:{name}@{domain}", urls.instance_actor(instance))
         found = find_published_member(session, instance, handle=name.lower())
     elif resource.startswith(("https://", "http://")):
-        parts = urlsplit(resource)
-        if parts.netloc.lower() != domain:
-            raise NotFound()
+        # Only this instance's own actor URLs (its origin) are answered.
         if resource == urls.instance_actor(instance):
             return _jrd(f"acct:{INSTANCE_ACTOR_NAME}@{domain}", resource)
         prefix = urls.member_actor(instance, 0)[:-1]
