@@ -44,6 +44,8 @@ from maillon.network import endorsements, recommendations
 from maillon.network import services as network
 from maillon.notifications import services as notifications
 from maillon.notifications.models import Notification
+from maillon.organisations import introducers, reach
+from maillon.organisations import services as organisations
 from maillon.tenancy.models import Instance
 from tests.introductions.world import MESSAGE, World
 
@@ -74,6 +76,8 @@ class Foreign:
     admin: int  # acme's
     admin_reseau: int
     batch: int  # of invitations, a draft by reseau's admin
+    organisation: int  # created by reseau's admin
+    affiliation: int  # sam's to it, confirmed
 
 
 @pytest.fixture
@@ -120,13 +124,16 @@ def foreign(app: Flask, create_member: Callable[..., Member]) -> Foreign:
     world.call(federation_policy.change_policy, admin_reseau, {"mode": "blocklist"})
     world.call(federation_members.change_member_federation, rita, {"enabled": True})
     world.call(federation_keys.ensure_key, rita)
+    org, _ = world.call(organisations.create_organisation, admin_reseau, {"name": "Reseau Co"})
+    affiliation, _ = world.call(organisations.claim_affiliation, sam, org.id, {"role": "Chef"})
+    world.call(organisations.confirm_affiliation, admin_reseau, affiliation.id)
     return Foreign(rita=rita, sam=sam, tom=tom, rita_email=email, connection=connection.id,
                    recommendation=recommendation.id, notification=notification,
                    introduction=intro.id, experience=ids[0], education=ids[1],
                    api_token=api_token, login_token=login_token, moderator=moderator,
                    moderator_reseau=moderator_reseau, sanction=warning.id, appeal=appeal.id,
                    report=report.id, admin=admin, admin_reseau=admin_reseau,
-                   batch=batch.id)
+                   batch=batch.id, organisation=org.id, affiliation=affiliation.id)
 
 
 @dataclass
@@ -237,6 +244,36 @@ CASES = [
     Call("federation_members.find_published_member (by handle)",
          lambda s, i, f, m: federation_members.find_published_member(s, i,
                                                                      handle="rita.reseau")),
+    Call("organisations.find_organisation",
+         lambda s, i, f, m: organisations.find_organisation(s, i, f.organisation)),
+    Call("organisations.get_organisation",
+         lambda s, i, f, m: organisations.get_organisation(s, i, f.organisation)),
+    Call("organisations.access_organisation",
+         lambda s, i, f, m: organisations.access_organisation(s, i, m(f.admin), f.organisation),
+         lambda s, i, f, m: organisations.access_organisation(s, i, m(f.rita), f.organisation)),
+    Call("organisations.access_managed_organisation",
+         lambda s, i, f, m: organisations.access_managed_organisation(s, i, m(f.admin),
+                                                                      f.organisation),
+         lambda s, i, f, m: organisations.access_managed_organisation(s, i, m(f.admin_reseau),
+                                                                      f.organisation)),
+    Call("organisations.find_affiliation",
+         lambda s, i, f, m: organisations.find_affiliation(s, i, f.organisation, f.sam)),
+    Call("organisations.access_affiliation",
+         lambda s, i, f, m: organisations.access_affiliation(s, i, m(f.admin), f.affiliation),
+         lambda s, i, f, m: organisations.access_affiliation(s, i, m(f.rita), f.affiliation)),
+    Call("reach.access_reach_viewer",
+         lambda s, i, f, m: reach.access_reach_viewer(s, i, m(f.admin), f.organisation),
+         lambda s, i, f, m: reach.access_reach_viewer(s, i, m(f.sam), f.organisation)),
+    Call("introducers.find_introducers",
+         lambda s, i, f, m: introducers.find_introducers(s, i, m(f.admin), f.organisation,
+                                                         target_id=f.tom),
+         lambda s, i, f, m: introducers.find_introducers(s, i, m(f.sam), f.organisation,
+                                                         target_id=f.tom)),
+    Call("introducers.find_introducers (an organisation target)",
+         lambda s, i, f, m: introducers.find_introducers(
+             s, i, m(f.admin), f.organisation, target_organisation_id=f.organisation),
+         lambda s, i, f, m: introducers.find_introducers(
+             s, i, m(f.admin_reseau), f.organisation, target_organisation_id=f.organisation)),
     Call("routing.find_chains",
          lambda s, i, f, m: routing.find_chains(s, i, m(f.moderator), f.tom),
          lambda s, i, f, m: routing.find_chains(s, i, m(f.rita), f.tom)),
@@ -255,6 +292,9 @@ NOT_TENANT_LOOKUPS = {
     "api.reports.get_report": "HTTP handler over reports.access_report (listed)",
     "api.invitations.get_batch": "HTTP handler over bulk_invitations.access_batch (listed)",
     "api.federation.get_federation": "HTTP handler over federation.policy.get_policy (listed)",
+    "api.organisations.get_organisation": "HTTP handler over access_organisation (listed)",
+    "api.organisations.get_reach": "HTTP handler over reach.access_reach_viewer (listed)",
+    "api.organisations.get_introducers": "HTTP handler over find_introducers (listed)",
 }
 
 #: Where each case's module lives, to match the functions defined in the package.
@@ -268,6 +308,8 @@ MODULES = {
     "reports": "moderation.reports", "bulk": "accounts.bulk_invitations",
     "federation_policy": "federation.policy", "federation_keys": "federation.keys",
     "federation_members": "federation.membership",
+    "organisations": "organisations.services", "reach": "organisations.reach",
+    "introducers": "organisations.introducers",
 }
 
 

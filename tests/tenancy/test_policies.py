@@ -128,6 +128,7 @@ def test_the_page_saves_shows_errors_and_resets(app, login, client_for, admin):
             "introductions.relay_factor": "0.7", "introductions.retention_days": "365",
             "introductions.review_first_requests": "0", "quotas.pending_introductions": "5",
             "quotas.pending_connection_requests": "100", "tagline": "Entraide",
+            "organisations.min_group_size": "5",
             "locale": "fr"}  # registration.verify_email unticked: no
     answer = client.post("/admin/policies", data=form)
     assert answer.status_code == 303

@@ -14,6 +14,7 @@ from maillon.api import (  # noqa: E402, F401
     moderation,
     network,
     openapi,
+    organisations,
     policies,
     reports,
     rights,

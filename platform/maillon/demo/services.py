@@ -87,6 +87,9 @@ def load_demo(session: Session, instance: Instance, *, members: int | None = Non
         from maillon.demo.federation import load_federation
 
         load_federation(session, instance)
+        from maillon.demo.organisations import load_organisations
+
+        load_organisations(session, instance, seed=seed)
     return created
 
 

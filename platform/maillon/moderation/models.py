@@ -53,6 +53,7 @@ AUDIT_ACTIONS = (
     "introduction_blocked",
     "role_changed",
     "federation_changed",
+    "organisation_managed",
 )
 
 #: What staff may impose: a warning on record, a limit (no new introductions, direct messages

@@ -42,7 +42,7 @@ KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPT
 # Seconds; requests span pages to API writes, searches and chains are meant to be fast.
 REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 FAST_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
-Timed = Literal["search", "chains"]
+Timed = Literal["search", "chains", "organisation_reach", "organisation_introducers"]
 
 
 class _Metrics:
@@ -60,6 +60,14 @@ class _Metrics:
             "chains": Histogram("maillon_chain_search_duration_seconds",
                                 "Time to find introduction chains between two members.",
                                 buckets=FAST_BUCKETS, registry=None),
+            "organisation_reach": Histogram(
+                "maillon_organisation_reach_duration_seconds",
+                "Time to compute an organisation's reach and its breakdowns.",
+                buckets=FAST_BUCKETS, registry=None),
+            "organisation_introducers": Histogram(
+                "maillon_organisation_introducers_duration_seconds",
+                "Time to rank an organisation's members as starting points to a target.",
+                buckets=FAST_BUCKETS, registry=None),
         }
 
     def collectors(self) -> list[Histogram]:

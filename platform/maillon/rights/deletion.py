@@ -57,6 +57,7 @@ from maillon.network.recommendation_models import Recommendation, Recommendation
 from maillon.network.services import log_connection_change
 from maillon.notifications.mail import queue_email
 from maillon.notifications.models import Notification
+from maillon.organisations.models import Affiliation, OrganisationAdmin
 from maillon.rights.export import EVENT_TEXTS
 from maillon.security import check_password
 from maillon.tenancy.models import Instance
@@ -221,6 +222,11 @@ def _erase(session: Session, instance: Instance, member: Member) -> str | None:
                                              Experience.member_id == me))
     session.execute(delete(Education).where(Education.instance_id == scope,
                                             Education.member_id == me))
+    # Where they worked and which pages they ran are theirs: the organisations stay.
+    session.execute(delete(Affiliation).where(Affiliation.instance_id == scope,
+                                              Affiliation.member_id == me))
+    session.execute(delete(OrganisationAdmin).where(OrganisationAdmin.instance_id == scope,
+                                                    OrganisationAdmin.member_id == me))
 
     photo = member.photo
     member.status = DELETED

@@ -35,6 +35,7 @@ from maillon.network.lifecycle import CONNECTED
 from maillon.network.models import Connection
 from maillon.network.recommendation_models import Recommendation
 from maillon.notifications.models import Notification
+from maillon.organisations.models import Affiliation, Organisation
 from maillon.tenancy.models import Instance
 
 FORMAT_VERSION = 1
@@ -147,6 +148,15 @@ def export_member_data(session: Session, instance: Instance, member: Member
                          .order_by(DirectMessage.id.desc()))],
     }
 
+    organisations = [{
+        "organisation": {"id": o.id, "name": o.name}, "role": a.role, "current": a.current,
+        "status": a.status, "confirmed_by": a.confirmed_by, "created_at": _when(a.created_at),
+        "decided_at": _when(a.decided_at),
+    } for a, o in capped.rows("organisations", select(Affiliation, Organisation).join(
+        Organisation, Organisation.id == Affiliation.organisation_id).where(
+        Affiliation.instance_id == scope, Affiliation.member_id == me)
+        .order_by(Affiliation.id.desc()))]
+
     return {
         "format_version": FORMAT_VERSION,
         "generated_at": utcnow().isoformat(),
@@ -154,6 +164,7 @@ def export_member_data(session: Session, instance: Instance, member: Member
         "account": account,
         "profile": profile_dict(member, member),
         "connections": connections,
+        "organisations": organisations,
         "endorsements": endorsements,
         "recommendations": recommendations,
         "introductions": _introductions(session, capped, scope, member),

@@ -25,6 +25,7 @@ GROUPS = (
                        "introductions.retention_days",
                        "introductions.review_first_requests")),
     ("quotas", ("quotas.pending_introductions", "quotas.pending_connection_requests")),
+    ("organisations", ("organisations.min_group_size",)),
     ("community", ("tagline", "locale")),
 )
 

@@ -77,6 +77,10 @@ KEYS: tuple[InstanceKey, ...] = (
     InstanceKey("introductions.review_first_requests", int, 0, "How many of a member's "
                 "first introduction requests wait for a moderator's approval before they "
                 "travel; 0 holds none.", minimum=0, maximum=20, editable=True),
+    InstanceKey("organisations.min_group_size", int, 5, "Smallest number of people a row of "
+                "an organisation's reach breakdown (by organisation, sector, location) may "
+                "count; smaller groups are merged into \"other\".", minimum=2, maximum=100,
+                editable=True),
     InstanceKey("quotas.pending_introductions", int, 5, "Requests a member may have in "
                 "progress at once.", minimum=1, maximum=1000, editable=True),
     InstanceKey("quotas.pending_connection_requests", int, 100, "Unanswered connection "
