@@ -86,7 +86,8 @@ def test_every_page_passes_axe_at_both_widths(slug, demo, live_server, browser, 
                  "/members", "/search", "/search?q=a", "/network", "/recommendations",
                  "/introductions", "/introductions?tab=sent", "/introductions?tab=relaying",
                  "/introductions?tab=received", "/notifications", "/settings/notifications",
-                 "/messages", "/settings/federation"):
+                 "/messages", "/settings/federation", "/organisations",
+                 "/organisations/new"):
         walk.check(base + path)
     # an experience to edit, a connection to rate, introductions in each tab, other people
     walk.check(base + "/profile/edit")
@@ -121,6 +122,10 @@ def test_every_page_passes_axe_at_both_widths(slug, demo, live_server, browser, 
     walk.check(base + "/admin/audit?since=not-a-date", allowed=(422,))  # the errors shown
     persona = me.rstrip("/").rsplit("/", 1)[-1]  # the member persona: a page to moderate
     walk.check(f"{base}/moderation/members/{persona}")
+    walk.page.goto(f"{base}/organisations")
+    for link in _links(walk.page, r"/organisations/\d+$")[:1]:  # an admin manages any of them
+        for suffix in ("", "/edit", "/claims", "/reach"):
+            walk.check(link + suffix)
     context.close()
 
     assert len(walk.seen) >= 30
