@@ -137,6 +137,8 @@ def app_config(tmp_path: Path, mail_sink: MailSink) -> dict[str, Any]:
         "STRICT_TENANT_NET": True,
         # Tests edit instance rows directly between requests (tests/tenancy covers the cache).
         "INSTANCE_CACHE_SECONDS": 0,
+        # Read once, at the first request; the operator's services refresh it after a change.
+        "INSTANCE_REFRESH_SECONDS": 3600,
     }
 
 

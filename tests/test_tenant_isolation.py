@@ -295,6 +295,8 @@ NOT_TENANT_LOOKUPS = {
     "api.organisations.get_organisation": "HTTP handler over access_organisation (listed)",
     "api.organisations.get_reach": "HTTP handler over reach.access_reach_viewer (listed)",
     "api.organisations.get_introducers": "HTTP handler over find_introducers (listed)",
+    "operators.instances.access_instance": "the operator's: every instance, by slug",
+    "operators.accounts.find_operator_by_session": "operators belong to the deployment",
 }
 
 #: Where each case's module lives, to match the functions defined in the package.

@@ -19,7 +19,7 @@ from maillon.db import db
 from maillon.extensions import csrf, limiter, login_manager
 from maillon.pagination import BoundedIntConverter
 from maillon.tenancy import resolution
-from maillon.tenancy.registry import InstanceRegistry
+from maillon.tenancy.registry import REGISTRY, InstanceRegistry
 
 log = logging.getLogger("maillon")
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
@@ -81,10 +81,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.session_interface = InstanceCookieSessions()
     app.url_map.converters["int"] = BoundedIntConverter
 
-    app.extensions["maillon.instances"] = InstanceRegistry(
-        Path(app.config["INSTANCES_DIR"]), Path(app.config["THEMES_DIR"]))
+    app.extensions[REGISTRY] = registry = InstanceRegistry(
+        Path(app.config["INSTANCES_DIR"]), Path(app.config["THEMES_DIR"]),
+        refresh_seconds=float(app.config["INSTANCE_REFRESH_SECONDS"]))
 
     db.init_app(app)
+    db.provide(app, REGISTRY, registry)  # the operator's services refresh it after a change
     _register_request_id(app)  # even a request refused by resolution (404) carries one
     resolution.init_app(app)  # before anything else that runs per request
     proxies = int(app.config["TRUSTED_PROXIES"])
@@ -140,6 +142,7 @@ def _register_blueprints(app: Flask) -> None:
     from maillon.notifications.views import bp as notifications_bp
     from maillon.organisations import reach as _reach  # noqa: F401  (daily snapshots)
     from maillon.organisations.views import bp as organisations_bp
+    from maillon.operators.views import bp as operators_bp
     from maillon.rights import retention as _retention  # noqa: F401  (periodic purge)
     from maillon.rights.views import bp as rights_bp
     from maillon.statistics.views import bp as statistics_bp
@@ -164,6 +167,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(federation_admin_bp)
     app.register_blueprint(organisations_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(operators_bp)
     if app.config["DEV_OUTBOX"]:
         app.register_blueprint(dev_bp)
     csrf.exempt(api_bp)

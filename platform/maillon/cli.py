@@ -44,7 +44,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(shell_command)
     app.cli.add_command(federation_group)
     for command in (db_group, instances_group, worker_command, demo_command, serve_command,
-                    search_group):
+                    search_group, operators_group):
         app.cli.add_command(command)
 
 
@@ -82,7 +82,8 @@ def sync() -> list[str]:
     from maillon.tenancy.registry import get_registry
     from maillon.tenancy.services import sync_instances
 
-    rows = sync_instances(db.session, list(get_registry().configs.values()))
+    rows = sync_instances(db.session, list(get_registry().file_configs.values()))
+    get_registry().refresh(db.session, force=True)
     return [r.slug for r in rows]
 
 
@@ -116,7 +117,8 @@ def instances_status(as_json: bool) -> None:
         search = (f"{i['search'].get('documents', 0)} documents" if i["search"].get("ok")
                   else f"NOT OK: {i['search'].get('error', '')}")
         click.echo(f"\n{i['slug']}: {i['name']} (theme {i['theme']}, hosts "
-                   f"{', '.join(i['hosts']) or '-'}){'' if i['configured'] else ' NOT CONFIGURED'}")
+                   f"{', '.join(i['hosts']) or '-'}){'' if i['configured'] else ' NOT CONFIGURED'}"
+                   f"{' DISABLED: ' + i['status_reason'] if i['status'] == 'disabled' else ''}")
         click.echo(f"  members: {members}; {i['moderators']} moderators; admins: "
                    f"{', '.join(i['admins']) or 'none'}")
         click.echo(f"  {i['connections']} connections, {i['open_introductions']} requests in "
@@ -196,15 +198,23 @@ def prepare() -> None:
 
     upgrade(current_app.config["DATABASE_URL"])
     sync()
+    demo_loaded = False
     from maillon.tenancy.services import get_instance_by_slug
 
-    for slug in current_app.extensions["maillon.instances"].configs:
+    for slug in current_app.extensions["maillon.instances"].file_configs:  # not the operator's
         instance = get_instance_by_slug(db.session, slug)
         has_members = db.session.scalar(
             select(func.count(Member.id)).where(Member.instance_id == instance.id))
         if not has_members:
             click.echo(f"loading demo data into {slug} …")
             load_demo(db.session, instance, seed=7)
+            demo_loaded = True
+    if demo_loaded:
+        from maillon.demo.services import DEMO_PASSWORD
+        from maillon.operators.accounts import DEMO_OPERATOR, create_operator, list_operators
+
+        if not list_operators(db.session):  # a first start: the demo's operator too
+            create_operator(db.session, DEMO_OPERATOR, DEMO_PASSWORD)
 
 
 @click.command("serve")
@@ -326,10 +336,65 @@ def _print_addresses(app: Flask, host: str, port: int,
         out.write(f"    http://{slug}.localhost:{port}/   or   http://{host}:{port}/i/{slug}/\n")
         for email, role in logins.get(slug, []):
             out.write(f"    login: {email} / {password}  ({role})\n")
+    operator_host = app.config["OPERATOR_HOST"]
+    if operator_host:
+        from maillon.operators.accounts import DEMO_OPERATOR
+
+        out.write(f"\nOperator's pages (create, move, close instances): "
+                  f"http://{operator_host}:{port}/operator/\n")
+        out.write(f"    login: {DEMO_OPERATOR} / {password}  (created with the demo data; "
+                  f"others: maillon operators add EMAIL)\n")
     if sink:
         out.write(f"\nMail is caught locally: http://{host}:{port}/dev/outbox\n")
     out.write(f"Deployment index: http://{host}:{port}/\n\n")
     out.flush()
+
+
+@click.group("operators")
+def operators_group() -> None:
+    """The deployment's operators (they sign in on OPERATOR_HOST)."""
+
+
+@operators_group.command("add")
+@click.argument("email")
+@click.password_option(help="Asked for when not given (or read from MAILLON_OPERATOR_PASSWORD).",
+                       envvar="MAILLON_OPERATOR_PASSWORD")
+@with_appcontext
+def operators_add(email: str, password: str) -> None:
+    """Create an operator."""
+    from maillon.errors import ServiceError
+    from maillon.operators.accounts import create_operator
+
+    try:
+        operator = create_operator(db.session, email, password)
+    except ServiceError as exc:
+        db.session.rollback()
+        problems = "; ".join(f"{k}: {v}" for k, v in exc.fields.items()) or exc.message
+        raise click.ClickException(problems) from None
+    host = current_app.config["OPERATOR_HOST"] or "(OPERATOR_HOST is empty: no web pages)"
+    click.echo(f"operator {operator.email} created; pages at {host}/operator/")
+
+
+@operators_group.command("list")
+@with_appcontext
+def operators_list() -> None:
+    """List the operators."""
+    from maillon.operators.accounts import list_operators
+
+    for operator in list_operators(db.session):
+        click.echo(f"{operator.email}  (last sign-in: {operator.last_login_at or 'never'})")
+
+
+@operators_group.command("remove")
+@click.argument("email")
+@with_appcontext
+def operators_remove(email: str) -> None:
+    """Remove an operator and end their sessions."""
+    from maillon.operators.accounts import remove_operator
+
+    if not remove_operator(db.session, email):
+        raise click.ClickException(f"no operator {email}")
+    click.echo(f"operator {email} removed")
 
 
 @click.group("search")

@@ -85,6 +85,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("INSTANCE_CACHE_SECONDS", float, 5.0, "How long a process keeps an instance row "
             "(settings edited by admins) before reading it again: an edit made through another "
             "process applies within this time. 0: read it on every request."),
+    Setting("INSTANCE_REFRESH_SECONDS", float, 5.0, "How often a process reads the instance "
+            "rows again for instances the operator created, moved to other hosts or themes, "
+            "or disabled: a change made through another process applies within this time."),
+    Setting("OPERATOR_HOST", str, "operator.localhost", "Host name of the operator's pages "
+            "(create, move, disable instances; name their admins). It must not be an "
+            "instance's host. Empty: no operator pages (the `maillon` command remains)."),
     Setting("JOB_POLL_SECONDS", float, 0.5, "How often an idle worker looks for jobs."),
     Setting("SERVER_NAME_SCHEME", str, "https", "Scheme used in links written into e-mails."),
     Setting("LOCAL_LINKS", _bool, False, "Links in e-mails point at <slug>.localhost:SERVER_PORT "

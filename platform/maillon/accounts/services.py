@@ -30,6 +30,7 @@ from maillon.validation import check
 
 VERIFY_TTL = timedelta(days=3)
 RESET_TTL = timedelta(hours=2)
+FIRST_ADMIN_TTL = timedelta(days=7)
 
 
 class AccountSuspended(Forbidden):
@@ -272,6 +273,23 @@ def request_password_reset(session: Session, instance: Instance, email: str) -> 
                 locale=member.locale, member=member,
                 link=absolute_url(instance, "accounts.reset_password", token=token))
     session.commit()
+
+
+def create_first_admin(session: Session, instance: Instance, *, email: str, name: str
+                       ) -> Member:
+    """The first admin of an instance the operator just created, in the caller's write
+    transaction: no password yet, a week-long link by e-mail to choose one (it also proves
+    the address). Not committed here."""
+    member = Member(instance_id=instance.id, email=email, name=name, password_hash="",
+                    status="active", role="admin", locale=instance.setting("locale"))
+    session.add(member)
+    session.flush()
+    token = _issue_email_token(session, member, "reset", FIRST_ADMIN_TTL)
+    queue_email(session, instance, to=email, template="accounts/email/first_admin",
+                locale=member.locale, member=member,
+                link=absolute_url(instance, "accounts.reset_password", token=token))
+    member_changed.send(session, member=member)
+    return member
 
 
 def reset_password(session: Session, instance: Instance, token: str, password: str) -> Member:

@@ -17,6 +17,7 @@ from maillon.jobs.services import (
     worker_name,
 )
 from maillon.ops.health import HEARTBEAT_EVERY_SECONDS, record_heartbeat
+from maillon.tenancy.registry import get_registry
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,8 @@ def work(app: Flask, stop: threading.Event, *, once: bool = False) -> int:
                     requeue_orphans(db.session)  # at start: what a killed worker left
                     requeue_stale(db.session)
                     last_stale_check = time.monotonic()
+                # E-mails of an instance the operator just created need its configuration.
+                get_registry(app).refresh(db.session)
                 ran = run_pending(db.session, worker=name)
                 if not once:
                     _run_periodic(last_run)

@@ -54,6 +54,10 @@ AUDIT_ACTIONS = (
     "role_changed",
     "federation_changed",
     "organisation_managed",
+    "instance_created",
+    "instance_moved",
+    "instance_disabled",
+    "instance_enabled",
 )
 
 #: What staff may impose: a warning on record, a limit (no new introductions, direct messages

@@ -22,7 +22,8 @@ MAX_REASON = 1000
 
 
 def change_role(session: Session, instance: Instance, actor: Member | None, member_id: int,
-                role: str, *, reason: str = "", ip: str = "", operator: bool = False) -> Member:
+                role: str, *, reason: str = "", ip: str = "", operator: bool = False,
+                operator_name: str = "operator") -> Member:
     """Give ``member_id`` the ``role`` (``member``, ``moderator`` or ``admin``). ``actor`` is
     an admin of the instance, or None with ``operator`` (the command line). Audited as
     ``role_changed`` (old and new roles); changing nothing changes and records nothing."""
@@ -52,6 +53,6 @@ def change_role(session: Session, instance: Instance, actor: Member | None, memb
     entry = record_audit(session, instance, actor, "role_changed", subject=target,
                          reason=reason, ip=ip, old=old, new=role)
     if actor is None:
-        entry.actor_name = "operator"
+        entry.actor_name = operator_name
     session.commit()
     return target

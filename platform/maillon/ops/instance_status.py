@@ -31,9 +31,10 @@ def _per_instance(session: Session, *columns: Any, where: Any = (), model: Any) 
     return found
 
 
-def instance_status(session: Session, app: Flask) -> dict[str, Any]:
+def instance_status(session: Session, app: Flask, *, only: str | None = None
+                    ) -> dict[str, Any]:
     """``{ready, checks, instances: [{slug, name, theme, hosts, members, admins, ...}]}``:
-    one grouped query per figure, whatever the number of instances."""
+    one grouped query per figure, whatever the number of instances (``only``: one slug)."""
     ready = readiness(app)
     configs = get_registry(app).configs
     by_status = _per_instance(session, Member.status, model=Member)
@@ -51,10 +52,12 @@ def instance_status(session: Session, app: Flask) -> dict[str, Any]:
         admins.setdefault(instance_id, []).append(email)
     search = ready.checks["search"].details.get("instances", {})
     instances = []
-    for row in session.scalars(select(Instance).order_by(Instance.slug)):
+    rows = select(Instance).order_by(Instance.slug)
+    for row in session.scalars(rows if only is None else rows.where(Instance.slug == only)):
         config = configs.get(row.slug)
         instances.append({
             "slug": row.slug, "name": row.name,
+            "status": row.status, "status_reason": row.status_reason, "source": row.source,
             "configured": config is not None,
             "theme": config["theme"] if config else None,
             "hosts": list(config.hosts) if config else [],

@@ -1,14 +1,24 @@
-"""What the app knows about its instances at start: configs, themes, hosts, Jinja envs."""
+"""What the app knows about its instances: configs, themes, hosts, Jinja envs.
+
+Built from the files at start, then kept in step with the instance rows (``refresh``): the
+operator's page creates instances and moves them between hosts and themes in the database,
+and every process picks that up within ``INSTANCE_REFRESH_SECONDS``.
+"""
 
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
 from jinja2 import Environment
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from maillon.tenancy.models import Instance
+from maillon.tenancy.placement import PlacedRow, effective_configs
 from maillon.tenancy.settings import InstanceConfig, load_instance_configs
 from maillon.tenancy.theming import (
     Theme,
@@ -18,21 +28,55 @@ from maillon.tenancy.theming import (
     theme_options,
 )
 
+REGISTRY = "maillon.instances"
+
 
 class InstanceRegistry:
-    def __init__(self, instances_dir: Path, themes_dir: Path) -> None:
+    def __init__(self, instances_dir: Path, themes_dir: Path,
+                 refresh_seconds: float = 5.0) -> None:
         self.themes: dict[str, Theme] = load_themes(themes_dir)
-        configs = load_instance_configs(instances_dir, set(self.themes))
-        self.configs: dict[str, InstanceConfig] = {c.slug: c for c in configs}
-        self.hosts: dict[str, str] = {h: c.slug for c in configs for h in c.hosts}
-        self.options: dict[str, dict[str, str]] = {
-            c.slug: theme_options(self.themes, c) for c in configs
-        }
-        self.static_dirs: dict[str, list[Path]] = {
-            c.slug: instance_static_dirs(self.themes, c) for c in configs
-        }
-        self._envs: dict[str, Environment] = {}
+        files = load_instance_configs(instances_dir, set(self.themes))
+        self.file_configs: dict[str, InstanceConfig] = {c.slug: c for c in files}
+        self.refresh_seconds = refresh_seconds
         self._lock = threading.Lock()
+        self._envs: dict[str, Environment] = {}
+        self._rows_seen: tuple[Any, ...] | None = None
+        self._checked_at = float("-inf")
+        self._install(dict(self.file_configs))
+
+    def _install(self, configs: dict[str, InstanceConfig]) -> None:
+        # Each attribute is replaced whole: a reader in another thread sees the old maps or
+        # the new ones, never a half-filled one.
+        old = getattr(self, "configs", {})
+        self.hosts: dict[str, str] = {h: c.slug for c in configs.values() for h in c.hosts}
+        self.options: dict[str, dict[str, str]] = {
+            slug: theme_options(self.themes, c) for slug, c in configs.items()}
+        self.static_dirs: dict[str, list[Path]] = {
+            slug: instance_static_dirs(self.themes, c) for slug, c in configs.items()}
+        self.configs: dict[str, InstanceConfig] = configs
+        # A theme changed: that instance's templates come from another loader chain now.
+        self._envs = {slug: env for slug, env in self._envs.items()
+                      if slug in configs and old.get(slug) == configs[slug]}
+
+    def refresh(self, session: Session, *, force: bool = False) -> bool:
+        """Read the instance rows again (at most every ``refresh_seconds`` unless ``force``)
+        and apply what changed; whether anything did."""
+        now = time.monotonic()
+        if not force and now - self._checked_at < self.refresh_seconds:
+            return False
+        self._checked_at = now
+        rows = session.execute(select(
+            Instance.slug, Instance.source, Instance.config, Instance.placement,
+            Instance.updated_at)).all()
+        seen = tuple(sorted((r.slug, r.source, r.updated_at) for r in rows))
+        if seen == self._rows_seen:
+            return False
+        placed = [PlacedRow(r.slug, r.source, r.config or {}, r.placement or {}) for r in rows]
+        configs = effective_configs(self.file_configs, placed, set(self.themes))
+        with self._lock:
+            self._install(configs)
+            self._rows_seen = seen
+        return True
 
     def environment(self, app: Flask, slug: str) -> Environment:
         env = self._envs.get(slug)
@@ -50,5 +94,13 @@ class InstanceRegistry:
 
 
 def get_registry(app: Flask | None = None) -> InstanceRegistry:
-    registry: InstanceRegistry = (app or current_app).extensions["maillon.instances"]
+    registry: InstanceRegistry = (app or current_app).extensions[REGISTRY]
     return registry
+
+
+def refresh_after_change(session: Session) -> None:
+    """After an operator's change is committed: this process serves it at once (the others
+    within their refresh period)."""
+    registry: InstanceRegistry | None = session.info.get(REGISTRY)
+    if registry is not None:
+        registry.refresh(session, force=True)

@@ -10,9 +10,12 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask, abort, current_app, g, request
+from flask import Flask, abort, current_app, g, redirect, request, url_for
+from flask_babel import gettext as _
 
 from maillon.db import db
+from maillon.errors import ServiceError
+from maillon.tenancy.models import DISABLED
 from maillon.tenancy.registry import get_registry
 from maillon.tenancy.services import INSTANCE_CACHE, instance_cache
 
@@ -55,6 +58,37 @@ def is_development_host(host: str) -> bool:
     return host in LOOPBACK_HOSTS or host.endswith(".localhost") or host in listed - {""}
 
 
+class InstanceClosed(ServiceError):
+    """Every request to a disabled instance: its data stays, nothing is served."""
+
+    status = 503
+
+    def __init__(self, name: str) -> None:
+        super().__init__("instance_disabled", _("%(name)s is closed for now.", name=name))
+
+
+def operator_host() -> str:
+    return str(current_app.config["OPERATOR_HOST"]).strip().lower()
+
+
+def _operator_request(host: str, prefixed: str | None) -> bool:
+    """Whether this request is for the operator's pages; 404 for them anywhere else, and for
+    anything but them (and static files) on the operator host."""
+    endpoint = request.endpoint or ""
+    on_operator_host = bool(operator_host()) and host == operator_host()
+    if endpoint.startswith("operators."):
+        if not on_operator_host or prefixed is not None:
+            abort(404)
+        return True
+    if on_operator_host:
+        if request.path == "/" and prefixed is None:
+            abort(redirect(url_for("operators.home")))
+        if endpoint != "static" or prefixed is not None:
+            abort(404)
+        return True
+    return False
+
+
 def resolve_instance() -> None:
     """before_request: set g.instance and g.instance_config, or 404."""
     g.instance = None
@@ -65,8 +99,11 @@ def resolve_instance() -> None:
     if request.endpoint in HOSTLESS_ENDPOINTS:
         return  # probes and scrapers: no instance, no database
     registry = get_registry()
+    registry.refresh(db.session)  # instances the operator created or moved (throttled)
     host = request_host()
     prefixed = request.environ.get(SLUG_ENVIRON_KEY)
+    if _operator_request(host, prefixed):
+        return  # the operator's pages: no instance
     if prefixed is not None and (host in registry.hosts or not is_development_host(host)):
         # /i/<slug>/ is for development hosts: on an instance's own domain, or any public
         # name, it would let one origin serve every tenant (shared cookies and scripts).
@@ -86,6 +123,8 @@ def resolve_instance() -> None:
     instance = instance_cache(current_app).find(db.session, slug)
     if instance is None:  # configured but never synced: treat as unknown
         abort(404)
+    if instance.status == DISABLED:
+        raise InstanceClosed(instance.name)
     g.instance = instance
     g.instance_config = registry.configs[slug]
     db.session.info["instance_id"] = instance.id
