@@ -6,12 +6,14 @@ SCRIPT_NAME by a small WSGI middleware, so ``url_for`` keeps producing prefixed 
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, abort, current_app, g, redirect, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy.exc import SQLAlchemyError
 
 from maillon.db import db
 from maillon.errors import ServiceError
@@ -19,6 +21,7 @@ from maillon.tenancy.models import DISABLED
 from maillon.tenancy.registry import get_registry
 from maillon.tenancy.services import INSTANCE_CACHE, instance_cache
 
+log = logging.getLogger(__name__)
 PREFIX_RE = re.compile(r"^/i/([a-z0-9-]+)(/.*)?$")
 SLUG_ENVIRON_KEY = "maillon.instance_slug"
 # Endpoints that belong to the deployment, not to an instance.
@@ -99,7 +102,13 @@ def resolve_instance() -> None:
     if request.endpoint in HOSTLESS_ENDPOINTS:
         return  # probes and scrapers: no instance, no database
     registry = get_registry()
-    registry.refresh(db.session)  # instances the operator created or moved (throttled)
+    try:
+        registry.refresh(db.session)  # instances the operator created or moved (throttled)
+    except SQLAlchemyError:
+        # The database is away: serve with the hosts known so far (a request that needs the
+        # database answers 503 by itself; the deployment's pages need none).
+        db.session.rollback()
+        log.warning("instance rows not read again: the database did not answer", exc_info=True)
     host = request_host()
     prefixed = request.environ.get(SLUG_ENVIRON_KEY)
     if _operator_request(host, prefixed):
