@@ -14,6 +14,7 @@ from maillon.db import db, utcnow
 from maillon.errors import ServiceError
 from maillon.finder.services import search_members
 from maillon.introductions import services as introductions
+from maillon.introductions.models import Introduction, IntroductionEvent
 from maillon.introductions.routing import find_chains
 from maillon.members.models import Member
 from maillon.moderation import sanctions
@@ -364,3 +365,33 @@ def test_another_instances_ids_find_nothing_without_a_request(world, staff, crea
         with pytest.raises(ServiceError) as outsider:
             sanctions.list_sanctions(session, instance, world.get(staff["moderator"]))
         assert outsider.value.status == 404
+
+
+def test_a_suspended_requesters_requests_stop_and_their_holders_are_released(world, staff):
+    r, a, t, u = world.members("R", "Alice", "T", "U")
+    world.chain(r, a, t, trust=4)
+    world.connect(r, u)
+    travelling = world.call(introductions.request_introduction, r, t, message=MESSAGE,
+                            purpose="advice")
+    delivered = world.call(introductions.request_introduction, r, u, message=MESSAGE,
+                           purpose="advice")
+    assert (travelling.holder_id, delivered.holder_id) == (a, u)
+    impose(world, staff["moderator"], r, "suspend")
+    for intro, holder in ((travelling, a), (delivered, u)):
+        with world.app.app_context():
+            row = db.session.get(Introduction, intro.id)
+            assert (row.status, row.holder_id) == ("blocked", None)
+            events = [(e.kind, e.data.get("reason")) for e in db.session.scalars(select(
+                IntroductionEvent).where(IntroductionEvent.introduction_id == intro.id))]
+            assert ("blocked", REASON) in events
+        assert ("introduction_released" in [k for k, _ in notifications_of(world, holder)])
+    with world.app.app_context():
+        entry = db.session.scalar(select(AuditEntry).where(
+            AuditEntry.action == "member_suspended"))
+        assert entry.data["closed_introductions"] == [travelling.id, delivered.id]
+    # Another member's request through the same relay is untouched.
+    other = world.member("Other")
+    world.connect(other, a)
+    theirs = world.call(introductions.request_introduction, other, t, message=MESSAGE,
+                        purpose="advice")
+    assert theirs.status == "in_progress"

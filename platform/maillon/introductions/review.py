@@ -30,6 +30,7 @@ from maillon.introductions.lifecycle import (
     HOP,
     IN_PROGRESS,
     INTRODUCTION,
+    OPEN_STATUSES,
     RELEASED_HOP,
 )
 from maillon.introductions.models import Introduction, IntroductionEvent, IntroductionHop
@@ -127,7 +128,38 @@ def block_introduction(session: Session, instance: Instance, actor: Member, intr
         return _replayed(session, intro)
     if not INTRODUCTION.allows(intro.status, BLOCKED):
         raise Conflict("already_closed", _("This request is already closed."))
+    held_by = _stop(session, intro, actor, reason=reason, now=utcnow())
+    record_audit(session, instance, actor, "introduction_blocked", subject=intro.requester,
+                 subject_type="introduction", subject_id=intro.id, reason=reason, ip=ip)
+    introduction_blocked.send(session, introduction=intro, actor=None,
+                              recipients=[intro.requester], reason=reason)
+    _release(session, instance, intro, held_by)
+    session.commit()
+    return intro
+
+
+def block_requests_of(session: Session, instance: Instance, actor: Member, requester: Member,
+                      *, reason: str) -> list[int]:
+    """Every open request of a member just suspended stops, in the caller's transaction (no
+    commit): nobody is asked to relay or answer for someone who can no longer read the answer,
+    and whoever held one is released. The requester reads why with their suspension (the
+    block's reason is the suspension's), so no separate notice; the ids are returned for the
+    suspension's audit row."""
+    intros = session.scalars(select(Introduction).where(
+        Introduction.instance_id == instance.id, Introduction.requester_id == requester.id,
+        Introduction.status.in_(OPEN_STATUSES)).order_by(Introduction.id)
+        .with_for_update().execution_options(populate_existing=True)).all()
     now = utcnow()
+    for intro in intros:
+        held_by = _stop(session, intro, actor, reason=reason, now=now)
+        _release(session, instance, intro, held_by)
+    return [intro.id for intro in intros]
+
+
+def _stop(session: Session, intro: Introduction, actor: Member, *, reason: str,
+          now: datetime) -> int | None:
+    """Block ``intro`` (an open request): the turn of whoever held it ends without blame and
+    the trail records it. Returns who held it, to be told they are released, if anyone."""
     held_by = intro.holder_id if intro.status in (IN_PROGRESS, DELIVERED) else None
     if intro.status == IN_PROGRESS:
         hop = current_hop_row(session, intro)
@@ -138,17 +170,16 @@ def block_introduction(session: Session, instance: Instance, actor: Member, intr
     INTRODUCTION.apply(intro, BLOCKED)
     intro.holder_id, intro.hop_deadline, intro.closed_at = None, None, now
     record_event(session, intro, "blocked", actor, position=position, reason=reason)
-    record_audit(session, instance, actor, "introduction_blocked", subject=intro.requester,
-                 subject_type="introduction", subject_id=intro.id, reason=reason, ip=ip)
-    introduction_blocked.send(session, introduction=intro, actor=None,
-                              recipients=[intro.requester], reason=reason)
-    if held_by is not None and held_by != intro.requester_id:
+    return held_by if held_by != intro.requester_id else None
+
+
+def _release(session: Session, instance: Instance, intro: Introduction,
+             held_by: int | None) -> None:
+    if held_by is not None:
         holder = members_by_id(session, instance, [held_by]).get(held_by)
         if holder is not None:
             introduction_released.send(session, introduction=intro, actor=None,
                                        recipients=[holder])
-    session.commit()
-    return intro
 
 
 # ---------------------------------------------------------------------- the review queue

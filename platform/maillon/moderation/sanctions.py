@@ -8,7 +8,9 @@ A suspension works through the member's ``status``: login sessions and API token
 (and refused for a suspended member anyway), the search index drops them (``member_changed``),
 chain finding routes around them (``introductions.routing.unavailable_ids``), and the requests
 they hold move on through the timeout path (``introductions.relay.expire_held_by``): the
-requester may retry along a chain that avoids them, without learning why.
+requester may retry along a chain that avoids them, without learning why. Their own open
+requests are blocked with the suspension's reason (``introductions.review.block_requests_of``):
+whoever held one is released.
 """
 
 from __future__ import annotations
@@ -200,6 +202,7 @@ def add_sanction(session: Session, instance: Instance, staff: Member, member_id:
     on a report and the sanction it imposes commit together."""
     from maillon.accounts.services import end_all_sessions
     from maillon.introductions.relay import expire_held_by
+    from maillon.introductions.review import block_requests_of
     from maillon.moderation.notifications import tell_sanctioned
 
     access_staff(instance, staff)
@@ -231,6 +234,10 @@ def add_sanction(session: Session, instance: Instance, staff: Member, member_id:
         end_all_sessions(session, member)
         member_changed.send(session, member=member)  # the index drops them
         expire_held_by(session, instance, member, now=now)
+        # Their own requests stop too: relays and targets owe nothing to a suspended member.
+        closed = block_requests_of(session, instance, staff, member, reason=reason)
+        if closed:
+            audit_data["closed_introductions"] = closed
     record_audit(session, instance, staff, IMPOSED[kind], subject=member, reason=reason,
                  ip=ip, sanction_id=sanction.id,
                  until=until.isoformat() if until else None, **audit_data)
