@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from maillon import create_app
-from maillon.accounts.models import ApiToken, LoginSession
+from maillon.accounts.models import ApiToken, InvitationBatch, LoginSession
 from maillon.api.idempotency import KEY_TTL
 from maillon.api.models import IdempotencyKey
 from maillon.db import db, utcnow
@@ -19,6 +19,8 @@ from maillon.jobs.services import PERIODIC
 from maillon.members.models import Member
 from maillon.network import graph, services
 from maillon.network.models import ConnectionChange
+from maillon.operators.accounts import create_operator
+from maillon.operators.models import OperatorSession
 from maillon.ops.models import WorkerHeartbeat
 from maillon.ops.pruning import Retention, delete_in_batches, prune, snapshot_watermark
 from maillon.tenancy.models import Instance
@@ -98,10 +100,39 @@ def test_sessions_tokens_and_keys_go_after_their_retention(ctx, create_member):
     assert _ids(WorkerHeartbeat) == {"alive"}
     assert counts == {"jobs_done": 0, "jobs_failed": 0, "connection_changes": 0,
                       "idempotency_keys": 1, "login_sessions": 2, "api_tokens": 2,
-                      "worker_heartbeats": 1}
+                      "operator_sessions": 0, "invitation_drafts": 0, "worker_heartbeats": 1}
     assert expired_key not in _ids(IdempotencyKey)
     assert {long_expired, long_ended}.isdisjoint(_ids(LoginSession))
     assert {revoked_long_ago, idle_long}.isdisjoint(_ids(ApiToken))
+
+
+def test_operator_sessions_and_unsent_invitation_drafts_go_after_their_retention(ctx):
+    now = utcnow()
+    operator = create_operator(db.session, "ops@example.net", "a long password")
+
+    def op_session(n, **kw):
+        return OperatorSession(operator_id=operator.id, token_hash=f"o{n:063d}", **kw)
+
+    live, just_ended, long_ended, long_expired = _add(
+        op_session(1, expires_at=now + DAY),
+        op_session(2, expires_at=now + DAY, revoked_at=now - DAY),
+        op_session(3, expires_at=now + DAY, revoked_at=now - 8 * DAY),
+        op_session(4, expires_at=now - 8 * DAY))
+    iid = _instance("acme").id
+
+    def batch(status, age):
+        return InvitationBatch(instance_id=iid, status=status, filename="people.csv",
+                               rows=[], total=0, ready=0, created_at=now - age)
+
+    fresh_draft, old_draft, old_sent, old_done = _add(
+        batch("draft", 6 * DAY), batch("draft", 8 * DAY), batch("sending", 30 * DAY),
+        batch("done", 30 * DAY))
+    counts = prune(db.session, now, pause=0)
+    assert _ids(OperatorSession) == {live, just_ended}
+    assert _ids(InvitationBatch) == {fresh_draft, old_sent, old_done}
+    assert (counts["operator_sessions"], counts["invitation_drafts"]) == (2, 1)
+    assert {long_ended, long_expired}.isdisjoint(_ids(OperatorSession))
+    assert old_draft not in _ids(InvitationBatch)
 
 
 def test_deletes_go_in_batches_of_bounded_size(ctx):

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from maillon.accounts.models import ApiToken, LoginSession
+from maillon.accounts.models import INVITATION_BATCH, ApiToken, InvitationBatch, LoginSession
 from maillon.api.idempotency import KEY_TTL
 from maillon.api.models import IdempotencyKey
 from maillon.db import settings, utcnow
@@ -34,6 +34,7 @@ from maillon.jobs.models import Job
 from maillon.jobs.services import periodic
 from maillon.network.graph import graphs
 from maillon.network.models import ConnectionChange
+from maillon.operators.models import OperatorSession
 from maillon.ops.models import WorkerHeartbeat
 from maillon.tenancy.models import Instance
 
@@ -44,6 +45,8 @@ BATCH = 1000
 MAX_BATCHES = 20
 SQLITE_PAUSE_SECONDS = 0.1  # longer than SQLite's longest busy-handler sleep
 HEARTBEAT_RETENTION = timedelta(days=1)  # a worker name is host:pid:thread, new each start
+# A previewed CSV of invitations never sent: its addresses are not kept past a week.
+DRAFT_BATCH_RETENTION = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -174,6 +177,21 @@ def prune_api_tokens(session: Session, retention: Retention, now: datetime,
         last_use < now - retention.api_token_idle - retention.api_tokens), **batching)
 
 
+def prune_operator_sessions(session: Session, retention: Retention, now: datetime,
+                            **batching: Any) -> int:
+    """The operators' sessions, as the members' (``sessions`` after they ended)."""
+    cutoff = now - retention.sessions
+    return delete_in_batches(session, OperatorSession, OperatorSession.id, or_(
+        OperatorSession.revoked_at < cutoff, OperatorSession.expires_at < cutoff), **batching)
+
+
+def prune_draft_batches(session: Session, now: datetime, **batching: Any) -> int:
+    """Invitation batches previewed and never sent, a week on (their addresses with them)."""
+    return delete_in_batches(session, InvitationBatch, InvitationBatch.id, and_(
+        InvitationBatch.status == INVITATION_BATCH.state("draft"),
+        InvitationBatch.created_at < now - DRAFT_BATCH_RETENTION), **batching)
+
+
 def prune_heartbeats(session: Session, now: datetime, **batching: Any) -> int:
     """Heartbeats of workers gone for a day (each worker start has a new name)."""
     return delete_in_batches(session, WorkerHeartbeat, WorkerHeartbeat.worker,
@@ -190,6 +208,8 @@ def prune(session: Session, now: datetime | None = None, **batching: Any) -> dic
     counts["idempotency_keys"] = prune_idempotency_keys(session, now, **batching)
     counts["login_sessions"] = prune_login_sessions(session, retention, now, **batching)
     counts["api_tokens"] = prune_api_tokens(session, retention, now, **batching)
+    counts["operator_sessions"] = prune_operator_sessions(session, retention, now, **batching)
+    counts["invitation_drafts"] = prune_draft_batches(session, now, **batching)
     counts["worker_heartbeats"] = prune_heartbeats(session, now, **batching)
     if any(counts.values()):
         log.info("pruned %s", ", ".join(f"{n} {name}" for name, n in counts.items() if n))
