@@ -32,6 +32,8 @@ from maillon.errors import ServiceError
 from maillon.federation import keys as federation_keys
 from maillon.federation import membership as federation_members
 from maillon.federation import policy as federation_policy
+from maillon.hubs import services as hub_services
+from maillon.hubs import threads as hub_threads
 from maillon.introductions import records, routing
 from maillon.introductions import services as introductions
 from maillon.members import experiences
@@ -78,6 +80,9 @@ class Foreign:
     batch: int  # of invitations, a draft by reseau's admin
     organisation: int  # created by reseau's admin
     affiliation: int  # sam's to it, confirmed
+    hub: int  # rita's, open
+    thread: int  # rita's, in it
+    post: int  # its opening post
 
 
 @pytest.fixture
@@ -127,13 +132,17 @@ def foreign(app: Flask, create_member: Callable[..., Member]) -> Foreign:
     org, _ = world.call(organisations.create_organisation, admin_reseau, {"name": "Reseau Co"})
     affiliation, _ = world.call(organisations.claim_affiliation, sam, org.id, {"role": "Chef"})
     world.call(organisations.confirm_affiliation, admin_reseau, affiliation.id)
+    hub, _ = world.call(hub_services.create_hub, rita, {"name": "Lookups"})
+    thread, post, _ = world.call(hub_threads.start_thread, rita, hub.id,
+                                 {"title": "A thread", "text": "To look up"})
     return Foreign(rita=rita, sam=sam, tom=tom, rita_email=email, connection=connection.id,
                    recommendation=recommendation.id, notification=notification,
                    introduction=intro.id, experience=ids[0], education=ids[1],
                    api_token=api_token, login_token=login_token, moderator=moderator,
                    moderator_reseau=moderator_reseau, sanction=warning.id, appeal=appeal.id,
                    report=report.id, admin=admin, admin_reseau=admin_reseau,
-                   batch=batch.id, organisation=org.id, affiliation=affiliation.id)
+                   batch=batch.id, organisation=org.id, affiliation=affiliation.id,
+                   hub=hub.id, thread=thread.id, post=post.id)
 
 
 @dataclass
@@ -274,6 +283,26 @@ CASES = [
              s, i, m(f.admin), f.organisation, target_organisation_id=f.organisation),
          lambda s, i, f, m: introducers.find_introducers(
              s, i, m(f.admin_reseau), f.organisation, target_organisation_id=f.organisation)),
+    Call("hubs.find_hub",
+         lambda s, i, f, m: hub_services.find_hub(s, i, f.hub)),
+    Call("hubs.find_membership",
+         lambda s, i, f, m: hub_services.find_membership(s, i, f.hub, f.rita)),
+    Call("hubs.access_hub",
+         lambda s, i, f, m: hub_services.access_hub(s, i, m(f.moderator), f.hub),
+         lambda s, i, f, m: hub_services.access_hub(s, i, m(f.tom), f.hub)),
+    Call("hubs.access_hub (its own creator)",
+         lambda s, i, f, m: hub_services.access_hub(s, i, m(f.rita), f.hub)),
+    Call("threads.access_thread",
+         lambda s, i, f, m: hub_threads.access_thread(s, i, m(f.moderator), f.thread),
+         lambda s, i, f, m: hub_threads.access_thread(s, i, m(f.tom), f.thread)),
+    Call("threads.access_post",
+         lambda s, i, f, m: hub_threads.access_post(s, i, m(f.moderator), f.post),
+         lambda s, i, f, m: hub_threads.access_post(s, i, m(f.tom), f.post)),
+    Call("threads.access_own_post",
+         lambda s, i, f, m: hub_threads.access_own_post(s, i, m(f.rita), f.post)),
+    Call("reports.access_subject (a post)",
+         lambda s, i, f, m: reports.access_subject(s, i, m(f.moderator), "post", f.post),
+         lambda s, i, f, m: reports.access_subject(s, i, m(f.tom), "post", f.post)),
     Call("routing.find_chains",
          lambda s, i, f, m: routing.find_chains(s, i, m(f.moderator), f.tom),
          lambda s, i, f, m: routing.find_chains(s, i, m(f.rita), f.tom)),
@@ -297,6 +326,8 @@ NOT_TENANT_LOOKUPS = {
     "api.organisations.get_introducers": "HTTP handler over find_introducers (listed)",
     "operators.instances.access_instance": "the operator's: every instance, by slug",
     "operators.accounts.find_operator_by_session": "operators belong to the deployment",
+    "api.hubs.get_hub": "HTTP handler over hubs.access_hub (listed)",
+    "api.hubs.get_thread": "HTTP handler over threads.list_posts / access_thread (listed)",
 }
 
 #: Where each case's module lives, to match the functions defined in the package.
@@ -312,6 +343,7 @@ MODULES = {
     "federation_members": "federation.membership",
     "organisations": "organisations.services", "reach": "organisations.reach",
     "introducers": "organisations.introducers",
+    "hubs": "hubs.services", "threads": "hubs.threads",
 }
 
 

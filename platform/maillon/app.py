@@ -130,6 +130,7 @@ def _register_blueprints(app: Flask) -> None:
     from maillon.federation.admin_views import bp as federation_admin_bp
     from maillon.federation.views import bp as federation_bp
     from maillon.finder.views import bp as finder_bp
+    from maillon.hubs.views import bp as hubs_bp
     from maillon.introductions.views import bp as introductions_bp
     from maillon.members.views import bp as members_bp
     from maillon.moderation import notifications as _moderation_kinds  # noqa: F401
@@ -161,6 +162,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(network_bp)
     app.register_blueprint(feedback_bp)
     app.register_blueprint(introductions_bp)
+    app.register_blueprint(hubs_bp)
     app.register_blueprint(statistics_bp)
     app.register_blueprint(rights_bp)
     app.register_blueprint(federation_bp)

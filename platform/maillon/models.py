@@ -4,6 +4,7 @@ from maillon.accounts import models as accounts_models  # noqa: F401
 from maillon.api import models as api_models  # noqa: F401
 from maillon.db import Base
 from maillon.federation import models as federation_models  # noqa: F401
+from maillon.hubs import models as hubs_models  # noqa: F401
 from maillon.introductions import models as introductions_models  # noqa: F401
 from maillon.jobs import models as jobs_models  # noqa: F401
 from maillon.members import models as members_models  # noqa: F401

@@ -11,6 +11,9 @@ from werkzeug.exceptions import NotFound
 
 from maillon.db import db
 from maillon.errors import ServiceError
+from maillon.hubs import services as hub_services
+from maillon.hubs import threads as hub_threads
+from maillon.hubs.models import Post
 from maillon.introductions import services as introductions
 from maillon.moderation import reports
 from maillon.moderation.models import AuditEntry, Report, Sanction
@@ -167,7 +170,30 @@ def test_nobody_reports_themselves_or_their_own_content(world, staff):
         "cannot_report_own_content"
     assert refused(lambda: file(world, ann, "member", bob, "nonsense")).fields == {
         "reason": "Choose a reason."}
-    assert refused(lambda: file(world, ann, "post", 1)).status == 422
+    hub, _ = world.call(hub_services.create_hub, ann, {"name": "Hub"})
+    _thread, post, _ = world.call(hub_threads.start_thread, ann, hub.id,
+                                  {"title": "Mine", "text": "My own post"})
+    assert refused(lambda: file(world, ann, "post", post.id)).code == \
+        "cannot_report_own_content"
+
+
+def test_a_post_is_reported_only_by_readers_of_its_hub_and_erased_by_the_decision(world,
+                                                                                   staff):
+    ann, bob, eve = world.members("Ann", "Bob", "Eve")
+    hub, _ = world.call(hub_services.create_hub, ann, {"name": "Board",
+                                                       "visibility": "request"})
+    world.call(hub_services.join_hub, bob, hub.id)
+    world.call(hub_services.decide_request, ann, hub.id, bob, approve=True)
+    _thread, post, _ = world.call(hub_threads.start_thread, bob, hub.id,
+                                  {"title": "Ads", "text": "Buy my pills"})
+    with pytest.raises(NotFound):  # outside the hub, the post does not exist
+        file(world, eve, "post", post.id)
+    report, _ = file(world, ann, "post", post.id)
+    assert report.snapshot == "Buy my pills" and report.subject_member_id == bob
+    decide(world, staff["moderator"], report.id, delete_content=True)
+    with world.app.app_context():
+        row = db.session.get(Post, post.id)
+        assert row.status == "removed" and row.text == ""
 
 
 # ---------------------------------------------------------------------- deciding

@@ -8,6 +8,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 from maillon.api import (  # noqa: E402, F401
     federation,
     feedback,
+    hubs,
     introductions,
     invitations,
     members,

@@ -27,8 +27,8 @@ Status = Annotated[str, Choice(REPORT.states)]
 
 
 class ReportIn(Body):
-    subject_type: SubjectType = Field(description="What is reported (hub posts: once hubs "
-                                      "exist).")
+    subject_type: SubjectType = Field(description="What is reported (post: a post in a "
+                                      "hub).")
     subject_id: int = Field(ge=1, le=MAX_ID)
     reason: Reason
     details: str = Field("", max_length=reports.MAX_DETAILS)

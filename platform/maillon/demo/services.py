@@ -90,6 +90,9 @@ def load_demo(session: Session, instance: Instance, *, members: int | None = Non
         from maillon.demo.organisations import load_organisations
 
         load_organisations(session, instance, seed=seed)
+        from maillon.demo.hubs import load_hubs
+
+        load_hubs(session, instance, seed=seed)
     return created
 
 

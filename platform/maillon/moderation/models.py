@@ -58,6 +58,7 @@ AUDIT_ACTIONS = (
     "instance_moved",
     "instance_disabled",
     "instance_enabled",
+    "post_removed",
 )
 
 #: What staff may impose: a warning on record, a limit (no new introductions, direct messages
@@ -146,8 +147,8 @@ class Appeal(TenantScoped, Base):
     member: Mapped[Member] = relationship(foreign_keys=[member_id])
 
 
-#: What a member may report (``post``, hub posts, once hubs exist).
-REPORT_SUBJECTS = ("member", "introduction", "recommendation", "message")
+#: What a member may report (``post``: a post in a hub).
+REPORT_SUBJECTS = ("member", "introduction", "recommendation", "message", "post")
 #: Why, as a category staff can sort on; ``details`` says the rest.
 REPORT_REASONS = ("spam", "harassment", "impersonation", "inappropriate", "other")
 

@@ -27,6 +27,9 @@ from werkzeug.exceptions import NotFound
 
 from maillon.db import begin_write, flush_or_find, utcnow
 from maillon.errors import Conflict, Forbidden, ServiceError, ValidationFailed
+from maillon.hubs.lifecycle import PUBLISHED
+from maillon.hubs.models import Post
+from maillon.hubs.threads import access_post, erase_reported_post
 from maillon.introductions.models import DirectMessage, Introduction
 from maillon.introductions.records import takes_part
 from maillon.members.models import Member
@@ -53,7 +56,7 @@ MIN_RESOLUTION = 5
 SNAPSHOT_LIMIT = 5000
 OPEN, ACTIONED, DISMISSED = (REPORT.state(s) for s in ("open", "actioned", "dismissed"))
 #: Subjects whose reported content staff may delete with their decision.
-DELETABLE = ("recommendation", "message")
+DELETABLE = ("recommendation", "message", "post")
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,14 @@ def access_subject(session: Session, instance: Instance, reporter: Member, subje
         rec = access_recommendation(session, instance, reporter, subject_id)
         _refuse_own(reporter, rec.author_id)
         return Subject("recommendation", rec.id, rec.author, rec.author.name, rec.text)
+    if subject_type == "post":
+        # A post of a thread the reporter may read, still published (a removed one is gone).
+        post, _seen = access_post(session, instance, reporter, subject_id)
+        if post.status != PUBLISHED:
+            raise NotFound()
+        _refuse_own(reporter, post.author_id)
+        author = post.author
+        return Subject("post", post.id, author, author.name if author else "", post.text)
     message = session.scalar(select(DirectMessage).where(
         DirectMessage.instance_id == instance.id, DirectMessage.id == subject_id,
         (DirectMessage.recipient_id == reporter.id) | (DirectMessage.sender_id == reporter.id)))
@@ -275,7 +286,10 @@ def content_exists(session: Session, instance: Instance, subject_type: str,
 
 
 def _find_content(session: Session, instance: Instance, subject_type: str,
-                  subject_id: int) -> Recommendation | DirectMessage | None:
+                  subject_id: int) -> Recommendation | DirectMessage | Post | None:
+    if subject_type == "post":
+        return session.scalar(select(Post).where(
+            Post.instance_id == instance.id, Post.id == subject_id, Post.status == PUBLISHED))
     if subject_type == "recommendation":
         return session.scalar(select(Recommendation).where(
             Recommendation.instance_id == instance.id, Recommendation.id == subject_id))
@@ -305,6 +319,8 @@ def _delete_content(session: Session, instance: Instance, subject_type: str,
     row = _find_content(session, instance, subject_type, subject_id)
     if row is None:
         return False
+    if isinstance(row, Post):  # erased, not deleted: its thread keeps a placeholder
+        return erase_reported_post(session, instance, row)
     session.delete(row)
     return True
 
@@ -349,7 +365,7 @@ def decide_report(session: Session, instance: Instance, staff: Member, report_id
         if decision.delete_content:
             if report.subject_type not in DELETABLE:
                 raise ValidationFailed({"delete_content": _(
-                    "Only a recommendation or a message can be deleted.")})
+                    "Only a recommendation, a message or a post can be deleted.")})
             if _delete_content(session, instance, *subject):
                 actions.append("delete_content")
         if decision.sanction is not None:

@@ -1,0 +1,1 @@
+"""Hubs: topic communities inside an instance, with threads, replies, mentions and follows."""

@@ -1,0 +1,11 @@
+"""Hub events, sent inside the transaction with the session as sender.
+
+``thread_changed``: thread= (a thread was started, replied to, edited, deleted or removed); the
+search indexing listens to it.
+"""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+thread_changed = _signals.signal("thread-changed")

@@ -1,0 +1,35 @@
+"""Each demo community has hubs (open and by request) with threads, replies and mentions."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from maillon.db import db
+from maillon.demo.services import load_demo
+from maillon.hubs.models import Hub, Post, Thread
+from maillon.notifications.models import Notification
+
+
+@pytest.mark.parametrize("slug", ["academia", "acme", "reseau"])
+def test_demo_has_hubs_threads_and_a_mention(instances, slug):
+    instance = instances[slug]
+    load_demo(db.session, instance, members=40, seed=3)
+    hubs = list(db.session.scalars(select(Hub).where(Hub.instance_id == instance.id)))
+    assert len(hubs) >= 2 and {h.visibility for h in hubs} == {"open", "request"}
+    assert all(h.member_count == 8 for h in hubs)
+    replies = db.session.scalar(select(func.count(Post.id)).where(
+        Post.instance_id == instance.id, Post.opening.is_(False)))
+    assert replies and replies >= 4
+    mentioned = [p for p in db.session.scalars(select(Post).where(
+        Post.instance_id == instance.id)) if p.mentions]
+    assert mentioned
+    assert db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.instance_id == instance.id, Notification.kind == "hub_mention"))
+    if slug == "academia":
+        assert {h.name for h in hubs} >= {"E-learning", "Cytologie", "Communication et médias"}
+    threads = db.session.scalar(select(func.count(Thread.id)).where(
+        Thread.instance_id == instance.id))
+    load_demo(db.session, instance, members=40, seed=3)  # loading again adds nothing
+    assert db.session.scalar(select(func.count(Thread.id)).where(
+        Thread.instance_id == instance.id)) == threads
