@@ -48,6 +48,7 @@ from maillon.notifications import services as notifications
 from maillon.notifications.models import Notification
 from maillon.organisations import introducers, reach
 from maillon.organisations import services as organisations
+from maillon.questions import services as questions
 from maillon.tenancy.models import Instance
 from tests.introductions.world import MESSAGE, World
 
@@ -83,6 +84,7 @@ class Foreign:
     hub: int  # rita's, open
     thread: int  # rita's, in it
     post: int  # its opening post
+    question: int  # rita's, to sam
 
 
 @pytest.fixture
@@ -135,6 +137,8 @@ def foreign(app: Flask, create_member: Callable[..., Member]) -> Foreign:
     hub, _ = world.call(hub_services.create_hub, rita, {"name": "Lookups"})
     thread, post, _ = world.call(hub_threads.start_thread, rita, hub.id,
                                  {"title": "A thread", "text": "To look up"})
+    question, _ = world.call(questions.ask_question, rita,
+                             {"text": "A question to look up", "reach": "connections"})
     return Foreign(rita=rita, sam=sam, tom=tom, rita_email=email, connection=connection.id,
                    recommendation=recommendation.id, notification=notification,
                    introduction=intro.id, experience=ids[0], education=ids[1],
@@ -142,7 +146,7 @@ def foreign(app: Flask, create_member: Callable[..., Member]) -> Foreign:
                    moderator_reseau=moderator_reseau, sanction=warning.id, appeal=appeal.id,
                    report=report.id, admin=admin, admin_reseau=admin_reseau,
                    batch=batch.id, organisation=org.id, affiliation=affiliation.id,
-                   hub=hub.id, thread=thread.id, post=post.id)
+                   hub=hub.id, thread=thread.id, post=post.id, question=question.id)
 
 
 @dataclass
@@ -303,6 +307,11 @@ CASES = [
     Call("reports.access_subject (a post)",
          lambda s, i, f, m: reports.access_subject(s, i, m(f.moderator), "post", f.post),
          lambda s, i, f, m: reports.access_subject(s, i, m(f.tom), "post", f.post)),
+    Call("questions.access_question",
+         lambda s, i, f, m: questions.access_question(s, i, m(f.moderator), f.question),
+         lambda s, i, f, m: questions.access_question(s, i, m(f.sam), f.question)),
+    Call("questions.access_question (its own asker)",
+         lambda s, i, f, m: questions.access_question(s, i, m(f.rita), f.question)),
     Call("routing.find_chains",
          lambda s, i, f, m: routing.find_chains(s, i, m(f.moderator), f.tom),
          lambda s, i, f, m: routing.find_chains(s, i, m(f.rita), f.tom)),
@@ -328,6 +337,7 @@ NOT_TENANT_LOOKUPS = {
     "operators.accounts.find_operator_by_session": "operators belong to the deployment",
     "api.hubs.get_hub": "HTTP handler over hubs.access_hub (listed)",
     "api.hubs.get_thread": "HTTP handler over threads.list_posts / access_thread (listed)",
+    "api.questions.get_question": "HTTP handler over questions.access_question (listed)",
 }
 
 #: Where each case's module lives, to match the functions defined in the package.
@@ -343,7 +353,7 @@ MODULES = {
     "federation_members": "federation.membership",
     "organisations": "organisations.services", "reach": "organisations.reach",
     "introducers": "organisations.introducers",
-    "hubs": "hubs.services", "threads": "hubs.threads",
+    "hubs": "hubs.services", "threads": "hubs.threads", "questions": "questions.services",
 }
 
 

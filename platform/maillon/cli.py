@@ -416,12 +416,15 @@ def _instances(slugs: tuple[str, ...]) -> list:  # type: ignore[type-arg]
 def search_reindex(slugs: tuple[str, ...]) -> None:
     """Rebuild indexes from the database (built aside and swapped in: search keeps answering)."""
     from maillon.finder.indexing import reindex, searchable_ids
+    from maillon.hubs import search as thread_search
 
     for instance in _instances(slugs):
         total = len(searchable_ids(db.session, instance))
         with click.progressbar(length=total, label=instance.slug) as bar:
             count = reindex(db.session, instance, progress=bar.update)
         click.echo(f"{instance.slug}: {count} members indexed")
+        threads = thread_search.reindex(db.session, instance)
+        click.echo(f"{instance.slug}: {threads} hub threads indexed")
 
 
 @search_group.command("reconcile")
@@ -430,8 +433,11 @@ def search_reindex(slugs: tuple[str, ...]) -> None:
 def search_reconcile(slugs: tuple[str, ...]) -> None:
     """Compare index and database counts; index what is missing, drop what is extra."""
     from maillon.finder.indexing import reconcile
+    from maillon.hubs import search as thread_search
 
     for instance in _instances(slugs):
-        report = reconcile(db.session, instance)
-        click.echo(f"{instance.slug}: missing {len(report.missing)}, extra {len(report.extra)}, "
-                   f"stale {len(report.stale)}, repaired {report.repaired}")
+        for what, report in (("members", reconcile(db.session, instance)),
+                             ("hub threads", thread_search.reconcile(db.session, instance))):
+            click.echo(f"{instance.slug} {what}: missing {len(report.missing)}, extra "
+                       f"{len(report.extra)}, stale {len(report.stale)}, repaired "
+                       f"{report.repaired}")

@@ -16,6 +16,7 @@ from maillon.notifications import models as notifications_models  # noqa: F401
 from maillon.operators import models as operators_models  # noqa: F401
 from maillon.ops import models as ops_models  # noqa: F401
 from maillon.organisations import models as organisations_models  # noqa: F401
+from maillon.questions import models as questions_models  # noqa: F401
 from maillon.tenancy import models as tenancy_models  # noqa: F401
 
 metadata = Base.metadata

@@ -95,3 +95,19 @@ def test_bad_input_and_other_instances(api, token_for, people):
                  f"/api/v1/hubs/{hub['id']}/threads"):
         assert call(api, acme, "GET", path, slug="acme").status_code == 404
     assert call(api, ana, "GET", "/api/v1/hubs/99999999999999999999").status_code == 404
+
+
+def test_thread_search_through_the_api(api, token_for, people, run_jobs):
+    ana, eve = token_for(people["ana"]), token_for(people["eve"])
+    closed = call(api, ana, "POST", "/api/v1/hubs",
+                  {"name": "Board", "visibility": "request"}).get_json()
+    call(api, ana, "POST", f"/api/v1/hubs/{closed['id']}/threads",
+         {"title": "Budget secret", "text": "The budget for next year."})
+    run_jobs()
+    mine = call(api, ana, "GET", "/api/v1/search/threads?q=budget").get_json()
+    assert mine["total"] == 1 and mine["results"][0]["hub"] == "Board"
+    assert mine["hubs"] == [["Board", 1]]
+    theirs = call(api, eve, "GET", "/api/v1/search/threads?q=budget").get_json()
+    assert theirs == {"total": 0, "results": [], "hubs": [], "suggestion": None}
+    bad = call(api, eve, "GET", "/api/v1/search/threads?q=" + "x" * 501)
+    assert bad.status_code == 422

@@ -64,8 +64,10 @@ def test_report_queue_and_resolve(api, token_for, people, app):
 
 def test_bad_reports_get_clear_errors(api, token_for, people):
     ann = token_for(people["ann"])
-    for body, code in (({"subject_type": "post", "subject_id": 1, "reason": "spam"},
+    for body, code in (({"subject_type": "thread", "subject_id": 1, "reason": "spam"},
                         "validation_failed"),
+                       ({"subject_type": "post", "subject_id": 1, "reason": "spam"},
+                        "not_found"),
                        ({"subject_type": "member", "subject_id": people["ann"].id,
                          "reason": "spam"}, "cannot_report_self"),
                        ({"subject_type": "member", "subject_id": people["spammer"].id,

@@ -33,3 +33,18 @@ def test_demo_has_hubs_threads_and_a_mention(instances, slug):
     load_demo(db.session, instance, members=40, seed=3)  # loading again adds nothing
     assert db.session.scalar(select(func.count(Thread.id)).where(
         Thread.instance_id == instance.id)) == threads
+
+
+@pytest.mark.parametrize("slug", ["academia", "acme", "reseau"])
+def test_demo_has_questions_with_answers_and_a_thank_you(instances, slug):
+    from maillon.questions.models import Answer, Question
+
+    instance = instances[slug]
+    load_demo(db.session, instance, members=40, seed=3)
+    questions = list(db.session.scalars(select(Question).where(
+        Question.instance_id == instance.id)))
+    assert len(questions) == 2 and {q.reach for q in questions} == {"connections", "extended"}
+    answers = list(db.session.scalars(select(Answer).where(Answer.instance_id == instance.id)))
+    assert len(answers) >= 3 and any(a.thanked_at for a in answers)
+    assert db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.instance_id == instance.id, Notification.kind == "answer_thanked"))

@@ -122,3 +122,20 @@ def test_a_post_is_reported_and_removed_by_the_hub_moderator(app, create_member,
     client.post(f"/posts/{post_id}/remove", data={"reason": "Advertising"})
     html = client.get(f"/threads/{thread_id}").get_data(as_text=True)
     assert "Buy pills" not in html and "This post was removed by a moderator." in html
+
+
+def test_the_search_page_finds_threads_in_both_languages(app, create_member, login, run_jobs):
+    ana = create_member("reseau", name="Ana Lima", locale="en")
+    client = login(ana)
+    client.post("/hubs/new", data={"name": "Media", "visibility": "open"})
+    with app.app_context():
+        hub_id = db.session.scalar(select(Hub.id))
+    client.post(f"/hubs/{hub_id}/threads", data={"title": "Radio interviews",
+                                                 "text": "Tips for the radio?"})
+    run_jobs()
+    page = client.get("/hubs/search?q=radio").get_data(as_text=True)
+    assert "1 thread found" in page and "Radio interviews" in page
+    client.post("/language", data={"locale": "fr"})
+    page = client.get("/hubs/search?q=radio").get_data(as_text=True)
+    assert "1 discussion trouvée" in page and "Chercher dans les discussions" in page
+    assert client.get("/hubs/search?q=" + "x" * 501).status_code == 422

@@ -17,6 +17,7 @@ from maillon.api import (  # noqa: E402, F401
     openapi,
     organisations,
     policies,
+    questions,
     reports,
     rights,
     roles,

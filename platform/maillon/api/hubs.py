@@ -11,7 +11,9 @@ from maillon.api.errors import validate_query
 from maillon.api.idempotency import Reply
 from maillon.api.registry import operation
 from maillon.db import db
-from maillon.hubs import services, threads
+from maillon.finder.responses import retry_after
+from maillon.finder.services import SearchUnavailable
+from maillon.hubs import search, services, threads
 from maillon.hubs.lifecycle import MEMBERSHIP, POST
 from maillon.hubs.models import HUB_ROLES, HUB_VISIBILITIES
 from maillon.hubs.serialisation import hub_dict, membership_value, post_dict, thread_dict
@@ -284,3 +286,44 @@ def remove_post(member: Member, post_id: int, body: RemoveIn) -> Reply:
     post = threads.remove_post(db.session, g.instance, member, post_id, body.reason,
                                ip=request.remote_addr or "")
     return post_dict(post), 200
+
+
+class ThreadSearchArgs(Paging):
+    q: str = Field("", max_length=500)
+    hub: str | None = Field(None, max_length=80)
+
+
+class ThreadHitOut(ThreadOut):
+    hub: str
+    excerpt: str = Field(description="The start of the opening post.")
+    score: float
+
+
+class ThreadSearchAnswer(BaseModel):
+    total: int
+    results: list[ThreadHitOut]
+    hubs: list[tuple[str, int]] = Field(description="[hub name, matching threads] pairs.")
+    suggestion: str | None = None
+
+
+@operation("GET", "/search/threads", summary="Search the threads of hubs", tag=TAG,
+           description="Query parameters: q (the query language of /search), hub (a hub's "
+           "name: only its threads), page, per_page. Only threads of hubs the caller may read: "
+           "a thread of a hub by request they have not joined never counts.",
+           responses={200: ("Matching threads, best first", ThreadSearchAnswer),
+                      422: "validation_failed, invalid_query, query_too_long",
+                      503: "search_unavailable: the thread index is being rebuilt; retry "
+                           "after the Retry-After header's seconds"})
+def search_threads(member: Member) -> Reply:
+    args = validate_query(ThreadSearchArgs)
+    try:
+        found = search.search_threads(db.session, g.instance, member, text=args.q,
+                                      hub=args.hub, page=args.page, per_page=args.per_page)
+    except SearchUnavailable as exc:
+        retry_after(exc.retry_after)
+        raise
+    return {"total": found.total,
+            "results": [{**thread_dict(h.thread), "hub": h.thread.hub.name,
+                         "excerpt": h.excerpt, "score": h.score} for h in found.hits],
+            "hubs": [[name, count] for name, count in found.hubs],
+            "suggestion": found.suggestion}, 200

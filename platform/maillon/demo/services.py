@@ -93,6 +93,9 @@ def load_demo(session: Session, instance: Instance, *, members: int | None = Non
         from maillon.demo.hubs import load_hubs
 
         load_hubs(session, instance, seed=seed)
+        from maillon.demo.questions import load_questions
+
+        load_questions(session, instance, seed=seed)
     return created
 
 

@@ -32,6 +32,21 @@ def handle_of(name: str) -> str:
     return ".".join(words)
 
 
+#: The letters a name may start with for a handle starting with a given ASCII letter.
+_ACCENTED = {"a": "aàâäáãå", "e": "eéèêë", "i": "iîïíì", "o": "oôöóòõø", "u": "uûüùú",
+             "c": "cç", "y": "yÿý", "n": "nñ", "s": "sš", "z": "zž"}
+
+
+def initials(handles: Iterable[str]) -> set[str]:
+    """The first letters (both cases, with their accented forms) a member's name may have to
+    answer one of ``handles``: a cheap filter before comparing whole handles."""
+    letters: set[str] = set()
+    for handle in handles:
+        for letter in _ACCENTED.get(handle[:1], handle[:1]):
+            letters.update((letter, letter.upper()))
+    return letters
+
+
 def mentioned_handles(text: str) -> list[str]:
     """The distinct handles a text mentions, in order, at most ``MAX_MENTIONS``."""
     found: list[str] = []

@@ -33,7 +33,7 @@ from maillon.hubs.services import (
     moderated,
     readable,
 )
-from maillon.hubs.text import excerpt, handle_of, mentioned_handles
+from maillon.hubs.text import excerpt, handle_of, initials, mentioned_handles
 from maillon.hubs.validation import MAX_CLIENT_KEY, PostFields, RemovalReason, ThreadFields
 from maillon.members.models import Member
 from maillon.moderation.services import record_audit
@@ -42,6 +42,9 @@ from maillon.pagination import MAX_ID, MAX_PAGE, MAX_PER_PAGE
 from maillon.tenancy.models import Instance
 from maillon.validation import check
 
+#: Members whose names are compared with a post's handles, at most (those whose name starts
+#: with a handle's first letter, among the people one plausibly mentions).
+MAX_CANDIDATES = 5000
 #: Followers told of one reply, at most (a thread followed by more is a broadcast: the
 #: earliest followers are told, the others see it in the thread).
 MAX_TOLD = 500
@@ -183,7 +186,9 @@ def resolve_mentions(session: Session, instance: Instance, hub: Hub, author: Mem
         near.append(Member.id.in_(contacts))
     candidates = session.scalars(select(Member).where(
         Member.instance_id == instance.id, Member.status == "active", Member.id != author.id,
-        or_(*near)))
+        or_(*near), or_(*(Member.name.like(f"{letter}%")
+                          for letter in sorted(initials(handles)))))
+        .order_by(Member.id).limit(MAX_CANDIDATES))
     by_handle: dict[str, list[Member]] = {}
     for member in candidates:
         handle = handle_of(member.name)
@@ -333,7 +338,7 @@ def _take_down(post: Post, thread: Thread, hub: Hub, status: str) -> None:
     was_reply = not post.opening
     POST.apply(post, status)
     post.text, post.mentions = "", []
-    if post.opening:
+    if post.opening and thread.status == PUBLISHED:
         THREAD.apply(thread, DELETED if status == DELETED else REMOVED)
         hub.thread_count = max(0, hub.thread_count - 1)
     elif was_reply:
@@ -408,3 +413,23 @@ def follow_thread(session: Session, instance: Instance, member: Member, thread_i
     row.following = following
     session.commit()
     return following
+
+
+def erase_hub_posts(session: Session, instance_id: int, member_id: int) -> None:
+    """A deleted account's posts: each one deleted through the lifecycle (text erased, counts
+    kept right; a thread they opened goes with its opening post). For rights/deletion.py:
+    no commit, no notification."""
+    posts = list(session.scalars(select(Post).options(
+        joinedload(Post.thread).joinedload(Thread.hub)).where(
+        Post.instance_id == instance_id, Post.author_id == member_id,
+        Post.status == PUBLISHED).order_by(Post.id)))
+    changed: dict[int, Thread] = {}
+    for post in posts:
+        if post.thread.status != PUBLISHED and not post.opening:
+            POST.apply(post, DELETED)  # its thread is gone already: only the text matters
+            post.text, post.mentions = "", []
+            continue
+        _take_down(post, post.thread, post.thread.hub, DELETED)
+        changed[post.thread.id] = post.thread
+    for thread in changed.values():  # the search index drops or refreshes them
+        signals.thread_changed.send(session, thread=thread)

@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 from maillon.db import db
 from maillon.errors import ServiceError
 from maillon.forms import refusal_text, show_problems
-from maillon.hubs import services, threads
+from maillon.hubs import search, services, threads
 from maillon.hubs.forms import EditForm, HubForm, RemovalForm, ReplyForm, ThreadForm
 from maillon.hubs.lifecycle import PUBLISHED
 from maillon.hubs.models import Post
@@ -64,6 +64,23 @@ def index() -> Any:
                                      per_page=THREADS_PER_PAGE, mine=mine)
     return render("hubs/index.html", rows=rows, total=total, page=page, mine=mine,
                   per_page=THREADS_PER_PAGE)
+
+
+@bp.get("/hubs/search")
+@login_required
+def search_page() -> Any:
+    text = (request.args.get("q") or "").strip()
+    hub_name = (request.args.get("hub") or "").strip() or None
+    page = page_arg()
+    found, problem, status = None, None, 200
+    if text or hub_name:
+        try:
+            found = search.search_threads(db.session, g.instance, current_user, text=text,
+                                          hub=hub_name, page=page, per_page=THREADS_PER_PAGE)
+        except ServiceError as exc:
+            problem, status = exc.message, exc.status
+    return render("hubs/search.html", q=text, hub_name=hub_name, found=found, problem=problem,
+                  page=page, per_page=THREADS_PER_PAGE), status
 
 
 @bp.route("/hubs/new", methods=["GET", "POST"])

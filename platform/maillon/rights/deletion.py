@@ -27,6 +27,7 @@ from maillon.accounts.models import ApiToken, EmailToken, Invitation, LoginSessi
 from maillon.api.models import IdempotencyKey
 from maillon.db import begin_read, begin_write, settings, utcnow
 from maillon.errors import Conflict, Forbidden, ServiceError
+from maillon.hubs.threads import erase_hub_posts
 from maillon.introductions.lifecycle import (
     INTRODUCTION,
     OPEN_STATUSES,
@@ -58,6 +59,7 @@ from maillon.network.services import log_connection_change
 from maillon.notifications.mail import queue_email
 from maillon.notifications.models import Notification
 from maillon.organisations.models import Affiliation, OrganisationAdmin
+from maillon.questions.models import Answer, Question
 from maillon.rights.export import EVENT_TEXTS
 from maillon.security import check_password
 from maillon.tenancy.models import Instance
@@ -195,6 +197,14 @@ def _erase(session: Session, instance: Instance, member: Member) -> str | None:
                                                 DirectMessage.sender_id == me).values(text=""))
     session.execute(delete(Notification).where(Notification.instance_id == scope,
                                                Notification.member_id == me))
+    # Hub posts keep their place in threads (as a deleted author's do on Discourse) without
+    # their text; a thread they opened goes with its opening post. Their questions go; their
+    # answers lose their text.
+    erase_hub_posts(session, scope, me)
+    session.execute(delete(Question).where(Question.instance_id == scope,
+                                           Question.asker_id == me))
+    session.execute(update(Answer).where(Answer.instance_id == scope, Answer.author_id == me)
+                    .values(text=""))
     _forget_in_notifications(session, scope, me, former_name)
 
     for model in (LoginSession, ApiToken, EmailToken):

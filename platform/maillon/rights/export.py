@@ -3,11 +3,12 @@ self-contained HTML archive.
 
 Only what is the member's to know: their own ratings (never the rating others gave them),
 the texts they wrote on introductions (never another relay's note, vouch or reason), the
-messages they sent and received, their notifications, sanctions, the reports they filed
-(as they see them) and the audit rows about them
-without the acting staff member's name or address. Each list is capped at ``SECTION_LIMIT``
-rows (newest first); a capped list is named in ``limits.truncated``, so a member with a huge
-history gets a bounded document that says what it left out.
+messages they sent and received, their hub memberships and posts, the questions they asked
+(with the answers they received) and their answers, their notifications, sanctions, the
+reports they filed (as they see them) and the audit rows about them without the acting staff
+member's name or address. Each list is capped at ``SECTION_LIMIT`` rows (newest first); a
+capped list is named in ``limits.truncated``, so a member with a huge history gets a bounded
+document that says what it left out.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from maillon.db import begin_read, utcnow
+from maillon.hubs.models import Hub, HubMembership, Post, Thread
 from maillon.introductions.lifecycle import ACCEPTED, REJECTED
 from maillon.introductions.models import (
     DirectMessage,
@@ -36,6 +38,7 @@ from maillon.network.models import Connection
 from maillon.network.recommendation_models import Recommendation
 from maillon.notifications.models import Notification
 from maillon.organisations.models import Affiliation, Organisation
+from maillon.questions.models import Answer, Question
 from maillon.tenancy.models import Instance
 
 FORMAT_VERSION = 1
@@ -169,11 +172,60 @@ def export_member_data(session: Session, instance: Instance, member: Member
         "recommendations": recommendations,
         "introductions": _introductions(session, capped, scope, member),
         "messages": messages,
+        "hubs": _hubs(capped, scope, me),
+        "questions": _questions(capped, scope, me),
         "notifications": _notifications(capped, scope, me),
         "sanctions": _sanctions(capped, scope, me),
         "reports": _reports(capped, scope, me),
         "audit": _audit(capped, scope, me),
         "limits": {"per_list": SECTION_LIMIT, "truncated": capped.truncated},
+    }
+
+
+def _hubs(capped: _Capped, scope: int, me: int) -> dict[str, Any]:
+    """The hubs the member belongs to (or asked to join) and the posts they wrote."""
+    return {
+        "memberships": [{"hub": {"id": h.id, "name": h.name}, "role": m.role,
+                         "status": m.status, "created_at": _when(m.created_at)}
+                        for m, h in capped.rows("hubs.memberships", select(
+                            HubMembership, Hub).join(Hub, Hub.id == HubMembership.hub_id)
+                            .where(HubMembership.instance_id == scope,
+                                   HubMembership.member_id == me)
+                            .order_by(HubMembership.id.desc()))],
+        "posts": [{"id": p.id, "thread": {"id": t.id, "title": t.title}, "opening": p.opening,
+                   "status": p.status, "text": p.text, "created_at": _when(p.created_at),
+                   "edited_at": _when(p.edited_at)}
+                  for p, t in capped.rows("hubs.posts", select(Post, Thread).join(
+                      Thread, Thread.id == Post.thread_id).where(
+                      Post.instance_id == scope, Post.author_id == me)
+                      .order_by(Post.id.desc()))],
+    }
+
+
+def _questions(capped: _Capped, scope: int, me: int) -> dict[str, Any]:
+    """The questions the member asked with the answers they received, and their answers."""
+    asked = capped.rows("questions.asked", select(Question).where(
+        Question.instance_id == scope, Question.asker_id == me).order_by(Question.id.desc()))
+    ids = [q.id for (q,) in asked]
+    received: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+    if ids:
+        author = aliased(Member)
+        for a, o in capped.rows("questions.received_answers", select(Answer, author).join(
+                author, author.id == Answer.author_id).where(
+                Answer.instance_id == scope, Answer.question_id.in_(ids))
+                .order_by(Answer.id.desc())):
+            received[a.question_id].append({"id": a.id, "from": _person(o.id, o.name),
+                                            "text": a.text, "created_at": _when(a.created_at),
+                                            "thanked": a.thanked_at is not None})
+    return {
+        "asked": [{"id": q.id, "text": q.text, "reach": q.reach, "status": q.status,
+                   "created_at": _when(q.created_at), "answers": received[q.id]}
+                  for (q,) in asked],
+        "answers": [{"id": a.id, "question_id": a.question_id, "text": a.text,
+                     "created_at": _when(a.created_at), "thanked": a.thanked_at is not None}
+                    for (a,) in capped.rows("questions.answers", select(Answer).where(
+                        Answer.instance_id == scope, Answer.author_id == me)
+                        .order_by(Answer.id.desc()))],
     }
 
 

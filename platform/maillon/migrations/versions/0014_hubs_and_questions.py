@@ -1,5 +1,6 @@
-"""hubs: topic communities with threads, posts and follows; the audit action post_removed
-and the report subject post
+"""hubs and questions: topic communities with threads, posts and follows; questions to one's
+network with their recipients and answers; the audit action post_removed and the report
+subject post
 
 Revision ID: 4d1f7b2c9e58
 Revises: 9c4b2e7a5d31
@@ -146,6 +147,61 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_hub_thread_follows_instance_id'), ['instance_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hub_thread_follows_member_id'), ['member_id'], unique=False)
 
+    op.create_table('questions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('asker_id', sa.Integer(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('reach', sa.String(length=12), nullable=False),
+    sa.Column('status', sa.String(length=8), nullable=False),
+    sa.Column('created_at', maillon.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closed_at', maillon.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('instance_id', sa.Integer(), nullable=False),
+    sa.CheckConstraint("reach IN ('connections', 'extended')", name=op.f('ck_questions_reach_values')),
+    sa.CheckConstraint("status IN ('open', 'closed')", name=op.f('ck_questions_status_values')),
+    sa.ForeignKeyConstraint(['asker_id'], ['members.id'], name=op.f('fk_questions_asker_id_members'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['instance_id'], ['instances.id'], name=op.f('fk_questions_instance_id_instances'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_questions'))
+    )
+    with op.batch_alter_table('questions', schema=None) as batch_op:
+        batch_op.create_index('ix_questions_asker', ['instance_id', 'asker_id', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_questions_instance_id'), ['instance_id'], unique=False)
+
+    op.create_table('question_answers',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('question_id', sa.Integer(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('created_at', maillon.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', maillon.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('thanked_at', maillon.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('instance_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['members.id'], name=op.f('fk_question_answers_author_id_members'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['instance_id'], ['instances.id'], name=op.f('fk_question_answers_instance_id_instances'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['question_id'], ['questions.id'], name=op.f('fk_question_answers_question_id_questions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_question_answers')),
+    sa.UniqueConstraint('question_id', 'author_id', name=op.f('uq_question_answers_question_id_author_id'))
+    )
+    with op.batch_alter_table('question_answers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_question_answers_instance_id'), ['instance_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_question_answers_question_id'), ['question_id'], unique=False)
+
+    op.create_table('question_recipients',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('question_id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('degree', sa.Integer(), nullable=False),
+    sa.Column('instance_id', sa.Integer(), nullable=False),
+    sa.CheckConstraint('degree IN (1, 2)', name=op.f('ck_question_recipients_degree_values')),
+    sa.ForeignKeyConstraint(['instance_id'], ['instances.id'], name=op.f('fk_question_recipients_instance_id_instances'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_question_recipients_member_id_members'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['question_id'], ['questions.id'], name=op.f('fk_question_recipients_question_id_questions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_question_recipients')),
+    sa.UniqueConstraint('question_id', 'member_id', name=op.f('uq_question_recipients_question_id_member_id'))
+    )
+    with op.batch_alter_table('question_recipients', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_question_recipients_instance_id'), ['instance_id'], unique=False)
+        batch_op.create_index('ix_question_recipients_member', ['instance_id', 'member_id'], unique=False)
+
     _checks(ACTIONS, SUBJECTS)
 
 
@@ -178,3 +234,18 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_hubs_instance_id'))
 
     op.drop_table('hubs')
+    with op.batch_alter_table('question_recipients', schema=None) as batch_op:
+        batch_op.drop_index('ix_question_recipients_member')
+        batch_op.drop_index(batch_op.f('ix_question_recipients_instance_id'))
+
+    op.drop_table('question_recipients')
+    with op.batch_alter_table('question_answers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_question_answers_question_id'))
+        batch_op.drop_index(batch_op.f('ix_question_answers_instance_id'))
+
+    op.drop_table('question_answers')
+    with op.batch_alter_table('questions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_questions_instance_id'))
+        batch_op.drop_index('ix_questions_asker')
+
+    op.drop_table('questions')
