@@ -3,7 +3,7 @@ network with their recipients and answers; the audit action post_removed and the
 subject post
 
 Revision ID: 4d1f7b2c9e58
-Revises: 9c4b2e7a5d31
+Revises: c5605b53cf75
 Create Date: 2026-12-07 09:36:49.986094
 """
 
@@ -13,7 +13,7 @@ import maillon.db
 
 
 revision = '4d1f7b2c9e58'
-down_revision = '9c4b2e7a5d31'
+down_revision = 'c5605b53cf75'  # 0013_organisations, which landed (after 0015) first
 branch_labels = None
 depends_on = None
 
@@ -22,7 +22,8 @@ OLD_ACTIONS = ('member_approved', 'member_rejected', 'invitation_sent', 'introdu
                'audit_exported', 'member_warned', 'member_limited', 'member_suspended',
                'sanction_lifted', 'sanction_expired', 'appeal_accepted', 'appeal_rejected',
                'report_dismissed', 'report_actioned', 'member_deleted', 'policy_changed',
-               'introduction_approved', 'introduction_blocked', 'role_changed')
+               'introduction_approved', 'introduction_blocked', 'role_changed',
+               'federation_changed', 'organisation_managed')
 ACTIONS = OLD_ACTIONS + ('post_removed',)
 OLD_SUBJECTS = ('member', 'introduction', 'recommendation', 'message')
 SUBJECTS = OLD_SUBJECTS + ('post',)
