@@ -3,7 +3,7 @@ network with their recipients and answers; the audit action post_removed and the
 subject post
 
 Revision ID: 4d1f7b2c9e58
-Revises: c5605b53cf75
+Revises: 3f8d2a6c1b94
 Create Date: 2026-12-07 09:36:49.986094
 """
 
@@ -13,7 +13,7 @@ import maillon.db
 
 
 revision = '4d1f7b2c9e58'
-down_revision = 'c5605b53cf75'  # 0013_organisations, which landed (after 0015) first
+down_revision = '3f8d2a6c1b94'  # 0016_operators, the head on main when this landed
 branch_labels = None
 depends_on = None
 
@@ -23,7 +23,8 @@ OLD_ACTIONS = ('member_approved', 'member_rejected', 'invitation_sent', 'introdu
                'sanction_lifted', 'sanction_expired', 'appeal_accepted', 'appeal_rejected',
                'report_dismissed', 'report_actioned', 'member_deleted', 'policy_changed',
                'introduction_approved', 'introduction_blocked', 'role_changed',
-               'federation_changed', 'organisation_managed')
+               'federation_changed', 'organisation_managed', 'instance_created',
+               'instance_moved', 'instance_disabled', 'instance_enabled')
 ACTIONS = OLD_ACTIONS + ('post_removed',)
 OLD_SUBJECTS = ('member', 'introduction', 'recommendation', 'message')
 SUBJECTS = OLD_SUBJECTS + ('post',)
