@@ -60,7 +60,7 @@ def test_the_check_constraint_lists_every_state():
 
 # Domains whose status columns follow a lifecycle table (or, for recommendations, the model's
 # named states): their code names the states, never compares or writes a bare string.
-NAMED_STATES = ("introductions", "moderation", "network", "tenancy")
+NAMED_STATES = ("federation", "introductions", "moderation", "network", "tenancy")
 BARE_STATUS = re.compile(r'(status\s*(==|!=|=)\s*|status\.in_\(\(\s*|status\s+in\s+\(\s*'
                          r'|\.apply\(\w+,\s*)"(?P<state>\w+)"')
 MEMBER_ONLY = {"active", "unverified", "suspended", "deleted"}  # members' own statuses

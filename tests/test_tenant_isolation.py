@@ -29,6 +29,7 @@ from maillon.accounts import bulk_invitations
 from maillon.accounts import services as accounts
 from maillon.db import db
 from maillon.errors import ServiceError
+from maillon.federation import connections as federation_connections
 from maillon.federation import keys as federation_keys
 from maillon.federation import membership as federation_members
 from maillon.federation import policy as federation_policy
@@ -52,6 +53,7 @@ from maillon.questions import services as questions
 from maillon.tenancy.models import Instance
 from tests.introductions.world import MESSAGE, World
 
+REMOTE_ACTOR = "https://remote.example/users/bob"
 PACKAGE = Path(__file__).resolve().parents[1] / "platform" / "maillon"
 
 
@@ -139,6 +141,18 @@ def foreign(app: Flask, create_member: Callable[..., Member]) -> Foreign:
                                  {"title": "A thread", "text": "To look up"})
     question, _ = world.call(questions.ask_question, rita,
                              {"text": "A question to look up", "reach": "connections"})
+    with app.app_context():  # a person on another server asked to connect with Rita
+        from maillon.federation.models import RemoteActor, RemoteConnection
+
+        reseau = world.instance()
+        remote = RemoteActor(instance_id=reseau.id, uri=REMOTE_ACTOR, inbox=f"{REMOTE_ACTOR}/inbox",
+                             handle="bob@remote.example", name="Bob Remote")
+        db.session.add(remote)
+        db.session.flush()
+        db.session.add(RemoteConnection(instance_id=reseau.id, member_id=rita,
+                                        remote_actor_id=remote.id, status="requested",
+                                        follow_id="https://remote.example/follows/1"))
+        db.session.commit()
     return Foreign(rita=rita, sam=sam, tom=tom, rita_email=email, connection=connection.id,
                    recommendation=recommendation.id, notification=notification,
                    introduction=intro.id, experience=ids[0], education=ids[1],
@@ -312,6 +326,11 @@ CASES = [
          lambda s, i, f, m: questions.access_question(s, i, m(f.sam), f.question)),
     Call("questions.access_question (its own asker)",
          lambda s, i, f, m: questions.access_question(s, i, m(f.rita), f.question)),
+    Call("federation_connections.find_remote_actor",
+         lambda s, i, f, m: federation_connections.find_remote_actor(s, i, REMOTE_ACTOR)),
+    Call("federation_connections.access_remote_connection",
+         lambda s, i, f, m: federation_connections.access_remote_connection(
+             s, i, m(f.rita), _remote_connection_id(s))),
     Call("routing.find_chains",
          lambda s, i, f, m: routing.find_chains(s, i, m(f.moderator), f.tom),
          lambda s, i, f, m: routing.find_chains(s, i, m(f.rita), f.tom)),
@@ -338,6 +357,9 @@ NOT_TENANT_LOOKUPS = {
     "api.hubs.get_hub": "HTTP handler over hubs.access_hub (listed)",
     "api.hubs.get_thread": "HTTP handler over threads.list_posts / access_thread (listed)",
     "api.questions.get_question": "HTTP handler over questions.access_question (listed)",
+    "api.federation.get_deliveries": "HTTP handler over delivery.delivery_overview (staff)",
+    "federation.remote_keys.find_remote_key": "a cache of remote servers' public keys, shared "
+                                              "by the instances (no tenant's rows)",
 }
 
 #: Where each case's module lives, to match the functions defined in the package.
@@ -354,7 +376,16 @@ MODULES = {
     "organisations": "organisations.services", "reach": "organisations.reach",
     "introducers": "organisations.introducers",
     "hubs": "hubs.services", "threads": "hubs.threads", "questions": "questions.services",
+    "federation_connections": "federation.connections",
 }
+
+
+def _remote_connection_id(session: Session) -> int:
+    from maillon.federation.models import RemoteConnection
+
+    found = session.scalar(select(RemoteConnection.id))
+    assert found is not None
+    return found
 
 
 def _member_getter(session: Session) -> Callable[[int], Member]:

@@ -175,6 +175,7 @@ def _register_blueprints(app: Flask) -> None:
     if app.config["DEV_OUTBOX"]:
         app.register_blueprint(dev_bp)
     csrf.exempt(api_bp)
+    csrf.exempt(federation_bp)  # servers sign their POSTs; there is no form
 
 
 def _register_request_id(app: Flask) -> None:

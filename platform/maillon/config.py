@@ -105,6 +105,16 @@ SETTINGS: tuple[Setting, ...] = (
             "in the database (AES-GCM). Empty: derived from SECRET_KEY (so var/secret_key in "
             "development). Set it explicitly in production and keep it: keys sealed under "
             "another secret no longer open."),
+    Setting("FEDERATION_DEV_NETWORK", _bool, False, "Let federation fetch from http:// URLs "
+            "and from loopback and private-network addresses (names under .localhost resolve "
+            "to 127.0.0.1). Development and tests only: in production a remote server could "
+            "otherwise make the app fetch from its own network."),
+    Setting("FEDERATION_RETRY_SCALE", float, 1.0, "Multiplies the delays between tries of a "
+            "federation delivery (Mastodon's schedule: n^4 + 15 s plus jitter, 16 tries, about "
+            "two to three days). Tests and drills shrink it; keep 1 in production."),
+    Setting("FEDERATION_UNAVAILABLE_DAYS", int, 7, "A remote server whose deliveries expired "
+            "on this many days is unavailable: nothing more is queued for it until it answers "
+            "or sends an activity."),
     Setting("RETENTION_DONE_JOBS_DAYS", int, 7, "Finished jobs are deleted after this long."),
     Setting("RETENTION_FAILED_JOBS_DAYS", int, 30, "Failed jobs are deleted after this long."),
     Setting("RETENTION_CHANGES_GRACE_HOURS", int, 168, "Connection changes already in the "

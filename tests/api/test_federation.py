@@ -70,3 +70,49 @@ def test_api_refuses_non_admins_and_other_instances(api, token_for, people):
         headers=bearer(token_for(people["acme_admin"])),
     )
     assert foreign.status_code == 401
+
+
+def test_api_shows_the_deliveries_to_admins_only(app, api, token_for, people):
+    from maillon.db import db
+    from maillon.federation import delivery, policy
+    from tests.federation.conftest import instance_row, member_row
+
+    with app.app_context():
+        policy.change_policy(
+            db.session,
+            instance_row("reseau"),
+            member_row(people["admin"].id),
+            {"mode": "blocklist"},
+        )
+        delivery.queue_delivery(
+            db.session,
+            instance_row("reseau"),
+            None,
+            {"id": "http://reseau.localhost/activities/1", "type": "Update"},
+            ["https://social.example/inbox", "https://social.example/inbox"],
+        )
+        db.session.commit()
+    answer = api("reseau").get(
+        "/api/v1/admin/federation/deliveries", headers=bearer(token_for(people["admin"]))
+    )
+    assert answer.status_code == 200
+    assert answer.get_json() == {
+        "queued": 1,
+        "delivered": 0,
+        "rejected": 0,
+        "expired": 0,
+        "servers": [
+            {
+                "host": "social.example",
+                "queued": 1,
+                "failed": 0,
+                "last_error": "",
+                "failure_days": 0,
+                "unavailable_since": None,
+            }
+        ],
+    }
+    refused = api("reseau").get(
+        "/api/v1/admin/federation/deliveries", headers=bearer(token_for(people["moderator"]))
+    )
+    assert refused.status_code == 403

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from maillon.api.idempotency import Reply
 from maillon.api.registry import operation
 from maillon.db import db
-from maillon.federation import policy
+from maillon.federation import delivery, policy
 from maillon.members.models import Member
 
 TAG = "moderation"
@@ -67,3 +67,38 @@ def get_federation(member: Member) -> Reply:
 def change_federation(member: Member, body: policy.PolicyChange) -> Reply:
     policy.change_policy(db.session, g.instance, member, body, ip=request.remote_addr or "")
     return policy.get_policy(db.session, g.instance, member).as_dict(), 200
+
+
+class DeliveryServerOut(BaseModel):
+    host: str
+    queued: int
+    failed: int = Field(description="Refused by the server or given up.")
+    last_error: str = Field(description="Of the server's latest delivery (empty if it went).")
+    failure_days: int = Field(description="Days on which deliveries to it expired.")
+    unavailable_since: str | None = Field(
+        description=("When it became unavailable (nothing more is queued for it), or null.")
+    )
+
+
+class DeliveriesOut(BaseModel):
+    queued: int
+    delivered: int = Field(description="The last 7 days, as the three counts below.")
+    rejected: int
+    expired: int
+    servers: list[DeliveryServerOut] = Field(
+        description=("Up to 100 servers, those with the most deliveries waiting first.")
+    )
+
+
+@operation(
+    "GET",
+    "/admin/federation/deliveries",
+    summary="What the instance delivers to other servers (admins)",
+    tag=TAG,
+    responses={
+        200: ("The queue and the failures per server", DeliveriesOut),
+        403: "forbidden (not an admin of this instance)",
+    },
+)
+def get_deliveries(member: Member) -> Reply:
+    return delivery.delivery_overview(db.session, g.instance, member), 200

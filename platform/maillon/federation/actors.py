@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from markupsafe import escape
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
-from maillon.errors import ServiceError
+from maillon.errors import Forbidden, ServiceError
 from maillon.federation import urls
 from maillon.federation.keys import ensure_key
 from maillon.federation.membership import find_published_member
-from maillon.federation.models import FederatedMember
+from maillon.federation.models import ActorKey, FederatedMember
+from maillon.federation.policy import REFUSED, server_access
+from maillon.federation.signatures import SignatureProblem, parse_signature
 from maillon.members.models import Member
 from maillon.members.services import count_members
 from maillon.tenancy.models import Instance
@@ -53,8 +55,14 @@ def _software_version() -> str:
         return "0"
 
 
-def _key(session: Session, instance: Instance, member: Member | None, actor: str) -> dict[str, str]:
-    key = ensure_key(session, instance, member)
+def _key(
+    session: Session,
+    instance: Instance,
+    member: Member | None,
+    actor: str,
+    key: ActorKey | None = None,
+) -> dict[str, str]:
+    key = key or ensure_key(session, instance, member)
     return {
         "id": urls.key_id(actor, key.generation),
         "owner": actor,
@@ -90,8 +98,13 @@ def _summary(member: Member) -> str:
 
 
 def person_document(
-    session: Session, instance: Instance, member: Member, row: FederatedMember
+    session: Session,
+    instance: Instance,
+    member: Member,
+    row: FederatedMember,
+    key: ActorKey | None = None,
 ) -> dict[str, Any]:
+    """The member's actor document (with ``key``: that key, none made here)."""
     actor = urls.member_actor(instance, member.id)
     return {
         "@context": [AS_CONTEXT, SECURITY_CONTEXT, EXTENSIONS],
@@ -109,8 +122,21 @@ def person_document(
         "discoverable": row.discoverable,
         "indexable": row.indexable,
         "published": row.created_at.isoformat().replace("+00:00", "Z"),
-        "publicKey": _key(session, instance, member, actor),
+        "publicKey": _key(session, instance, member, actor, key),
     }
+
+
+def check_fetcher(session: Session, instance: Instance, signature: str) -> None:
+    """A signed fetch names its server: a refused one gets 403 (nothing is fetched to know
+    it). An unsigned fetch cannot be attributed and gets what anyone gets."""
+    if not signature:
+        return
+    try:
+        key_id = parse_signature({"signature": signature}).key_id
+    except SignatureProblem:
+        return
+    if server_access(session, instance, urlsplit(key_id).hostname or "") == REFUSED:
+        raise Forbidden("server_refused", "this server does not serve yours")
 
 
 def member_actor_document(session: Session, instance: Instance, member_id: int) -> dict[str, Any]:

@@ -11,8 +11,8 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from maillon.db import db
-from maillon.errors import ValidationFailed
-from maillon.federation import membership, policy, urls
+from maillon.errors import Conflict, ValidationFailed
+from maillon.federation import connections, delivery, membership, policy, urls
 from maillon.federation.models import MODES, SEVERITIES
 from maillon.members.services import get_member
 from maillon.tenancy.rendering import render
@@ -31,6 +31,7 @@ def _page(
     return render(
         "federation/admin.html",
         policy=view,
+        deliveries=delivery.delivery_overview(db.session, g.instance, current_user),
         modes=MODES,
         severities=SEVERITIES,
         errors=errors or {},
@@ -168,7 +169,32 @@ def member_settings() -> Any:
     state = membership.member_federation(db.session, g.instance, member)
     return render(
         "federation/member_settings.html",
+        remote=connections.list_remote_connections(db.session, g.instance, member),
         state=state,
         form=FlaskForm(),
         handle_domain=urls.handle_domain(g.instance),
     ), status
+
+
+@bp.post("/settings/federation/requests/<int:connection_id>/<any(accept, decline):answer>")
+@login_required
+def answer_request(connection_id: int, answer: str) -> Any:
+    member = get_member(db.session, g.instance, current_user.id)
+    if not FlaskForm().validate_on_submit():
+        flash(_("The form has expired: please try again."), "error")
+        return redirect(url_for("federation_admin.member_settings"), 303)
+    try:
+        connections.answer_remote_request(
+            db.session, g.instance, member, connection_id, accept=answer == "accept"
+        )
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("federation_admin.member_settings"), 303)
+    flash(
+        _("You are connected. Their server is told.")
+        if answer == "accept"
+        else _("Request declined. Their server is told."),
+        "success",
+    )
+    return redirect(url_for("federation_admin.member_settings") + "#requests", 303)

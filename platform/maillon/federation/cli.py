@@ -28,6 +28,7 @@ def federation_group() -> None:
 def rotate_keys(slugs: tuple[str, ...], emails: tuple[str, ...], instance_actor: bool) -> None:
     """Give actors new keys. By default every actor that has one, in every instance. Remote
     servers fetch the new key when a signature stops verifying with the old one."""
+    from maillon.federation.connections import announce_update
     from maillon.federation.keys import actors_with_keys, rotate_key
     from maillon.members.models import Member
     from maillon.tenancy.services import get_instance_by_slug
@@ -63,6 +64,9 @@ def rotate_keys(slugs: tuple[str, ...], emails: tuple[str, ...], instance_actor:
                 )
         for member in members:
             rotate_key(db.session, instance, member)
+            if member is not None:  # their remote connections learn the new key
+                db.session.flush()
+                announce_update(db.session, instance, member)
             db.session.commit()
         click.echo(f"{slug}: {len(members)} keys rotated")
 

@@ -10,7 +10,7 @@ from werkzeug.exceptions import NotFound
 
 from maillon.db import db
 from maillon.errors import ServiceError
-from maillon.federation import actors, urls
+from maillon.federation import actors, connections, inbox, urls  # noqa: F401  (handlers)
 
 bp = Blueprint("federation", __name__, template_folder="templates")
 
@@ -77,9 +77,12 @@ def instance_outbox() -> Response:
 @bp.get("/ap/members/<int:member_id>")
 def member_actor(member_id: int) -> Any:
     try:
+        actors.check_fetcher(db.session, g.instance, request.headers.get("Signature", ""))
         document = actors.member_actor_document(db.session, g.instance, member_id)
     except NotFound:
         return _error(404, "not_found", "No such actor here.")
+    except ServiceError as exc:
+        return _error(exc.status, exc.code, exc.message)
     if _wants_html():  # a person following a link lands on the profile page
         return redirect(document["url"], 303)
     return _json(document, actors.ACTIVITY_JSON)
@@ -91,3 +94,40 @@ def member_outbox(member_id: int) -> Response:
         return _json(actors.member_outbox(db.session, g.instance, member_id), actors.ACTIVITY_JSON)
     except NotFound:
         return _error(404, "not_found", "No such actor here.")
+
+
+#: What an inbox accepts (ActivityPub §7, and what Mastodon sends).
+ACTIVITY_TYPES = ("application/activity+json", "application/ld+json", "application/json")
+
+
+def _receive(member_id: int | None) -> Response:
+    if (request.mimetype or "") not in ACTIVITY_TYPES:
+        return _error(415, "unsupported_media_type", "Send application/activity+json.")
+    if (request.content_length or 0) > inbox.MAX_BODY_BYTES:
+        return _error(413, "too_large", "The activity is too large.")
+    body = request.stream.read(inbox.MAX_BODY_BYTES + 1)
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    try:
+        inbox.receive(
+            db.session,
+            g.instance,
+            member_id=member_id,
+            method=request.method,
+            url=request.url,
+            headers=headers,
+            body=body,
+        )
+    except ServiceError as exc:
+        db.session.rollback()
+        return _error(exc.status, exc.code, exc.message)
+    return Response(status=202)
+
+
+@bp.post("/inbox")
+def shared_inbox() -> Response:
+    return _receive(None)
+
+
+@bp.post("/ap/members/<int:member_id>/inbox")
+def member_inbox(member_id: int) -> Response:
+    return _receive(member_id)

@@ -27,6 +27,7 @@ from maillon.accounts.models import ApiToken, EmailToken, Invitation, LoginSessi
 from maillon.api.models import IdempotencyKey
 from maillon.db import begin_read, begin_write, settings, utcnow
 from maillon.errors import Conflict, Forbidden, ServiceError
+from maillon.federation.models import RemoteConnection
 from maillon.hubs.threads import erase_hub_posts
 from maillon.introductions.lifecycle import (
     INTRODUCTION,
@@ -182,6 +183,13 @@ def _erase(session: Session, instance: Instance, member: Member) -> str | None:
         if row.status == CONNECTED:
             log_connection_change(session, row, "remove")
         session.delete(row)
+    # Connections with people on other servers are told (Delete of the actor, delivered by
+    # the worker), then go (their servers keep what they received).
+    from maillon.federation.connections import announce_delete
+
+    announce_delete(session, instance, member)
+    session.execute(delete(RemoteConnection).where(
+        RemoteConnection.instance_id == scope, RemoteConnection.member_id == me))
     session.execute(delete(Endorsement).where(
         Endorsement.instance_id == scope,
         or_(Endorsement.endorser_id == me, Endorsement.member_id == me)))

@@ -1,0 +1,362 @@
+"""Connections with people on other servers: mutual Follow, as Mastodon understands it
+(decision 47b).
+
+Remote people are ``RemoteActor`` rows of the instance that met them, never ``Member`` rows:
+nothing that reads members (login, the directory, search, counts, chains, exports) can mistake
+them for local people. A connection with one of them is a ``RemoteConnection`` (local member,
+remote actor, status from ``lifecycle.REMOTE_CONNECTION``):
+
+* their ``Follow`` to a reachable member → ``requested`` (the member decides on
+  ``/settings/federation``; ``manuallyApprovesFollowers`` says so to their server);
+* the member accepts → ``connected``: ``Accept`` with the Follow embedded, and our own
+  ``Follow`` back (a stable id, ``<member actor>/follows/<connection id>``), both delivered
+  signed by the member; declines → ``declined``: ``Reject``;
+* their ``Undo{Follow}`` → ``removed`` (or ``withdrawn`` before an answer); their ``Accept`` or
+  ``Reject`` of our Follow is recorded (``their_answer``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import NotFound
+
+from maillon.db import flush_or_find, settings, utcnow
+from maillon.errors import Conflict
+from maillon.federation import urls
+from maillon.federation.actors import person_document
+from maillon.federation.delivery import delivery_inboxes, queue_delivery
+from maillon.federation.fetch import FetchFailed, fetch_json
+from maillon.federation.inbox import HANDLERS
+from maillon.federation.keys import ensure_key, find_key, private_key
+from maillon.federation.lifecycle import (
+    CONNECTED,
+    DECLINED,
+    IGNORED,
+    PROCESSED,
+    REMOTE_CONNECTION,
+    REMOVED,
+    REQUESTED,
+    WITHDRAWN,
+)
+from maillon.federation.membership import find_published_member
+from maillon.federation.models import InboxActivity, RemoteActor, RemoteConnection
+from maillon.members.models import Member
+from maillon.tenancy.models import Instance
+
+AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
+MAX_NAME = 200
+#: Requests a member may have waiting from other servers; more are ignored (a flood guard).
+MAX_WAITING = 200
+
+
+def _text(value: Any, limit: int) -> str:
+    return " ".join(value.split())[:limit] if isinstance(value, str) else ""
+
+
+def find_remote_actor(session: Session, instance: Instance, uri: str) -> RemoteActor | None:
+    return session.scalar(
+        select(RemoteActor).where(RemoteActor.instance_id == instance.id, RemoteActor.uri == uri)
+    )
+
+
+def _learn_actor(session: Session, instance: Instance, uri: str, now: datetime) -> RemoteActor:
+    """The remote actor's row, from its document (fetched, bounded, signed by the instance
+    actor). Called by the worker outside any transaction."""
+    signer = ensure_key(session, instance, None)
+    document = fetch_json(
+        uri,
+        key_id=urls.key_id(urls.instance_actor(instance), signer.generation),
+        private_key=private_key(session, signer),
+        now=now,
+        dev_network=bool(settings(session).get("FEDERATION_DEV_NETWORK")),
+    )
+    if document.get("id") != uri or not isinstance(document.get("inbox"), str):
+        raise FetchFailed("bad_actor", f"{uri} is not an actor document")
+    endpoints = document.get("endpoints")
+    shared = endpoints.get("sharedInbox") if isinstance(endpoints, dict) else None
+    username = _text(document.get("preferredUsername"), 100)
+    host = urlsplit(uri).netloc
+    row = find_remote_actor(session, instance, uri)
+    if row is None:
+        row = RemoteActor(instance_id=instance.id, uri=uri)
+        session.add(row)
+    row.inbox = document["inbox"][:500]
+    row.shared_inbox = shared[:500] if isinstance(shared, str) else None
+    row.handle = f"{username}@{host}" if username else host
+    row.name = _text(document.get("name"), MAX_NAME) or row.handle
+    row.fetched_at = now
+    return row
+
+
+def _follow_of(activity: dict[str, Any]) -> str:
+    target = activity.get("object")
+    return target if isinstance(target, str) else ""
+
+
+def receive_follow(session: Session, instance: Instance, row: InboxActivity) -> str:
+    """Their Follow of one of our members: a request the member answers."""
+    target = _follow_of(row.payload)
+    prefix = urls.member_actor(instance, 0)[:-1]
+    member_id = target[len(prefix) :] if target.startswith(prefix) else ""
+    found = (
+        find_published_member(session, instance, member_id=int(member_id))
+        if member_id.isdigit() and len(member_id) < 12
+        else None
+    )
+    if found is None:
+        return IGNORED
+    member = found[0]
+    existing = _connection(session, instance, member.id, row.actor)
+    if existing is not None and existing.status in (REQUESTED, CONNECTED):
+        if existing.status == REQUESTED:
+            existing.follow_id = row.activity_id  # their retry with a new id
+        return PROCESSED
+    waiting = session.scalars(
+        select(RemoteConnection.id).where(
+            RemoteConnection.instance_id == instance.id,
+            RemoteConnection.member_id == member.id,
+            RemoteConnection.status == REQUESTED,
+        )
+    ).all()
+    if len(waiting) >= MAX_WAITING:
+        return IGNORED
+    member_id_int, actor_uri, follow_id = member.id, row.actor, row.activity_id
+    session.commit()  # no transaction held while fetching their actor
+    now = utcnow()
+    try:
+        actor = _learn_actor(session, instance, actor_uri, now)
+    except FetchFailed:
+        session.rollback()
+        raise  # the job retries later
+    session.flush()
+    connection = existing or _connection(session, instance, member_id_int, actor_uri)
+    if connection is None:
+        connection = RemoteConnection(
+            instance_id=instance.id, member_id=member_id_int, remote_actor_id=actor.id
+        )
+        REMOTE_CONNECTION.apply(connection, REQUESTED)
+        session.add(connection)
+    else:
+        REMOTE_CONNECTION.apply(connection, REQUESTED)
+    connection.follow_id = follow_id
+    connection.requested_at = now
+    flush_or_find(session, lambda: _connection(session, instance, member_id_int, actor_uri))
+    return PROCESSED
+
+
+def _connection(
+    session: Session, instance: Instance, member_id: int, actor_uri: str
+) -> RemoteConnection | None:
+    return session.scalar(
+        select(RemoteConnection)
+        .join(RemoteActor, RemoteActor.id == RemoteConnection.remote_actor_id)
+        .where(
+            RemoteConnection.instance_id == instance.id,
+            RemoteConnection.member_id == member_id,
+            RemoteActor.uri == actor_uri,
+        )
+    )
+
+
+def receive_undo(session: Session, instance: Instance, row: InboxActivity) -> str:
+    """Their Undo of their Follow: the connection ends (or the request is withdrawn)."""
+    undone = row.payload.get("object")
+    follow_id = undone.get("id") if isinstance(undone, dict) else undone
+    if not isinstance(follow_id, str):
+        return IGNORED
+    connection = session.scalar(
+        select(RemoteConnection)
+        .join(RemoteActor, RemoteActor.id == RemoteConnection.remote_actor_id)
+        .where(
+            RemoteConnection.instance_id == instance.id,
+            RemoteConnection.follow_id == follow_id,
+            RemoteActor.uri == row.actor,  # only the follower undoes their follow
+        )
+    )
+    if connection is None or connection.status not in (REQUESTED, CONNECTED):
+        return IGNORED
+    REMOTE_CONNECTION.apply(connection, WITHDRAWN if connection.status == REQUESTED else REMOVED)
+    connection.ended_at = utcnow()
+    return PROCESSED
+
+
+def receive_answer(session: Session, instance: Instance, row: InboxActivity) -> str:
+    """Their Accept or Reject of our Follow (by its id, or embedded)."""
+    answered = row.payload.get("object")
+    follow_id = answered.get("id") if isinstance(answered, dict) else answered
+    prefix = urls.member_actor(instance, 0)[:-1]
+    if not isinstance(follow_id, str) or not follow_id.startswith(prefix):
+        return IGNORED
+    connection = session.scalar(
+        select(RemoteConnection)
+        .join(RemoteActor, RemoteActor.id == RemoteConnection.remote_actor_id)
+        .where(
+            RemoteConnection.instance_id == instance.id,
+            RemoteConnection.our_follow_id == follow_id,
+            RemoteActor.uri == row.actor,
+        )
+    )
+    if connection is None:
+        return IGNORED
+    connection.their_answer = "accepted" if row.type == "Accept" else "rejected"
+    return PROCESSED
+
+
+HANDLERS.update(
+    {
+        "Follow": receive_follow,
+        "Undo": receive_undo,
+        "Accept": receive_answer,
+        "Reject": receive_answer,
+    }
+)
+
+
+# ---------------------------------------------------------------------- the member's side
+
+
+def list_remote_connections(
+    session: Session, instance: Instance, member: Member
+) -> list[tuple[RemoteConnection, RemoteActor]]:
+    """The member's requests from other servers and connections there (at most 200 each)."""
+    rows = session.execute(
+        select(RemoteConnection, RemoteActor)
+        .join(RemoteActor, RemoteActor.id == RemoteConnection.remote_actor_id)
+        .where(
+            RemoteConnection.instance_id == instance.id,
+            RemoteConnection.member_id == member.id,
+            RemoteConnection.status.in_((REQUESTED, CONNECTED)),
+        )
+        .order_by(RemoteConnection.requested_at.desc())
+        .limit(2 * MAX_WAITING)
+    ).all()
+    return [(c, a) for c, a in rows]
+
+
+def access_remote_connection(
+    session: Session, instance: Instance, member: Member, connection_id: int
+) -> tuple[RemoteConnection, RemoteActor]:
+    """One of the member's own; anyone else's, or another instance's, is a 404."""
+    found = session.execute(
+        select(RemoteConnection, RemoteActor)
+        .join(RemoteActor, RemoteActor.id == RemoteConnection.remote_actor_id)
+        .where(
+            RemoteConnection.instance_id == instance.id,
+            RemoteConnection.member_id == member.id,
+            RemoteConnection.id == connection_id,
+        )
+    ).first()
+    if found is None:
+        raise NotFound()
+    return found[0], found[1]
+
+
+def answer_remote_request(
+    session: Session, instance: Instance, member: Member, connection_id: int, accept: bool
+) -> RemoteConnection:
+    """Accept (Accept, then our own Follow back) or decline (Reject) a request; answering
+    again the same way changes nothing."""
+    connection, actor = access_remote_connection(session, instance, member, connection_id)
+    wanted = CONNECTED if accept else DECLINED
+    if connection.status == wanted:
+        return connection
+    if connection.status != REQUESTED:
+        raise Conflict("not_requested", "This request is no longer waiting for an answer.")
+    me = urls.member_actor(instance, member.id)
+    now = utcnow()
+    follow = {"id": connection.follow_id, "type": "Follow", "actor": actor.uri, "object": me}
+    inbox = [actor.inbox]
+    answer = {
+        "@context": AS_CONTEXT,
+        "id": f"{me}/answers/{connection.id}/{int(now.timestamp())}",
+        "type": "Accept" if accept else "Reject",
+        "actor": me,
+        "to": [actor.uri],
+        "object": follow,  # embedded: Mastodon finds the request by its id, then by this
+    }
+    queue_delivery(session, instance, member, answer, inbox)
+    REMOTE_CONNECTION.apply(connection, wanted)
+    if accept:
+        connection.our_follow_id = f"{me}/follows/{connection.id}/{int(now.timestamp())}"
+        connection.their_answer = None
+        queue_delivery(
+            session,
+            instance,
+            member,
+            {
+                "@context": AS_CONTEXT,
+                "id": connection.our_follow_id,
+                "type": "Follow",
+                "actor": me,
+                "object": actor.uri,
+                "to": [actor.uri],
+            },
+            inbox,
+        )
+    session.commit()
+    return connection
+
+
+# ---------------------------------------------------------------------- telling them
+
+
+def remote_inboxes(session: Session, instance: Instance, member: Member) -> list[str]:
+    """Where the member's connections on other servers receive: each server's shared inbox
+    once, else each person's inbox."""
+    actors = session.scalars(
+        select(RemoteActor)
+        .join(RemoteConnection, RemoteConnection.remote_actor_id == RemoteActor.id)
+        .where(
+            RemoteConnection.instance_id == instance.id,
+            RemoteConnection.member_id == member.id,
+            RemoteConnection.status == CONNECTED,
+        )
+    ).all()
+    return delivery_inboxes(
+        {"inbox": a.inbox, "endpoints": {"sharedInbox": a.shared_inbox or ""}} for a in actors
+    )
+
+
+def announce_update(session: Session, instance: Instance, member: Member) -> int:
+    """Queue ``Update{Person}`` (the document as now served: a new key after a rotation) to
+    the member's remote connections, in the caller's transaction; how many inboxes."""
+    found = find_published_member(session, instance, member_id=member.id)
+    key = find_key(session, instance, member)
+    inboxes = remote_inboxes(session, instance, member)
+    if found is None or key is None or not inboxes:
+        return 0
+    actor = urls.member_actor(instance, member.id)
+    document = person_document(session, instance, member, found[1], key)
+    stamp = int(utcnow().timestamp() * 1000)
+    activity = {
+        "@context": document["@context"],
+        "id": f"{actor}#updates/{stamp}",
+        "type": "Update",
+        "actor": actor,
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        "object": document,
+    }
+    return len(queue_delivery(session, instance, member, activity, inboxes))
+
+
+def announce_delete(session: Session, instance: Instance, member: Member) -> int:
+    """Queue ``Delete`` of the member's actor to their remote connections (the caller, the
+    account deletion, commits); how many inboxes."""
+    inboxes = remote_inboxes(session, instance, member)
+    if not inboxes or find_key(session, instance, member) is None:
+        return 0
+    actor = urls.member_actor(instance, member.id)
+    activity = {
+        "@context": AS_CONTEXT,
+        "id": f"{actor}#delete",
+        "type": "Delete",
+        "actor": actor,
+        "object": actor,
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+    }
+    return len(queue_delivery(session, instance, member, activity, inboxes))
