@@ -25,6 +25,7 @@ from maillon.errors import Conflict, Forbidden, ServiceError, ValidationFailed
 from maillon.members.models import Member
 from maillon.members.services import VISIBLE_STATUSES, access_member
 from maillon.moderation.services import record_audit
+from maillon.organisations import notifications
 from maillon.organisations.lifecycle import (
     AFFILIATION,
     CONFIRMED,
@@ -489,6 +490,10 @@ def claim_affiliation(
     replay = flush_or_find(session, lambda: find_affiliation(session, instance, org.id, member.id))
     if replay is not None:
         return replay, False
+    if row.status == PENDING:
+        notifications.tell_admins(
+            session, instance, org, member, list_admins(session, instance, org)
+        )
     session.commit()
     return row, True
 
@@ -532,6 +537,8 @@ def _decide(
         AFFILIATION.apply(row, target)
         row.decided_by_id, row.decided_at = actor.id, utcnow()
     _audit(session, instance, actor, managed, f"affiliation_{target}", subject=row.member)
+    if target in (CONFIRMED, DECLINED):
+        notifications.tell_member(session, instance, row, actor)
     session.commit()
     return row
 
