@@ -44,6 +44,9 @@ def test_sync_leaves_the_operators_instances_as_they_are(app):
         db.session.add(Instance(slug="atelier", name="Atelier", source="operator",
                                 config={"name": "Atelier"}, overrides={}, placement={}))
         db.session.commit()
+        # As in a running process, the registry already serves the operator's instance.
+        app.extensions["maillon.instances"].refresh(db.session, force=True)
+        db.session.commit()
     result = app.test_cli_runner().invoke(instances_sync, [])
     assert result.exit_code == 0, result.output
     with app.app_context():
