@@ -66,6 +66,8 @@ def test_an_admin_changes_and_resets_settings_each_audited(ctx, admin):
                                                             _member(admin))}
     assert policies.change_policies(db.session, instance, _member(admin), same) == []
     assert len(_audit()) == 3
+    # ... and pins nothing: the file still gives what nobody changed here.
+    assert set(_instance().overrides) == {"registration.email_domains"}
 
 
 @pytest.mark.parametrize(("key", "value"), [

@@ -135,7 +135,7 @@ def change_policies(session: Session, instance: Instance, admin: Member | None,
     for key in reset:
         if key not in EDITABLE_KEYS:
             fields[key] = _("This setting cannot be changed here.")
-        elif key in checked:
+        elif key in checked and checked[key] != before:
             fields[key] = _("Change a setting or reset it, not both.")
     if fields:
         raise ValidationFailed(fields)
@@ -146,9 +146,11 @@ def change_policies(session: Session, instance: Instance, admin: Member | None,
         if key in reset:
             overrides.pop(key, None)
             after = instance.config[key]
-        elif key in checked:
+        elif key in checked and checked[key] != before:
             overrides[key] = after = checked[key]
         else:
+            # Unchanged (the page sends every field): not pinned, so that a later edit of
+            # instance.toml still applies to a setting nobody changed here.
             continue
         if after != before:
             changed.append(key)
