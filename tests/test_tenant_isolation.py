@@ -349,6 +349,7 @@ NOT_TENANT_LOOKUPS = {
     "api.reports.get_report": "HTTP handler over reports.access_report (listed)",
     "api.invitations.get_batch": "HTTP handler over bulk_invitations.access_batch (listed)",
     "api.federation.get_federation": "HTTP handler over federation.policy.get_policy (listed)",
+    "api.appearance.get_appearance": "HTTP handler over appearance.list_options (no ids)",
     "api.organisations.get_organisation": "HTTP handler over access_organisation (listed)",
     "api.organisations.get_reach": "HTTP handler over reach.access_reach_viewer (listed)",
     "api.organisations.get_introducers": "HTTP handler over find_introducers (listed)",

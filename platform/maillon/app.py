@@ -148,12 +148,14 @@ def _register_blueprints(app: Flask) -> None:
     from maillon.rights import retention as _retention  # noqa: F401  (periodic purge)
     from maillon.rights.views import bp as rights_bp
     from maillon.statistics.views import bp as statistics_bp
+    from maillon.tenancy.appearance_views import bp as appearance_bp
     from maillon.tenancy.policy_views import bp as policies_bp
     from maillon.tenancy.views import bp as tenancy_bp
 
     auth.init_app(app)
     app.register_blueprint(tenancy_bp)
     app.register_blueprint(policies_bp)
+    app.register_blueprint(appearance_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(invitations_bp)
     app.register_blueprint(members_bp)

@@ -117,7 +117,8 @@ def test_every_page_passes_axe_at_both_widths(slug, demo, live_server, browser, 
     assert walk.page.locator("form[action$='/logout']").count() == 1, walk.page.url
     for path in ("/", "/admin/approvals", "/admin/statistics", "/moderation",
                  "/admin/audit", "/moderation/sanctions", "/moderation/appeals",
-                 "/account/sanctions", "/admin/federation"):
+                 "/account/sanctions", "/admin/federation", "/admin/policies",
+                 "/admin/appearance"):
         walk.check(base + path)
     walk.check(base + "/admin/audit?since=not-a-date", allowed=(422,))  # the errors shown
     persona = me.rstrip("/").rsplit("/", 1)[-1]  # the member persona: a page to moderate

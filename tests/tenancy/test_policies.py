@@ -174,3 +174,12 @@ def test_the_page_shows_every_editable_setting():
 
     shown = [key for _group, keys in GROUPS for key in keys]
     assert sorted(shown) == sorted(EDITABLE_KEYS) and len(shown) == len(set(shown))
+
+
+def test_a_setting_is_changed_or_reset_not_both(ctx, admin):
+    with pytest.raises(ValidationFailed) as caught:
+        policies.change_policies(db.session, _instance(), _member(admin),
+                                 {"introductions.max_hops": "3"},
+                                 reset=["introductions.max_hops"])
+    assert caught.value.fields == {"introductions.max_hops": (
+        "Change a setting or reset it, not both.")}

@@ -6,6 +6,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 # The operations attach themselves to bp when imported.
 from maillon.api import (  # noqa: E402, F401
+    appearance,
     federation,
     feedback,
     hubs,

@@ -135,7 +135,7 @@ def change_policies(session: Session, instance: Instance, admin: Member | None,
     for key in reset:
         if key not in EDITABLE_KEYS:
             fields[key] = _("This setting cannot be changed here.")
-        elif key in checked and checked[key] != before:
+        elif key in checked:
             fields[key] = _("Change a setting or reset it, not both.")
     if fields:
         raise ValidationFailed(fields)

@@ -2,11 +2,13 @@
 
 Built from the files at start, then kept in step with the instance rows (``refresh``): the
 operator's page creates instances and moves them between hosts and themes in the database,
-and every process picks that up within ``INSTANCE_REFRESH_SECONDS``.
+admins change their colours and logo (``appearance.py``), and every process picks that up
+within ``INSTANCE_REFRESH_SECONDS``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from pathlib import Path
@@ -21,6 +23,8 @@ from maillon.tenancy.models import Instance
 from maillon.tenancy.placement import PlacedRow, effective_configs
 from maillon.tenancy.settings import InstanceConfig, load_instance_configs
 from maillon.tenancy.theming import (
+    OPTION_NAME_RE,
+    OPTION_VALUE_RE,
     Theme,
     build_instance_environment,
     instance_static_dirs,
@@ -42,15 +46,22 @@ class InstanceRegistry:
         self._envs: dict[str, Environment] = {}
         self._rows_seen: tuple[Any, ...] | None = None
         self._checked_at = float("-inf")
-        self._install(dict(self.file_configs))
+        self._install(dict(self.file_configs), {})
 
-    def _install(self, configs: dict[str, InstanceConfig]) -> None:
+    def _install(self, configs: dict[str, InstanceConfig],
+                 edited: dict[str, dict[str, str]]) -> None:
         # Each attribute is replaced whole: a reader in another thread sees the old maps or
         # the new ones, never a half-filled one.
         old = getattr(self, "configs", {})
         self.hosts: dict[str, str] = {h: c.slug for c in configs.values() for h in c.hosts}
-        self.options: dict[str, dict[str, str]] = {
+        self.base: dict[str, dict[str, str]] = {
             slug: theme_options(self.themes, c) for slug, c in configs.items()}
+        self.options: dict[str, dict[str, str]] = {
+            slug: {**base, **edited.get(slug, {})} for slug, base in self.base.items()}
+        # In the stylesheet's address: a browser fetches the new one as soon as it changes.
+        self.versions: dict[str, str] = {
+            slug: hashlib.sha256(repr(sorted(o.items())).encode()).hexdigest()[:12]
+            for slug, o in self.options.items()}
         self.static_dirs: dict[str, list[Path]] = {
             slug: instance_static_dirs(self.themes, c) for slug, c in configs.items()}
         self.configs: dict[str, InstanceConfig] = configs
@@ -67,14 +78,15 @@ class InstanceRegistry:
         self._checked_at = now
         rows = session.execute(select(
             Instance.slug, Instance.source, Instance.config, Instance.placement,
-            Instance.updated_at)).all()
+            Instance.overrides, Instance.updated_at)).all()
         seen = tuple(sorted((r.slug, r.source, r.updated_at) for r in rows))
         if seen == self._rows_seen:
             return False
         placed = [PlacedRow(r.slug, r.source, r.config or {}, r.placement or {}) for r in rows]
         configs = effective_configs(self.file_configs, placed, set(self.themes))
+        edited = {r.slug: edited_theme_options(r.overrides) for r in rows}
         with self._lock:
-            self._install(configs)
+            self._install(configs, edited)
             self._rows_seen = seen
         return True
 
@@ -88,9 +100,24 @@ class InstanceRegistry:
                     self._envs[slug] = env
         return env
 
+    def base_options(self, slug: str) -> dict[str, str]:
+        """The theme's options with the file's, without what the admins edited."""
+        return self.base[slug]
+
     def theme_info(self, slug: str) -> dict[str, Any]:
         config = self.configs[slug]
-        return {"name": config["theme"], "options": self.options[slug]}
+        return {"name": config["theme"], "options": self.options[slug],
+                "version": self.versions[slug]}
+
+
+def edited_theme_options(overrides: dict[str, Any] | None) -> dict[str, str]:
+    """The options the admins set (decision 55), kept only where still plain CSS values."""
+    edited = (overrides or {}).get("theme_options")
+    if not isinstance(edited, dict):
+        return {}
+    return {k: v for k, v in edited.items() if isinstance(k, str) and isinstance(v, str)
+            and OPTION_NAME_RE.match(k) and OPTION_VALUE_RE.match(v) and ";" not in v
+            and "</" not in v}
 
 
 def get_registry(app: Flask | None = None) -> InstanceRegistry:

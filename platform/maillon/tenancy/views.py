@@ -25,6 +25,7 @@ from maillon.db import db
 from maillon.members.services import count_members
 from maillon.security import is_local_path
 from maillon.tenancy.dashboard import member_dashboard
+from maillon.tenancy.logos import logo_path
 from maillon.tenancy.registry import get_registry
 from maillon.tenancy.rendering import render
 from maillon.tenancy.resolution import LOOPBACK_HOSTS, request_host
@@ -71,7 +72,11 @@ def theme_css() -> Any:
 
 @bp.get("/theme/<path:filename>")
 def theme_static(filename: str) -> Any:
-    """A static file from the instance's own folder, else its theme, else the ancestors."""
+    """The instance's uploaded logo, or a static file from the instance's own folder, else its
+    theme, else the ancestors."""
+    uploaded = logo_path(current_app.config["VAR_DIR"], g.instance, filename)
+    if uploaded is not None:  # a new upload is a new name: it never changes
+        return send_from_directory(uploaded.parent, uploaded.name, max_age=86400)
     for folder in get_registry().static_dirs[g.instance.slug]:
         if (Path(folder) / filename).is_file():
             return send_from_directory(folder, filename, max_age=300)
