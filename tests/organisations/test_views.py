@@ -154,3 +154,37 @@ def test_who_among_us_from_a_profile(app, create_member, login) -> None:
     asked = client.get(f"/organisations/ask?org={paris}&target_id={target}")
     answer = client.get(asked.headers["Location"]).get_data(as_text=True)
     assert "Colleague" in answer and "1 link away" in answer
+
+
+def test_growth_is_a_chart_with_its_numbers(app, create_member, login) -> None:
+    from datetime import date, timedelta
+
+    from maillon.db import db
+    from maillon.organisations.models import ReachSnapshot
+
+    world = OrgWorld(app, create_member, "acme")
+    boss = world.member("Boss", role="admin")
+    paris = world.organisation(boss, "Acme Paris")
+    world.join(boss, paris, confirm_by=boss)
+    first = date.today() - timedelta(days=2)
+    figures = [(3, 40, 400), (4, 52, 610), (5, 57, 700)]
+    with app.app_context():
+        instance_id = world.get(boss).instance_id
+        for offset, (members, second, third) in enumerate(figures):
+            db.session.add(ReachSnapshot(instance_id=instance_id, organisation_id=paris,
+                                         day=first + timedelta(days=offset), members=members,
+                                         second_degree=second, third_degree=third))
+        db.session.commit()
+        admin = world.get(boss)
+        db.session.expunge(admin)
+    page = login(admin, "acme").get(f"/organisations/{paris}/reach").get_data(as_text=True)
+    chart = page[page.index('id="chart-growth"'):]
+    lines = re.findall(r'<polyline class="line series-(\d)" points="([^"]+)"', chart)
+    assert [int(i) for i, _points in lines] == [0, 1, 2]
+    assert all(len(points.split()) == len(figures) for _i, points in lines)
+    # the third level rises: its last point is higher on the chart (smaller y) than its first
+    third = [float(p.split(",")[1]) for p in lines[2][1].split()]
+    assert third[0] > third[1] > third[2]
+    rows = re.findall(r'<tr><th scope="row">[^<]+</th><td class="num">(\d+)</td>'
+                      r'<td class="num">(\d+)</td><td class="num">(\d+)</td></tr>', chart)
+    assert [tuple(map(int, r)) for r in rows] == figures

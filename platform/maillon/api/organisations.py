@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from flask import g
+from flask import g, url_for
 from pydantic import BaseModel, Field, RootModel, model_validator
 
 from maillon.api.errors import validate_query
@@ -38,6 +38,7 @@ class OrganisationOut(BaseModel):
     email_domains: list[str]
     members: int = Field(description="Current members whose affiliation is confirmed.")
     is_admin: bool = Field(description="Whether the caller manages it.")
+    logo_url: str | None = Field(description="Its logo (members of the instance), or null.")
 
 
 class OrganisationList(BaseModel):
@@ -154,6 +155,8 @@ def organisation_dict(org: Organisation, members: int, is_admin: bool) -> dict[s
         "email_domains": list(org.email_domains),
         "members": members,
         "is_admin": is_admin,
+        "logo_url": url_for("organisations.logo", org_id=org.id, name=org.logo, _external=True)
+        if org.logo else None,
     }
 
 

@@ -8,18 +8,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from maillon.db import db
-from maillon.errors import ServiceError
+from maillon.db import begin_read, db
+from maillon.errors import ServiceError, ValidationFailed
 from maillon.forms import refusal_text, show_problems
 from maillon.members.models import Member
 from maillon.members.services import get_member
-from maillon.organisations import introducers, pages, reach, services
+from maillon.organisations import introducers, logos, pages, reach, services
 from maillon.organisations.forms import (
     ActionForm,
     AdminForm,
@@ -31,6 +41,8 @@ from maillon.organisations.lifecycle import CONFIRMED
 from maillon.organisations.models import SECTORS
 from maillon.organisations.validation import sector_labels
 from maillon.pagination import page_arg
+from maillon.statistics.charts import line_chart
+from maillon.tenancy import logos as image_logos
 from maillon.tenancy.rendering import render
 
 bp = Blueprint("organisations", __name__, template_folder="templates")
@@ -291,7 +303,13 @@ def remove_admin(org_id: int, member_id: int) -> Response:
 def show_reach(org_id: int) -> Any:
     found = reach.organisation_reach(db.session, g.instance, _me(), org_id)
     org = services.get_organisation(db.session, g.instance, org_id)
-    return render("organisations/reach.html", org=org, reach=found)
+    history = found.history
+    growth = line_chart(len(history), [
+        ("members", [s.members for s in history]),
+        ("second", [s.second_degree for s in history]),
+        ("third", [s.third_degree for s in history])]) if history else None
+    return render("organisations/reach.html", org=org, reach=found, growth=growth,
+                  days=[s.day for s in history])
 
 
 @bp.get("/organisations/<int:org_id>/introducers")
@@ -325,3 +343,43 @@ def ask() -> Response:
         abort(404)
     args = {"target_organisation_id": target_org} if target_org else {"target_id": target_member}
     return redirect(url_for("organisations.show_introducers", org_id=org_id, **args))
+
+
+@bp.post("/organisations/<int:org_id>/logo")
+@login_required
+def upload_logo(org_id: int) -> Any:
+    managed = services.access_managed_organisation(db.session, g.instance, _me(), org_id)
+    form = OrganisationForm(formdata=None)
+    form.fill_from(managed.organisation)
+    upload = request.files.get("logo")
+    try:
+        if upload is None or not upload.filename:
+            raise ValidationFailed({"logo": _("Choose an image file.")})
+        data = image_logos.read_logo_upload(upload.stream)
+        begin_read(db.session)  # decoding takes a while: no write lock meanwhile
+        png = image_logos.prepare_logo(data, logos.ORGANISATION_BOX)
+        logos.set_logo(db.session, g.instance, _me(), org_id, png, current_app.config["VAR_DIR"])
+    except ServiceError as exc:
+        db.session.rollback()
+        error = exc.fields.get("logo", "") if isinstance(exc, ValidationFailed) else str(exc)
+        return render("organisations/form.html", form=form, organisation=managed.organisation,
+                      logo_error=error), 422
+    flash(_("The logo is updated."), "success")
+    return _to(org_id)
+
+
+@bp.post("/organisations/<int:org_id>/logo/delete")
+@login_required
+def delete_logo(org_id: int) -> Response:
+    logos.remove_logo(db.session, g.instance, _me(), org_id, current_app.config["VAR_DIR"])
+    flash(_("The logo is removed."), "success")
+    return _to(org_id, "organisations.edit")
+
+
+@bp.get("/organisations/<int:org_id>/logo/<name>")
+@login_required
+def logo(org_id: int, name: str) -> Any:
+    path = logos.logo_file(db.session, g.instance, _me(), org_id, name,
+                           current_app.config["VAR_DIR"])
+    # A new logo is a new name; who may see it (members) does not change per file.
+    return send_from_directory(path.parent, path.name, max_age=3600)

@@ -49,8 +49,8 @@ def read_logo_upload(stream: IO[bytes]) -> bytes:
     return data
 
 
-def prepare_logo(data: bytes) -> bytes:
-    """A PNG of the upload, at most STORED_BOX, transparency kept; ValidationFailed naming
+def prepare_logo(data: bytes, box: tuple[int, int] = STORED_BOX) -> bytes:
+    """A PNG of the upload, at most ``box``, transparency kept; ValidationFailed naming
     "logo" for anything else than a sane JPEG, PNG or WebP."""
     invalid = _refused(str(_l("The logo must be a PNG, JPEG or WebP image.")))
     try:
@@ -73,7 +73,7 @@ def prepare_logo(data: bytes) -> bytes:
         raise invalid from None
     transparent = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
     converted = image.convert("RGBA" if transparent else "RGB")
-    converted.thumbnail(STORED_BOX, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    converted.thumbnail(box, Image.Resampling.LANCZOS, reducing_gap=3.0)
     out = BytesIO()
     converted.save(out, "PNG", optimize=True)
     return out.getvalue()
@@ -85,9 +85,13 @@ def logo_dir(var_dir: str | Path, instance: Instance) -> Path:
 
 def write_logo(var_dir: str | Path, instance: Instance, png: bytes) -> str:
     """Write the prepared PNG under a new name (atomically); returns the name."""
-    folder = logo_dir(var_dir, instance)
+    return store_png(logo_dir(var_dir, instance), "logo", png)
+
+
+def store_png(folder: Path, prefix: str, png: bytes) -> str:
+    """Write ``png`` in ``folder`` as ``<prefix>-<random>.png``, atomically; the name."""
     folder.mkdir(parents=True, exist_ok=True)
-    name = f"logo-{secrets.token_hex(16)}.png"
+    name = f"{prefix}-{secrets.token_hex(16)}.png"
     temporary = folder / f".{name}.part"
     temporary.write_bytes(png)
     os.replace(temporary, folder / name)
