@@ -111,3 +111,20 @@ def test_thread_search_through_the_api(api, token_for, people, run_jobs):
     assert theirs == {"total": 0, "results": [], "hubs": [], "suggestion": None}
     bad = call(api, eve, "GET", "/api/v1/search/threads?q=" + "x" * 501)
     assert bad.status_code == 422
+
+
+def test_moderators_change_a_hub_others_get_403_or_404(api, token_for, people):
+    ana, bob, acme = (token_for(people[k]) for k in ("ana", "bob", "acme"))
+    hub = call(api, ana, "POST", "/api/v1/hubs", {"name": "Cytology",
+                                                  "visibility": "request"}).get_json()
+    call(api, ana, "POST", "/api/v1/hubs", {"name": "E-learning"})
+    path = f"/api/v1/hubs/{hub['id']}"
+    body = {"name": "Cytology and histology", "description": "Cells", "visibility": "request"}
+    refused = call(api, bob, "PUT", path, body)
+    assert refused.status_code == 403 and error_of(refused)["code"] == "forbidden"
+    assert call(api, acme, "PUT", path, body, slug="acme").status_code == 404
+    taken = call(api, ana, "PUT", path, dict(body, name="e-learning"))
+    assert taken.status_code == 409 and error_of(taken)["code"] == "hub_name_taken"
+    changed = call(api, ana, "PUT", path, body)
+    assert changed.status_code == 200
+    assert {k: changed.get_json()[k] for k in body} == body

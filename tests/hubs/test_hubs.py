@@ -254,3 +254,33 @@ def test_suspended_members_cannot_act(world, people):
     gone = world.member("Gone", status="suspended")
     with pytest.raises(NotFound):
         world.call(services.access_hub, gone, hub.id)
+
+
+def test_moderators_rename_describe_and_open_a_hub(world, people):
+    ana, bob, eve = people
+    hub, _ = world.call(services.create_hub, ana, CLOSED)
+    world.call(services.create_hub, bob, OPEN)
+    world.call(services.join_hub, bob, hub.id)  # waiting for approval
+    changed = dict(CLOSED, name="Cytology and histology", description="Cells and tissues.")
+    with pytest.raises(Forbidden):  # members and outsiders do not
+        world.call(services.update_hub, eve, hub.id, changed)
+    with pytest.raises(Conflict) as taken:  # another hub's name, whatever the case
+        world.call(services.update_hub, ana, hub.id, dict(changed, name="e-LEARNING"))
+    assert taken.value.code == "hub_name_taken"
+    with pytest.raises(ServiceError) as bad:
+        world.call(services.update_hub, ana, hub.id, dict(changed, name=" "))
+    assert bad.value.code == "validation_failed"
+    renamed = world.call(services.update_hub, ana, hub.id, changed)
+    assert (renamed.name, renamed.description) == ("Cytology and histology", "Cells and tissues.")
+    assert not world.call(services.access_hub, bob, hub.id).is_member  # still waiting
+    # Opening it lets in who was waiting, told as an approval would.
+    world.call(services.update_hub, ana, hub.id, dict(changed, visibility="open"))
+    assert world.call(services.access_hub, bob, hub.id).is_member
+    with world.app.app_context():
+        assert len(_notes(bob, "hub_join_approved")) == 1
+        assert db.session.get(Hub, hub.id).member_count == 2
+    # Staff may too (a name that breaks the rules); the hub's own name again is no conflict.
+    staff = world.member("Mo Staff", role="moderator")
+    assert world.call(services.update_hub, staff, hub.id, dict(
+        changed, name="CYTOLOGY and histology", visibility="open")).name == (
+        "CYTOLOGY and histology")

@@ -139,3 +139,29 @@ def test_the_search_page_finds_threads_in_both_languages(app, create_member, log
     page = client.get("/hubs/search?q=radio").get_data(as_text=True)
     assert "1 discussion trouvée" in page and "Chercher dans les discussions" in page
     assert client.get("/hubs/search?q=" + "x" * 501).status_code == 422
+
+
+def test_the_settings_page_is_for_the_hub_moderators(app, create_member, login):
+    ana = create_member("reseau", name="Ana Lima", locale="fr")
+    bob = create_member("reseau", name="Bob Martin", locale="en")
+    client = login(ana)
+    client.post("/hubs/new", data={"name": "E-learning", "visibility": "open"})
+    with app.app_context():
+        hub_id = db.session.scalar(select(Hub.id))
+    assert f"/hubs/{hub_id}/settings" in client.get(f"/hubs/{hub_id}").get_data(as_text=True)
+    page = client.get(f"/hubs/{hub_id}/settings").get_data(as_text=True)
+    assert "Réglages du groupe" in page and 'value="E-learning"' in page
+    saved = client.post(f"/hubs/{hub_id}/settings", data={
+        "name": "Pédagogie numérique", "description": "Cours en ligne", "visibility": "open"})
+    assert saved.status_code == 302
+    bad = client.post(f"/hubs/{hub_id}/settings", data={"name": "", "visibility": "open"})
+    assert bad.status_code == 422 and "field-error" in bad.get_data(as_text=True)
+    with app.app_context():
+        hub = db.session.get(Hub, hub_id)
+        assert (hub.name, hub.description) == ("Pédagogie numérique", "Cours en ligne")
+    bob_client = login(bob)
+    assert f"/hubs/{hub_id}/settings" not in bob_client.get(f"/hubs/{hub_id}").get_data(
+        as_text=True)
+    assert bob_client.get(f"/hubs/{hub_id}/settings").status_code == 403
+    assert bob_client.post(f"/hubs/{hub_id}/settings", data={
+        "name": "Mine", "visibility": "open"}).status_code == 403

@@ -110,3 +110,13 @@ def test_bad_queries_get_clear_errors(world, indexed):
     with pytest.raises(ServiceError) as bad:
         world.call(search.search_threads, ana, text="a*")
     assert bad.value.code == "invalid_query"
+
+
+def test_a_renamed_hub_is_found_under_its_new_name(world, indexed, run_jobs):
+    ana, _bob, eve, _closed, opened = indexed
+    world.call(services.update_hub, ana, opened.id, dict(OPEN, name="Pédagogie numérique"))
+    run_jobs()
+    total, titles, hubs = _find(world, eve, "coloration")
+    assert hubs == {"Pédagogie numérique": 1}
+    assert _find(world, eve, "coloration", hub="Pédagogie numérique")[1] == [
+        "Coloration des diapositives"]

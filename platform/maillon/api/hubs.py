@@ -160,6 +160,18 @@ def get_hub(member: Member, hub_id: int) -> Reply:
     return hub_dict(access.hub, access.membership), 200
 
 
+@operation("PUT", "/hubs/<int:hub_id>", summary="Change a hub (its moderators)", tag=TAG,
+           body=HubIn,
+           description="Name, description and visibility, all given; a hub made open lets in "
+           "the members waiting for approval (each is told). Hub moderators and staff.",
+           responses={200: ("The hub", HubOut), 403: "forbidden", 404: "not_found",
+                      409: "hub_name_taken", 422: "validation_failed"})
+def update_hub(member: Member, hub_id: int, body: HubIn) -> Reply:
+    hub = services.update_hub(db.session, g.instance, member, hub_id, body.model_dump())
+    access = services.access_hub(db.session, g.instance, member, hub.id)
+    return hub_dict(hub, access.membership), 200
+
+
 @operation("POST", "/hubs/<int:hub_id>/join", summary="Join a hub, or ask to", tag=TAG,
            idempotent=True,
            description="An open hub is joined at once; for a hub by request the membership is "

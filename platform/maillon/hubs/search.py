@@ -74,6 +74,16 @@ def _queue_indexing(session: Session, thread: Thread, **_: Any) -> None:
             dedupe_key=f"{KIND}:{thread.instance_id}:{thread.id}")
 
 
+@signals.hub_renamed.connect
+def _queue_hub_threads(session: Session, hub: Hub, **_: Any) -> None:
+    ids = list(session.scalars(select(Thread.id).where(
+        Thread.instance_id == hub.instance_id, Thread.hub_id == hub.id,
+        Thread.status == PUBLISHED).order_by(Thread.id)))
+    for start in range(0, len(ids), BATCH):
+        enqueue(session, KIND, {"thread_ids": ids[start:start + BATCH]},
+                instance_id=hub.instance_id)
+
+
 # ---------------------------------------------------------------------- documents
 
 

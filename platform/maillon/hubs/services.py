@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.exceptions import NotFound
 
@@ -21,6 +22,7 @@ from maillon.errors import Conflict, Forbidden, ServiceError
 from maillon.hubs.lifecycle import ACTIVE, MEMBERSHIP, PENDING
 from maillon.hubs.models import HUB_ROLES, Hub, HubMembership
 from maillon.hubs.notifications import tell_join_approved, tell_join_requested
+from maillon.hubs.signals import hub_renamed
 from maillon.hubs.validation import HubFields
 from maillon.members.models import Member
 from maillon.pagination import MAX_ID, MAX_PAGE, MAX_PER_PAGE
@@ -172,6 +174,44 @@ def create_hub(session: Session, instance: Instance, creator: Member,
     session.add(membership)
     session.commit()
     return hub, True
+
+
+def update_hub(session: Session, instance: Instance, moderator: Member, hub_id: int,
+               data: dict[str, object]) -> Hub:
+    """Its moderators (or staff) rename a hub, describe it again or change who reads it. A hub
+    made open lets in those who were waiting for approval (they asked; anyone joins now)."""
+    fields = check(HubFields, data)
+    begin_write(session)
+    access = moderated(access_hub(session, instance, moderator, hub_id))
+    hub = access.hub
+    key = name_key(fields.name)
+    if key != hub.name_key:
+        other = _find_by_name(session, instance, key)
+        if other is not None and other.id != hub.id:
+            raise Conflict("hub_name_taken", _("A hub of this name exists already."),
+                           fields={"name": _("A hub of this name exists already.")})
+    renamed = fields.name != hub.name
+    hub.name, hub.name_key, hub.description = fields.name, key, fields.description
+    if fields.visibility == "open" and hub.visibility != "open":
+        waiting = list(session.scalars(select(HubMembership).options(
+            joinedload(HubMembership.member)).where(
+            HubMembership.instance_id == instance.id, HubMembership.hub_id == hub.id,
+            HubMembership.status == PENDING)))
+        for row in waiting:
+            MEMBERSHIP.apply(row, ACTIVE)
+            hub.member_count += 1
+            tell_join_approved(session, instance, row.member, access.member, hub)
+    hub.visibility = fields.visibility
+    try:
+        session.flush()
+    except IntegrityError:  # the same name taken by another hub meanwhile (PostgreSQL)
+        session.rollback()
+        raise Conflict("hub_name_taken", _("A hub of this name exists already."),
+                       fields={"name": _("A hub of this name exists already.")}) from None
+    if renamed:
+        hub_renamed.send(session, hub=hub)
+    session.commit()
+    return hub
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 ``thread_changed``: thread= (a thread was started, replied to, edited, deleted or removed); the
 search indexing listens to it.
+``hub_renamed``: hub= (its threads' documents carry its name: indexed again).
 """
 
 from blinker import Namespace
@@ -9,3 +10,4 @@ from blinker import Namespace
 _signals = Namespace()
 
 thread_changed = _signals.signal("thread-changed")
+hub_renamed = _signals.signal("hub-renamed")

@@ -106,6 +106,33 @@ def create() -> Any:
     return render("hubs/new.html", form=form), status
 
 
+@bp.route("/hubs/<int:hub_id>/settings", methods=["GET", "POST"])
+@login_required
+def settings(hub_id: int) -> Any:
+    access = services.moderated(services.access_hub(db.session, g.instance, current_user,
+                                                    hub_id))
+    form = HubForm()
+    status = 200
+    if request.method == "GET":
+        form.process(data={"name": access.hub.name, "description": access.hub.description,
+                           "visibility": access.hub.visibility})
+    elif form.validate_on_submit():
+        try:
+            services.update_hub(db.session, g.instance, current_user, hub_id, form.changes())
+        except ServiceError as exc:
+            db.session.rollback()
+            unplaced = show_problems(form, exc)
+            if unplaced:
+                flash(unplaced, "error")
+            status = exc.status
+        else:
+            flash(_("The hub is saved."), "success")
+            return redirect(url_for("hubs.hub", hub_id=hub_id))
+    else:
+        status = 422
+    return render("hubs/settings.html", form=form, hub=access.hub), status
+
+
 def _hub_page(hub_id: int, form: ThreadForm | None = None, status: int = 200) -> Any:
     access = services.access_hub(db.session, g.instance, current_user, hub_id)
     total, rows = (threads.list_threads(db.session, g.instance, current_user, hub_id,
