@@ -115,6 +115,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FEDERATION_UNAVAILABLE_DAYS", int, 7, "A remote server whose deliveries expired "
             "on this many days is unavailable: nothing more is queued for it until it answers "
             "or sends an activity."),
+    Setting("FEDERATION_UPDATE_DELAY_SECONDS", int, 30, "A profile edit is announced to the "
+            "member's connections on other servers (Update) this long after it, so that a "
+            "burst of edits sends one Update carrying the last state."),
     Setting("RETENTION_DONE_JOBS_DAYS", int, 7, "Finished jobs are deleted after this long."),
     Setting("RETENTION_FAILED_JOBS_DAYS", int, 30, "Failed jobs are deleted after this long."),
     Setting("RETENTION_CHANGES_GRACE_HOURS", int, 168, "Connection changes already in the "

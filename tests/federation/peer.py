@@ -176,15 +176,25 @@ class Peer:
         return self.run(fn(self.session))
 
 
+#: Keys the peer fetched, by keyId: like any server, it still knows the key of an actor that
+#: is gone (410) and so can verify that actor's Delete.
+_KNOWN_KEYS: dict[str, tuple[str, str]] = {}
+
+
 async def _key_of(session: aiohttp.ClientSession, key_id: str) -> CryptographicIdentifier | None:
-    """bovine's key retriever: the keyId's document, its publicKey (our actor documents)."""
+    """bovine's key retriever: the keyId's document, its publicKey (our actor documents);
+    the key seen before when the actor is gone."""
     async with session.get(
         key_id.split("#")[0], headers={"accept": "application/activity+json"}
     ) as response:
+        if response.status == 410 and key_id in _KNOWN_KEYS:
+            pem, owner = _KNOWN_KEYS[key_id]
+            return CryptographicIdentifier.from_pem(pem, owner)
         if response.status != 200:
             return None
         document = await response.json(content_type=None)
     key = document.get("publicKey", document)
+    _KNOWN_KEYS[key["id"]] = (key["publicKeyPem"], key["owner"])
     return CryptographicIdentifier.from_pem(key["publicKeyPem"], key["owner"])
 
 

@@ -12,12 +12,12 @@ from urllib.parse import unquote, urlsplit
 
 from markupsafe import escape
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import Gone, NotFound
 
 from maillon.errors import Forbidden, ServiceError
 from maillon.federation import urls
 from maillon.federation.keys import ensure_key
-from maillon.federation.membership import find_published_member
+from maillon.federation.membership import find_published_member, member_departed
 from maillon.federation.models import ActorKey, FederatedMember
 from maillon.federation.policy import REFUSED, server_access
 from maillon.federation.signatures import SignatureProblem, parse_signature
@@ -143,8 +143,20 @@ def member_actor_document(session: Session, instance: Instance, member_id: int) 
     """A member's actor document; 404 unless other servers may see them."""
     found = find_published_member(session, instance, member_id=member_id)
     if found is None:
+        if member_departed(session, instance, member_id=member_id):
+            raise Gone()
         raise NotFound()
     return person_document(session, instance, *found)
+
+
+def tombstone(instance: Instance, member_id: int) -> dict[str, Any]:
+    """What a deleted member's actor URL answers, with 410 Gone."""
+    return {
+        "@context": AS_CONTEXT,
+        "id": urls.member_actor(instance, member_id),
+        "type": "Tombstone",
+        "formerType": "Person",
+    }
 
 
 def empty_outbox(instance: Instance, actor: str) -> dict[str, Any]:
@@ -193,6 +205,10 @@ def webfinger(session: Session, instance: Instance, resource: str | None) -> dic
     else:
         raise BadResource("bad_resource", "resource: acct:name@domain or an actor URL")
     if found is None:
+        if resource.startswith("acct:") and member_departed(
+            session, instance, handle=name.lower()
+        ):
+            raise Gone()
         raise NotFound()
     member, row = found
     return _jrd(

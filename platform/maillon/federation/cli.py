@@ -28,7 +28,7 @@ def federation_group() -> None:
 def rotate_keys(slugs: tuple[str, ...], emails: tuple[str, ...], instance_actor: bool) -> None:
     """Give actors new keys. By default every actor that has one, in every instance. Remote
     servers fetch the new key when a signature stops verifying with the old one."""
-    from maillon.federation.connections import announce_update
+    from maillon.federation.announcements import announce_update
     from maillon.federation.keys import actors_with_keys, rotate_key
     from maillon.members.models import Member
     from maillon.tenancy.services import get_instance_by_slug

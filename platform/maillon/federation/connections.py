@@ -28,11 +28,10 @@ from werkzeug.exceptions import NotFound
 from maillon.db import flush_or_find, settings, utcnow
 from maillon.errors import Conflict
 from maillon.federation import urls
-from maillon.federation.actors import person_document
-from maillon.federation.delivery import delivery_inboxes, queue_delivery
+from maillon.federation.delivery import queue_delivery
 from maillon.federation.fetch import FetchFailed, fetch_json
 from maillon.federation.inbox import HANDLERS
-from maillon.federation.keys import ensure_key, find_key, private_key
+from maillon.federation.keys import ensure_key, private_key
 from maillon.federation.lifecycle import (
     CONNECTED,
     DECLINED,
@@ -300,63 +299,3 @@ def answer_remote_request(
         )
     session.commit()
     return connection
-
-
-# ---------------------------------------------------------------------- telling them
-
-
-def remote_inboxes(session: Session, instance: Instance, member: Member) -> list[str]:
-    """Where the member's connections on other servers receive: each server's shared inbox
-    once, else each person's inbox."""
-    actors = session.scalars(
-        select(RemoteActor)
-        .join(RemoteConnection, RemoteConnection.remote_actor_id == RemoteActor.id)
-        .where(
-            RemoteConnection.instance_id == instance.id,
-            RemoteConnection.member_id == member.id,
-            RemoteConnection.status == CONNECTED,
-        )
-    ).all()
-    return delivery_inboxes(
-        {"inbox": a.inbox, "endpoints": {"sharedInbox": a.shared_inbox or ""}} for a in actors
-    )
-
-
-def announce_update(session: Session, instance: Instance, member: Member) -> int:
-    """Queue ``Update{Person}`` (the document as now served: a new key after a rotation) to
-    the member's remote connections, in the caller's transaction; how many inboxes."""
-    found = find_published_member(session, instance, member_id=member.id)
-    key = find_key(session, instance, member)
-    inboxes = remote_inboxes(session, instance, member)
-    if found is None or key is None or not inboxes:
-        return 0
-    actor = urls.member_actor(instance, member.id)
-    document = person_document(session, instance, member, found[1], key)
-    stamp = int(utcnow().timestamp() * 1000)
-    activity = {
-        "@context": document["@context"],
-        "id": f"{actor}#updates/{stamp}",
-        "type": "Update",
-        "actor": actor,
-        "to": ["https://www.w3.org/ns/activitystreams#Public"],
-        "object": document,
-    }
-    return len(queue_delivery(session, instance, member, activity, inboxes))
-
-
-def announce_delete(session: Session, instance: Instance, member: Member) -> int:
-    """Queue ``Delete`` of the member's actor to their remote connections (the caller, the
-    account deletion, commits); how many inboxes."""
-    inboxes = remote_inboxes(session, instance, member)
-    if not inboxes or find_key(session, instance, member) is None:
-        return 0
-    actor = urls.member_actor(instance, member.id)
-    activity = {
-        "@context": AS_CONTEXT,
-        "id": f"{actor}#delete",
-        "type": "Delete",
-        "actor": actor,
-        "object": actor,
-        "to": ["https://www.w3.org/ns/activitystreams#Public"],
-    }
-    return len(queue_delivery(session, instance, member, activity, inboxes))

@@ -126,6 +126,10 @@ def change_member_federation(
         setattr(row, name, value)
     if not row.enabled:  # withdrawing takes the other switches along
         row.discoverable = row.indexable = False
+    if change:
+        from maillon.federation.announcements import schedule_update
+
+        schedule_update(session, member)  # what their actor shows changed
     session.commit()
     return member_federation(session, instance, member)
 
@@ -156,3 +160,28 @@ def find_published_member(
     if found is None or not published(found[0], found[1]):
         return None
     return found[0], found[1]
+
+
+def member_departed(
+    session: Session, instance: Instance, handle: str | None = None, member_id: int | None = None
+) -> bool:
+    """Whether this handle or actor id was opened to other servers by an account since
+    deleted: those answer 410 Gone, as Mastodon's do, so servers drop what they cached. (A
+    profile merely hidden keeps the 404 of an id that never existed.)"""
+    if not federates(session, instance):
+        return False
+    query = (
+        select(Member.id)
+        .join(
+            FederatedMember,
+            (FederatedMember.member_id == Member.id) & (FederatedMember.instance_id == instance.id),
+        )
+        .where(Member.instance_id == instance.id, Member.status == "deleted")
+    )
+    if handle is not None:
+        query = query.where(FederatedMember.handle == handle)
+    elif member_id is not None:
+        query = query.where(Member.id == member_id)
+    else:
+        return False
+    return session.scalar(query.limit(1)) is not None

@@ -6,11 +6,17 @@ import json
 from typing import Any
 
 from flask import Blueprint, Response, g, redirect, request
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import Gone, NotFound
 
 from maillon.db import db
 from maillon.errors import ServiceError
-from maillon.federation import actors, connections, inbox, urls  # noqa: F401  (handlers)
+from maillon.federation import (  # noqa: F401  (handlers)
+    actors,
+    announcements,
+    connections,
+    inbox,
+    urls,
+)
 
 bp = Blueprint("federation", __name__, template_folder="templates")
 
@@ -42,6 +48,8 @@ def webfinger() -> Response:
         document = actors.webfinger(db.session, g.instance, request.args.get("resource"))
     except NotFound:
         return _error(404, "not_found", "No such resource here.")
+    except Gone:
+        return _error(410, "gone", "This account was deleted.")
     except ServiceError as exc:
         return _error(exc.status, exc.code, exc.message)
     return _json(document, actors.JRD_JSON)
@@ -81,6 +89,8 @@ def member_actor(member_id: int) -> Any:
         document = actors.member_actor_document(db.session, g.instance, member_id)
     except NotFound:
         return _error(404, "not_found", "No such actor here.")
+    except Gone:  # a deleted account, as Mastodon answers: their servers drop their copy
+        return _json(actors.tombstone(g.instance, member_id), actors.ACTIVITY_JSON, 410)
     except ServiceError as exc:
         return _error(exc.status, exc.code, exc.message)
     if _wants_html():  # a person following a link lands on the profile page

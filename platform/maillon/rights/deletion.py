@@ -185,7 +185,7 @@ def _erase(session: Session, instance: Instance, member: Member) -> str | None:
         session.delete(row)
     # Connections with people on other servers are told (Delete of the actor, delivered by
     # the worker), then go (their servers keep what they received).
-    from maillon.federation.connections import announce_delete
+    from maillon.federation.announcements import announce_delete
 
     announce_delete(session, instance, member)
     session.execute(delete(RemoteConnection).where(
