@@ -32,6 +32,7 @@ from maillon.errors import ServiceError
 from maillon.federation import connections as federation_connections
 from maillon.federation import keys as federation_keys
 from maillon.federation import membership as federation_members
+from maillon.federation import outgoing as federation_outgoing
 from maillon.federation import policy as federation_policy
 from maillon.hubs import services as hub_services
 from maillon.hubs import threads as hub_threads
@@ -331,6 +332,12 @@ CASES = [
     Call("federation_connections.access_remote_connection",
          lambda s, i, f, m: federation_connections.access_remote_connection(
              s, i, m(f.rita), _remote_connection_id(s))),
+    Call("federation_outgoing.connection_state",
+         lambda s, i, f, m: federation_outgoing.connection_state(s, i, m(f.rita), REMOTE_ACTOR)),
+    Call("federation_outgoing.list_remote_contacts",
+         lambda s, i, f, m: federation_outgoing.list_remote_contacts(s, i, m(f.moderator),
+                                                                     f.rita),
+         lambda s, i, f, m: federation_outgoing.list_remote_contacts(s, i, m(f.rita), f.rita)),
     Call("routing.find_chains",
          lambda s, i, f, m: routing.find_chains(s, i, m(f.moderator), f.tom),
          lambda s, i, f, m: routing.find_chains(s, i, m(f.rita), f.tom)),
@@ -378,6 +385,7 @@ MODULES = {
     "introducers": "organisations.introducers",
     "hubs": "hubs.services", "threads": "hubs.threads", "questions": "questions.services",
     "federation_connections": "federation.connections",
+    "federation_outgoing": "federation.outgoing",
 }
 
 

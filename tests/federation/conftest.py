@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib.util
+import socket
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
+from werkzeug.serving import make_server
 
 from maillon.db import db
 from maillon.federation import membership, policy
 from maillon.members.models import Member
 from maillon.tenancy.models import Instance
+from tests.conftest import skip_or_fail
+
+MISSING = [name for name in ("bovine", "aiohttp") if importlib.util.find_spec(name) is None]
+if not MISSING:
+    from tests.federation.peer import Peer, start_peer, stop_peer
+
+AS = "https://www.w3.org/ns/activitystreams"
 
 
 def instance_row(slug: str) -> Instance:
@@ -56,3 +67,35 @@ def opt_in(app: Flask) -> Callable[..., str]:
             return state.handle
 
     return choose
+
+
+@pytest.fixture
+def peer() -> Iterator[Peer]:
+    """The bovine server, on loopback (skipped, or failed in CI, without bovine)."""
+    if MISSING:
+        skip_or_fail(f"{' and '.join(MISSING)} missing: pip install -e '.[test]'")
+    started = start_peer()
+    yield started
+    stop_peer(started)
+
+
+@pytest.fixture
+def ours(app: Flask, federate: Any) -> Iterator[str]:
+    """The app served on loopback, reseau federating: its origin."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app.config.update(SERVER_PORT=port, FEDERATION_DEV_NETWORK=True, FEDERATION_RETRY_SCALE=0.0)
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    federate("reseau")
+    yield f"http://reseau.localhost:{port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def ada(create_member: Callable[..., Member], opt_in: Callable[..., str]) -> Member:
+    """A member of reseau reachable from other servers."""
+    member = create_member("reseau", name="Ada Lovelace", locale="en")
+    opt_in(member)
+    return member

@@ -92,6 +92,9 @@ class Peer:
             "id": self.actor_id,
             "type": "Person",
             "preferredUsername": "bob",
+            "name": "Bob Peer",
+            "summary": "<p>Builds bridges &amp; ferries</p><p>Second line<script>x</script></p>",
+            "url": f"{self.origin}/@bob",
             "inbox": f"{self.origin}/inbox",
             "outbox": f"{self.origin}/outbox",
             "publicKey": {
@@ -217,6 +220,21 @@ def start_peer() -> Peer:
         peer.verified_signers.append(signer)
         return web.json_response(peer.actor_document(), content_type="application/activity+json")
 
+    async def webfinger(request: web.Request) -> web.Response:
+        peer.requests.append(("GET", request.path))
+        host = peer.origin.split("://", 1)[1]
+        if request.query.get("resource") != f"acct:bob@{host}":
+            return web.Response(status=404)
+        return web.json_response(
+            {
+                "subject": f"acct:bob@{host}",
+                "links": [
+                    {"rel": "self", "type": "application/activity+json", "href": peer.actor_id}
+                ],
+            },
+            content_type="application/jrd+json",
+        )
+
     async def inbox(request: web.Request) -> web.Response:
         peer.requests.append(("POST", request.path))
         body = await request.read()
@@ -244,6 +262,7 @@ def start_peer() -> Peer:
         async def setup() -> None:
             app = web.Application()
             app.router.add_get("/actor", actor)
+            app.router.add_get("/.well-known/webfinger", webfinger)
             app.router.add_post("/inbox", inbox)
             peer.runner = web.AppRunner(app)
             await peer.runner.setup()

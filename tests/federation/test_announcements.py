@@ -21,7 +21,6 @@ from maillon.members.models import Member
 from tests.api.conftest import bearer
 from tests.conftest import PASSWORD
 from tests.federation.conftest import instance_row, member_row
-from tests.federation.test_connections import ada, ours, peer  # noqa: F401  (fixtures)
 
 ACTIVITY = {"Accept": "application/activity+json"}
 
@@ -278,7 +277,7 @@ def test_an_api_profile_edit_is_announced(app, keyed, client_for):
 
 
 def test_the_bovine_peer_receives_the_update_and_the_delete_signed_by_the_member(
-    app, ours, peer, ada, login  # noqa: F811
+    app, ours, peer, ada, login
 ):
     from tests.federation.test_connections import _follow
 

@@ -5,57 +5,20 @@ never members."""
 
 from __future__ import annotations
 
-import importlib.util
-import socket
 import threading
-from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pytest
 from flask import Flask
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from maillon.db import db
 from maillon.federation.models import InboxActivity, RemoteActor, RemoteConnection
 from maillon.jobs.worker import work
 from maillon.members.models import Member
-from tests.conftest import skip_or_fail
+from tests.federation.conftest import AS
 
-MISSING = [name for name in ("bovine", "aiohttp") if importlib.util.find_spec(name) is None]
-if not MISSING:
-    from tests.federation.peer import Peer, start_peer, stop_peer
-
-AS = "https://www.w3.org/ns/activitystreams"
-
-
-@pytest.fixture
-def peer() -> Iterator[Peer]:
-    if MISSING:
-        skip_or_fail(f"{' and '.join(MISSING)} missing: pip install -e '.[test]'")
-    started = start_peer()
-    yield started
-    stop_peer(started)
-
-
-@pytest.fixture
-def ours(app: Flask, federate: Any) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app.config.update(SERVER_PORT=port, FEDERATION_DEV_NETWORK=True, FEDERATION_RETRY_SCALE=0.0)
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    federate("reseau")
-    yield f"http://reseau.localhost:{port}"
-    server.shutdown()
-
-
-@pytest.fixture
-def ada(create_member, opt_in) -> Member:
-    member = create_member("reseau", name="Ada Lovelace", locale="en")
-    opt_in(member)
-    return member
+if TYPE_CHECKING:
+    from tests.federation.peer import Peer
 
 
 def _drain(app: Flask) -> None:

@@ -1,17 +1,21 @@
-"""The instance's federation policy (admins): read it, change it (docs/api.md)."""
+"""The instance's federation policy (admins): read it, change it; members' connections with
+people on other servers (docs/api.md)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from flask import g, request
 from pydantic import BaseModel, Field
 
+from maillon.api.errors import validate_query
 from maillon.api.idempotency import Reply
 from maillon.api.registry import operation
 from maillon.db import db
-from maillon.federation import delivery, policy
+from maillon.federation import connections, delivery, outgoing, policy
+from maillon.federation.models import RemoteActor, RemoteConnection
 from maillon.members.models import Member
+from maillon.validation import Body
 
 TAG = "moderation"
 
@@ -102,3 +106,151 @@ class DeliveriesOut(BaseModel):
 )
 def get_deliveries(member: Member) -> Reply:
     return delivery.delivery_overview(db.session, g.instance, member), 200
+
+
+# ---------------------------------------------------------------- people on other servers
+
+
+class RemotePersonOut(BaseModel):
+    id: str = Field(description="Their actor URL (their id on their server).")
+    handle: str = Field(description="user@server.")
+    name: str
+    summary: str = Field(description="Plain text, as their server describes them.")
+    server: str = Field(description="The server they are on: shown as \"from <server>\".")
+    url: str = Field(description="Their profile page on their server (may be empty).")
+
+
+class LookupOut(RemotePersonOut):
+    connection: Literal["requested", "pending", "connected"] | None = Field(
+        description=(
+            "requested: they asked the caller; pending: the caller asked them; connected; "
+            "null: nothing (or ended)."
+        )
+    )
+
+
+class RemoteConnectionOut(BaseModel):
+    id: int
+    status: Literal["requested", "pending", "connected", "declined", "withdrawn", "removed"]
+    person: RemotePersonOut
+
+
+class RemoteConnectionList(BaseModel):
+    total: int
+    results: list[RemoteConnectionOut]
+
+
+class AddressArgs(BaseModel):
+    address: str = Field(
+        min_length=1, max_length=outgoing.MAX_ADDRESS, description="@user@server or actor URL"
+    )
+
+
+class AddressIn(Body):
+    address: str = Field(
+        min_length=1,
+        max_length=outgoing.MAX_ADDRESS,
+        description="@user@server (or user@server), or their actor URL.",
+    )
+
+
+def _person(actor: RemoteActor) -> dict[str, Any]:
+    return {
+        "id": actor.uri,
+        "handle": actor.handle,
+        "name": actor.name,
+        "summary": actor.summary,
+        "server": actor.server,
+        "url": actor.url,
+    }
+
+
+def _remote_connection(connection: RemoteConnection, actor: RemoteActor) -> dict[str, Any]:
+    return {"id": connection.id, "status": connection.status, "person": _person(actor)}
+
+
+REMOTE_ERRORS = {
+    403: "federation_off, not_federated (the caller is not reachable from other servers), "
+    "server_refused",
+    404: "remote_not_found",
+    422: "validation_failed (address), local_member",
+    502: "remote_unreachable",
+}
+
+
+@operation(
+    "GET",
+    "/remote-people",
+    summary="Look someone up on another server",
+    tag="network",
+    description=(
+        "WebFinger, then their actor document, fetched by the server (bounded: a few seconds, "
+        "256 KiB). Nothing is stored."
+    ),
+    responses={200: ("Who they are, and the caller's connection with them", LookupOut),
+               **REMOTE_ERRORS},
+)
+def look_up_remote_person(member: Member) -> Reply:
+    args = validate_query(AddressArgs)
+    profile = outgoing.look_up_remote_person(db.session, g.instance, member, args.address)
+    state = outgoing.connection_state(db.session, g.instance, member, profile.uri)
+    return {
+        "id": profile.uri,
+        "handle": profile.handle,
+        "name": profile.name,
+        "summary": profile.summary,
+        "server": profile.server,
+        "url": profile.url,
+        "connection": state if state in ("requested", "pending", "connected") else None,
+    }, 200
+
+
+@operation(
+    "POST",
+    "/remote-connections",
+    summary="Ask someone on another server to connect",
+    tag="network",
+    body=AddressIn,
+    idempotent=True,
+    description=(
+        "Sends a Follow signed by the caller; their Accept makes the connection. Repeating "
+        "returns the same connection (200). If they had asked the caller, this accepts "
+        "(200, connected)."
+    ),
+    responses={
+        201: ("The request, sent", RemoteConnectionOut),
+        200: ("Already asked or connected (or this accepted their request)", RemoteConnectionOut),
+        **REMOTE_ERRORS,
+        403: REMOTE_ERRORS[403] + ", quota_exceeded (200 requests waiting)",
+    },
+)
+def connect_remote_person(member: Member, body: AddressIn) -> Reply:
+    connection, actor, sent = outgoing.connect_remote_person(
+        db.session, g.instance, member, body.address
+    )
+    status = 201 if sent and connection.status == "pending" else 200
+    return _remote_connection(connection, actor), status
+
+
+@operation(
+    "GET",
+    "/remote-connections",
+    summary="The caller's connections and requests with people on other servers",
+    tag="network",
+    responses={200: ("Newest first", RemoteConnectionList)},
+)
+def list_remote_connections(member: Member) -> Reply:
+    rows = connections.list_remote_connections(db.session, g.instance, member)
+    return {"total": len(rows), "results": [_remote_connection(c, a) for c, a in rows]}, 200
+
+
+@operation(
+    "DELETE",
+    "/remote-connections/<int:connection_id>",
+    summary="Withdraw a request, end a connection or decline their request (other servers)",
+    tag="network",
+    responses={204: "Done; their server is told", 404: "not_found"},
+)
+def delete_remote_connection(member: Member, connection_id: int) -> Reply:
+    outgoing.remove_remote_connection(db.session, g.instance, member, connection_id)
+    return None, 204

@@ -1,5 +1,6 @@
-"""Pages: the admins' federation policy (``/admin/federation``) and a member's federation
-choices (``/settings/federation``)."""
+"""Pages: the admins' federation policy (``/admin/federation``), a member's federation
+choices (``/settings/federation``) and their connections with people on other servers
+(``/network/remote``)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from maillon.db import db
-from maillon.errors import Conflict, ValidationFailed
-from maillon.federation import connections, delivery, membership, policy, urls
+from maillon.errors import Conflict, ServiceError, ValidationFailed
+from maillon.federation import connections, delivery, membership, outgoing, policy, urls
 from maillon.federation.models import MODES, SEVERITIES
+from maillon.forms import refusal_text
 from maillon.members.services import get_member
 from maillon.tenancy.rendering import render
 
@@ -198,3 +200,72 @@ def answer_request(connection_id: int, answer: str) -> Any:
         "success",
     )
     return redirect(url_for("federation_admin.member_settings") + "#requests", 303)
+
+
+@bp.get("/network/remote")
+@login_required
+def remote_person() -> Any:
+    """Find someone on another server by their address, and see them before asking."""
+    member = get_member(db.session, g.instance, current_user.id)
+    address = request.args.get("address", "").strip()
+    profile, error, status = None, None, 200
+    if address:
+        try:
+            profile = outgoing.look_up_remote_person(db.session, g.instance, member, address)
+        except ServiceError as exc:
+            db.session.rollback()
+            error, status = refusal_text(exc), exc.status
+    return render(
+        "federation/remote_person.html",
+        address=address,
+        profile=profile,
+        state=outgoing.connection_state(db.session, g.instance, member, profile.uri)
+        if profile
+        else None,
+        error=error,
+        form=FlaskForm(),
+    ), status
+
+
+@bp.post("/network/remote")
+@login_required
+def connect_remote() -> Any:
+    member = get_member(db.session, g.instance, current_user.id)
+    address = request.form.get("address", "").strip()
+    if not FlaskForm().validate_on_submit():
+        flash(_("The form has expired: please try again."), "error")
+        return redirect(url_for("federation_admin.remote_person", address=address), 303)
+    try:
+        connection, actor, _sent = outgoing.connect_remote_person(
+            db.session, g.instance, member, address
+        )
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(refusal_text(exc), "error")
+        return redirect(url_for("federation_admin.remote_person", address=address), 303)
+    if connection.status == "connected":
+        flash(_("You are connected with %(name)s.", name=actor.name), "success")
+    else:
+        flash(
+            _("Your request is sent to %(name)s on %(server)s.", name=actor.name,
+              server=actor.handle.rpartition("@")[2]),
+            "success",
+        )
+    return redirect(url_for("network.my_network") + "#remote", 303)
+
+
+@bp.post("/network/remote/<int:connection_id>/remove")
+@login_required
+def remove_remote(connection_id: int) -> Any:
+    member = get_member(db.session, g.instance, current_user.id)
+    if not FlaskForm().validate_on_submit():
+        flash(_("The form has expired: please try again."), "error")
+        return redirect(url_for("network.my_network") + "#remote", 303)
+    connection = outgoing.remove_remote_connection(db.session, g.instance, member, connection_id)
+    messages = {
+        "withdrawn": _("Request withdrawn. Their server is told."),
+        "declined": _("Request declined. Their server is told."),
+    }
+    flash(messages.get(connection.status, _("Connection removed. Their server is told.")),
+          "success")
+    return redirect(url_for("network.my_network") + "#remote", 303)

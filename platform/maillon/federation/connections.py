@@ -36,6 +36,7 @@ from maillon.federation.lifecycle import (
     CONNECTED,
     DECLINED,
     IGNORED,
+    PENDING,
     PROCESSED,
     REMOTE_CONNECTION,
     REMOVED,
@@ -49,6 +50,7 @@ from maillon.tenancy.models import Instance
 
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 MAX_NAME = 200
+MAX_SUMMARY = 2000
 #: Requests a member may have waiting from other servers; more are ignored (a flood guard).
 MAX_WAITING = 200
 
@@ -63,9 +65,10 @@ def find_remote_actor(session: Session, instance: Instance, uri: str) -> RemoteA
     )
 
 
-def _learn_actor(session: Session, instance: Instance, uri: str, now: datetime) -> RemoteActor:
-    """The remote actor's row, from its document (fetched, bounded, signed by the instance
-    actor). Called by the worker outside any transaction."""
+def fetch_actor(session: Session, instance: Instance, uri: str, now: datetime) -> dict[str, Any]:
+    """A remote actor's document, fetched (bounded, signed by the instance actor: servers in
+    secure mode refuse unsigned fetches) and checked to be the actor it claims. Never called
+    inside a write transaction."""
     signer = ensure_key(session, instance, None)
     document = fetch_json(
         uri,
@@ -74,12 +77,29 @@ def _learn_actor(session: Session, instance: Instance, uri: str, now: datetime) 
         now=now,
         dev_network=bool(settings(session).get("FEDERATION_DEV_NETWORK")),
     )
-    if document.get("id") != uri or not isinstance(document.get("inbox"), str):
+    inbox = document.get("inbox")
+    if (
+        document.get("id") != uri
+        or not isinstance(inbox, str)
+        or not inbox.startswith(("https://", "http://"))
+    ):
         raise FetchFailed("bad_actor", f"{uri} is not an actor document")
+    return document
+
+
+def store_actor(
+    session: Session, instance: Instance, document: dict[str, Any], now: datetime
+) -> RemoteActor:
+    """The instance's row for the actor of ``document`` (checked by ``fetch_actor``), made or
+    refreshed."""
+    from maillon.federation.text import plain_text
+
+    uri = document["id"]
     endpoints = document.get("endpoints")
     shared = endpoints.get("sharedInbox") if isinstance(endpoints, dict) else None
     username = _text(document.get("preferredUsername"), 100)
     host = urlsplit(uri).netloc
+    url = document.get("url")
     row = find_remote_actor(session, instance, uri)
     if row is None:
         row = RemoteActor(instance_id=instance.id, uri=uri)
@@ -88,8 +108,16 @@ def _learn_actor(session: Session, instance: Instance, uri: str, now: datetime) 
     row.shared_inbox = shared[:500] if isinstance(shared, str) else None
     row.handle = f"{username}@{host}" if username else host
     row.name = _text(document.get("name"), MAX_NAME) or row.handle
+    row.summary = plain_text(document.get("summary"), MAX_SUMMARY)
+    row.url = url[:500] if isinstance(url, str) and url.startswith(("https://", "http://")) else ""
     row.fetched_at = now
     return row
+
+
+def _learn_actor(session: Session, instance: Instance, uri: str, now: datetime) -> RemoteActor:
+    """The remote actor's row, from its document. Called by the worker outside any
+    transaction."""
+    return store_actor(session, instance, fetch_actor(session, instance, uri, now), now)
 
 
 def _follow_of(activity: dict[str, Any]) -> str:
@@ -111,9 +139,22 @@ def receive_follow(session: Session, instance: Instance, row: InboxActivity) -> 
         return IGNORED
     member = found[0]
     existing = _connection(session, instance, member.id, row.actor)
-    if existing is not None and existing.status in (REQUESTED, CONNECTED):
-        if existing.status == REQUESTED:
-            existing.follow_id = row.activity_id  # their retry with a new id
+    if existing is not None and existing.status in (PENDING, CONNECTED):
+        # The member asked them, or they are connected (a follow back, or a retry whose
+        # Accept was lost): the member's consent is given, their Follow is accepted at once.
+        actor = session.scalar(
+            select(RemoteActor).where(
+                RemoteActor.instance_id == instance.id, RemoteActor.id == existing.remote_actor_id
+            )
+        )
+        assert actor is not None
+        existing.follow_id = row.activity_id
+        queue_answer(session, instance, member, existing, actor, accept=True, now=utcnow())
+        if existing.status == PENDING:
+            REMOTE_CONNECTION.apply(existing, CONNECTED)
+        return PROCESSED
+    if existing is not None and existing.status == REQUESTED:
+        existing.follow_id = row.activity_id  # their retry with a new id
         return PROCESSED
     waiting = session.scalars(
         select(RemoteConnection.id).where(
@@ -202,7 +243,16 @@ def receive_answer(session: Session, instance: Instance, row: InboxActivity) -> 
     )
     if connection is None:
         return IGNORED
-    connection.their_answer = "accepted" if row.type == "Accept" else "rejected"
+    accepted = row.type == "Accept"
+    connection.their_answer = "accepted" if accepted else "rejected"
+    if connection.status == PENDING:  # the member's request, answered
+        REMOTE_CONNECTION.apply(connection, CONNECTED if accepted else DECLINED)
+        if not accepted:
+            connection.ended_at = utcnow()
+    elif connection.status == CONNECTED and not accepted and not connection.follow_id:
+        # They removed the member, and never followed them: nothing links the two any more.
+        REMOTE_CONNECTION.apply(connection, REMOVED)
+        connection.ended_at = utcnow()
     return PROCESSED
 
 
@@ -229,7 +279,7 @@ def list_remote_connections(
         .where(
             RemoteConnection.instance_id == instance.id,
             RemoteConnection.member_id == member.id,
-            RemoteConnection.status.in_((REQUESTED, CONNECTED)),
+            RemoteConnection.status.in_((REQUESTED, PENDING, CONNECTED)),
         )
         .order_by(RemoteConnection.requested_at.desc())
         .limit(2 * MAX_WAITING)
@@ -266,36 +316,64 @@ def answer_remote_request(
         return connection
     if connection.status != REQUESTED:
         raise Conflict("not_requested", "This request is no longer waiting for an answer.")
-    me = urls.member_actor(instance, member.id)
     now = utcnow()
+    queue_answer(session, instance, member, connection, actor, accept=accept, now=now)
+    REMOTE_CONNECTION.apply(connection, wanted)
+    if accept:
+        queue_follow(session, instance, member, connection, actor, now)
+    session.commit()
+    return connection
+
+
+def queue_answer(
+    session: Session,
+    instance: Instance,
+    member: Member,
+    connection: RemoteConnection,
+    actor: RemoteActor,
+    *,
+    accept: bool,
+    now: datetime,
+) -> None:
+    """Queue the member's Accept or Reject of the remote person's Follow (embedded: Mastodon
+    finds the request by its id, then by the object)."""
+    me = urls.member_actor(instance, member.id)
     follow = {"id": connection.follow_id, "type": "Follow", "actor": actor.uri, "object": me}
-    inbox = [actor.inbox]
     answer = {
         "@context": AS_CONTEXT,
-        "id": f"{me}/answers/{connection.id}/{int(now.timestamp())}",
+        "id": f"{me}/answers/{connection.id}/{int(now.timestamp() * 1000)}",
         "type": "Accept" if accept else "Reject",
         "actor": me,
         "to": [actor.uri],
-        "object": follow,  # embedded: Mastodon finds the request by its id, then by this
+        "object": follow,
     }
-    queue_delivery(session, instance, member, answer, inbox)
-    REMOTE_CONNECTION.apply(connection, wanted)
-    if accept:
-        connection.our_follow_id = f"{me}/follows/{connection.id}/{int(now.timestamp())}"
-        connection.their_answer = None
-        queue_delivery(
-            session,
-            instance,
-            member,
-            {
-                "@context": AS_CONTEXT,
-                "id": connection.our_follow_id,
-                "type": "Follow",
-                "actor": me,
-                "object": actor.uri,
-                "to": [actor.uri],
-            },
-            inbox,
-        )
-    session.commit()
-    return connection
+    queue_delivery(session, instance, member, answer, [actor.inbox])
+
+
+def queue_follow(
+    session: Session,
+    instance: Instance,
+    member: Member,
+    connection: RemoteConnection,
+    actor: RemoteActor,
+    now: datetime,
+) -> None:
+    """Queue the member's own Follow of the remote person, with a new stable id kept on the
+    row (their Accept or Reject names it; our Undo too)."""
+    me = urls.member_actor(instance, member.id)
+    connection.our_follow_id = f"{me}/follows/{connection.id}/{int(now.timestamp() * 1000)}"
+    connection.their_answer = None
+    queue_delivery(
+        session,
+        instance,
+        member,
+        {
+            "@context": AS_CONTEXT,
+            "id": connection.our_follow_id,
+            "type": "Follow",
+            "actor": me,
+            "object": actor.uri,
+            "to": [actor.uri],
+        },
+        [actor.inbox],
+    )

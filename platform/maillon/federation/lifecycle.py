@@ -40,21 +40,24 @@ DELIVERED = DELIVERY.state("delivered")
 REJECTED = DELIVERY.state("rejected")
 EXPIRED = DELIVERY.state("expired")
 
-#: A local member and a remote person (``connections.py``): requested (their Follow waits for
-#: the member), connected (accepted: mutual Follow), declined, withdrawn (their Undo before an
-#: answer), removed (their Undo after). A new Follow after an end asks again.
+#: A local member and a remote person (``connections.py``, ``outgoing.py``): requested (their
+#: Follow waits for the member), pending (the member's Follow waits for them), connected
+#: (accepted), declined (by the side asked), withdrawn (an Undo before an answer), removed
+#: (by either side after). Asking again after an end, from either side, starts over.
 REMOTE_CONNECTION = Lifecycle.of(
     "remote connection",
-    initial={"requested"},
+    initial={"requested", "pending"},
     allowed={
         "requested": {"connected", "declined", "withdrawn"},
+        "pending": {"connected", "declined", "withdrawn"},
         "connected": {"removed"},
-        "declined": {"requested"},
-        "withdrawn": {"requested"},
-        "removed": {"requested"},
+        "declined": {"requested", "pending"},
+        "withdrawn": {"requested", "pending"},
+        "removed": {"requested", "pending"},
     },
 )
 REQUESTED = REMOTE_CONNECTION.state("requested")
+PENDING = REMOTE_CONNECTION.state("pending")
 CONNECTED = REMOTE_CONNECTION.state("connected")
 DECLINED = REMOTE_CONNECTION.state("declined")
 WITHDRAWN = REMOTE_CONNECTION.state("withdrawn")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import (
     JSON,
@@ -216,7 +217,15 @@ class RemoteActor(TenantScoped, Base):
     shared_inbox: Mapped[str | None] = mapped_column(String(500))
     handle: Mapped[str] = mapped_column(String(300), default="")
     name: Mapped[str] = mapped_column(String(200), default="")
+    # Plain text, as fetched (their summary's HTML reduced to text), and their profile page.
+    summary: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str] = mapped_column(String(500), default="")
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def server(self) -> str:
+        """The server they are on (the host of their actor), shown next to their name."""
+        return urlsplit(self.uri).netloc
 
 
 class RemoteConnection(TenantScoped, Base):

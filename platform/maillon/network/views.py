@@ -15,6 +15,7 @@ from flask_wtf import FlaskForm
 
 from maillon.db import db
 from maillon.errors import Forbidden, ServiceError
+from maillon.federation.outgoing import list_remote_contacts, remote_network
 from maillon.forms import refusal_text
 from maillon.members.models import Member
 from maillon.members.services import VISIBLE_STATUSES, get_member
@@ -83,7 +84,8 @@ def my_network() -> Any:
                   pages=_pages(total, PER_PAGE),
                   advice=total > services.NETWORK_SIZE_ADVICE,
                   advice_threshold=services.NETWORK_SIZE_ADVICE,
-                  trust_choices=trust_labels(), action_form=ActionForm())
+                  trust_choices=trust_labels(), action_form=ActionForm(),
+                  remote=remote_network(db.session, g.instance, me))
 
 
 @bp.post("/members/<int:member_id>/connect")
@@ -211,4 +213,6 @@ def contacts(member_id: int) -> Any:
     # Cards, not rows: the template gets plain values and cannot query per contact.
     return render("network/contacts.html", owner=owner,
                   members=member_cards(db.session, g.instance, me, members), total=total,
-                  page=page, pages=_pages(total, PER_PAGE), hidden=None)
+                  page=page, pages=_pages(total, PER_PAGE), hidden=None,
+                  remote=list_remote_contacts(db.session, g.instance, me, member_id)
+                  if page == 1 else [])
