@@ -362,3 +362,28 @@ def test_remote_contacts_are_refused_by_the_service_when_hidden(app, create_memb
     with app.app_context(), pytest.raises(Forbidden):
         list_remote_contacts(db.session, instance_row("reseau"), member_row(stranger.id),
                              owner.id)
+
+
+def test_their_account_deleted_ends_the_connection(app, ours, peer, ada, login):
+    client = login(ada)
+    client.post("/network/remote", data={"address": _address(peer)})
+    _drain(app)
+    [connection] = _connections(app)
+    peer.post(f"{ours}/inbox", {"@context": AS, "id": f"{peer.origin}/accepts/1",
+                                "type": "Accept", "actor": peer.actor_id,
+                                "object": connection.our_follow_id})
+    _drain(app)
+    assert _connections(app)[0].status == "connected"
+    # A Delete of something else of theirs (a post) changes nothing.
+    peer.post(f"{ours}/inbox", {"@context": AS, "id": f"{peer.origin}/deletes/1",
+                                "type": "Delete", "actor": peer.actor_id,
+                                "object": f"{peer.origin}/notes/1"})
+    _drain(app)
+    assert _connections(app)[0].status == "connected"
+    peer.post(f"{ours}/inbox", {"@context": AS, "id": f"{peer.origin}/deletes/2",
+                                "type": "Delete", "actor": peer.actor_id,
+                                "object": peer.actor_id})
+    _drain(app)
+    assert _connections(app)[0].status == "removed"
+    section = client.get("/network").get_data(as_text=True).split('id="remote"')[1]
+    assert "Bob Peer" not in section

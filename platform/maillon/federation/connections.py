@@ -12,7 +12,8 @@ remote actor, status from ``lifecycle.REMOTE_CONNECTION``):
   ``Follow`` back (a stable id, ``<member actor>/follows/<connection id>``), both delivered
   signed by the member; declines → ``declined``: ``Reject``;
 * their ``Undo{Follow}`` → ``removed`` (or ``withdrawn`` before an answer); their ``Accept`` or
-  ``Reject`` of our Follow is recorded (``their_answer``).
+  ``Reject`` of our Follow is recorded (``their_answer``);
+* their ``Delete`` of their own actor (the account is gone) ends every connection with them.
 """
 
 from __future__ import annotations
@@ -256,12 +257,39 @@ def receive_answer(session: Session, instance: Instance, row: InboxActivity) -> 
     return PROCESSED
 
 
+def receive_delete(session: Session, instance: Instance, row: InboxActivity) -> str:
+    """Their Delete of their own actor (their account is gone): every connection and request
+    with them ends. A Delete of anything else (a post) is not ours to act on."""
+    deleted = row.payload.get("object")
+    deleted_id = deleted.get("id") if isinstance(deleted, dict) else deleted
+    if deleted_id != row.actor:  # the signer's own actor only (inbox: actor is the signer)
+        return IGNORED
+    ended = session.scalars(
+        select(RemoteConnection)
+        .join(RemoteActor, RemoteActor.id == RemoteConnection.remote_actor_id)
+        .where(
+            RemoteConnection.instance_id == instance.id,
+            RemoteActor.instance_id == instance.id,
+            RemoteActor.uri == row.actor,
+            RemoteConnection.status.in_((REQUESTED, PENDING, CONNECTED)),
+        )
+    ).all()
+    now = utcnow()
+    for connection in ended:
+        REMOTE_CONNECTION.apply(
+            connection, REMOVED if connection.status == CONNECTED else WITHDRAWN
+        )
+        connection.ended_at = now
+    return PROCESSED if ended else IGNORED
+
+
 HANDLERS.update(
     {
         "Follow": receive_follow,
         "Undo": receive_undo,
         "Accept": receive_answer,
         "Reject": receive_answer,
+        "Delete": receive_delete,
     }
 )
 
