@@ -13,6 +13,7 @@ from maillon.api.idempotency import Reply
 from maillon.api.registry import operation
 from maillon.db import db
 from maillon.federation import connections, delivery, outgoing, policy
+from maillon.federation.lifecycle import CONNECTED, PENDING, REQUESTED
 from maillon.federation.models import RemoteActor, RemoteConnection
 from maillon.members.models import Member
 from maillon.validation import Body
@@ -201,7 +202,7 @@ def look_up_remote_person(member: Member) -> Reply:
         "summary": profile.summary,
         "server": profile.server,
         "url": profile.url,
-        "connection": state if state in ("requested", "pending", "connected") else None,
+        "connection": state if state in (REQUESTED, PENDING, CONNECTED) else None,
     }, 200
 
 
@@ -228,7 +229,7 @@ def connect_remote_person(member: Member, body: AddressIn) -> Reply:
     connection, actor, sent = outgoing.connect_remote_person(
         db.session, g.instance, member, body.address
     )
-    status = 201 if sent and connection.status == "pending" else 200
+    status = 201 if sent and connection.status == PENDING else 200
     return _remote_connection(connection, actor), status
 
 

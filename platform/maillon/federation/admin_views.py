@@ -14,6 +14,7 @@ from flask_wtf import FlaskForm
 from maillon.db import db
 from maillon.errors import Conflict, ServiceError, ValidationFailed
 from maillon.federation import connections, delivery, membership, outgoing, policy, urls
+from maillon.federation.lifecycle import CONNECTED, DECLINED, WITHDRAWN
 from maillon.federation.models import MODES, SEVERITIES
 from maillon.forms import refusal_text
 from maillon.members.services import get_member
@@ -243,7 +244,7 @@ def connect_remote() -> Any:
         db.session.rollback()
         flash(refusal_text(exc), "error")
         return redirect(url_for("federation_admin.remote_person", address=address), 303)
-    if connection.status == "connected":
+    if connection.status == CONNECTED:
         flash(_("You are connected with %(name)s.", name=actor.name), "success")
     else:
         flash(
@@ -263,8 +264,8 @@ def remove_remote(connection_id: int) -> Any:
         return redirect(url_for("network.my_network") + "#remote", 303)
     connection = outgoing.remove_remote_connection(db.session, g.instance, member, connection_id)
     messages = {
-        "withdrawn": _("Request withdrawn. Their server is told."),
-        "declined": _("Request declined. Their server is told."),
+        WITHDRAWN: _("Request withdrawn. Their server is told."),
+        DECLINED: _("Request declined. Their server is told."),
     }
     flash(messages.get(connection.status, _("Connection removed. Their server is told.")),
           "success")
