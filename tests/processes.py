@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -67,17 +68,21 @@ class Processes:
             "MAILLON_MAIL_PORT": str(self.app.config["MAIL_PORT"]),
         })
         env.update({f"MAILLON_{key}": value for key, value in settings.items()})
+        # This checkout's code, whatever the virtualenv's editable install points at.
+        env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "platform"), str(ROOT)])
         return env
 
     def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
-        log = (self.tmp_path / f"{name}.log").open("wb")
+        log = (self.tmp_path / f"{name}.log").open("ab")  # a restart appends
         self.logs.append(log)
+        # Its own process group: a crash (``kill``) takes gunicorn's workers down with it.
         self.started.append(subprocess.Popen(  # noqa: S603 - our interpreter, fixed arguments
-            argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
+            argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True))
 
-    def server(self, name: str, **settings: str) -> int:
+    def server(self, name: str, port: int | None = None, **settings: str) -> int:
         """A gunicorn web server (one worker); returns its port once it answers."""
-        port = free_port()
+        port = port or free_port()
         self._spawn(name, [sys.executable, "-m", "gunicorn", "-w", "1", "-b",
                            f"127.0.0.1:{port}", "wsgi:app"], self.environment(name, **settings))
         self._wait_until_serving(port, name)
@@ -101,6 +106,13 @@ class Processes:
                 pass
             time.sleep(0.2)
         pytest.fail(f"server {name} on port {port} did not start:\n{self.log(name)}")
+
+    def kill(self, name: str) -> None:
+        """Stop the processes started under ``name`` (as a crash would: SIGKILL)."""
+        for process, log in zip(self.started, self.logs, strict=True):
+            if Path(log.name).name == f"{name}.log" and process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
 
     def stop(self) -> None:
         for process in self.started:

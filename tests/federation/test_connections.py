@@ -282,3 +282,40 @@ def test_deleting_an_account_tells_its_remote_connections(
     assert row.payload["type"] == "Delete" and row.payload["object"].endswith(
         f"/ap/members/{member.id}"
     )
+
+
+def _update(peer: Peer, n: int, document: dict[str, Any]) -> dict[str, Any]:
+    return {"@context": AS, "id": f"{peer.origin}/updates/{n}", "type": "Update",
+            "actor": peer.actor_id, "object": document}
+
+
+def _remote_names(app: Flask) -> dict[str, str]:
+    with app.app_context():
+        return {r.uri: r.name for r in db.session.scalars(select(RemoteActor))}
+
+
+def test_their_update_refreshes_what_we_show_of_them_and_nothing_else(app, ours, peer, ada):
+    # Never met: an Update keeps nothing of them.
+    renamed = dict(peer.actor_document(), name="Bob Renamed")
+    assert peer.post(f"{ours}/inbox", _update(peer, 1, renamed))[0] == 202
+    _drain(app)
+    assert _remote_names(app) == {}
+    # Once met (their request), their Update of themselves is applied...
+    peer.post(f"{ours}/ap/members/{ada.id}/inbox", _follow(peer, f"{ours}/ap/members/{ada.id}"))
+    _drain(app)
+    assert _remote_names(app) == {peer.actor_id: "Bob Peer"}
+    peer.post(f"{ours}/inbox", _update(peer, 2, renamed))
+    _drain(app)
+    assert _remote_names(app) == {peer.actor_id: "Bob Renamed"}
+    # ... but not an Update of someone else, nor of a post.
+    someone = dict(renamed, id=f"{ours}/ap/members/{ada.id}", name="Hijacked")
+    peer.post(f"{ours}/inbox", _update(peer, 3, someone))
+    peer.post(f"{ours}/inbox", _update(peer, 4, {"id": f"{peer.origin}/notes/1", "type": "Note",
+                                                 "content": "Hello"}))
+    _drain(app)
+    assert _remote_names(app) == {peer.actor_id: "Bob Renamed"}
+    with app.app_context():
+        statuses = dict(db.session.execute(select(InboxActivity.activity_id,
+                                                  InboxActivity.status)).all())
+    assert [statuses[f"{peer.origin}/updates/{n}"] for n in (1, 2, 3, 4)] == [
+        "ignored", "processed", "ignored", "ignored"]

@@ -13,7 +13,8 @@ remote actor, status from ``lifecycle.REMOTE_CONNECTION``):
   signed by the member; declines → ``declined``: ``Reject``;
 * their ``Undo{Follow}`` → ``removed`` (or ``withdrawn`` before an answer); their ``Accept`` or
   ``Reject`` of our Follow is recorded (``their_answer``);
-* their ``Delete`` of their own actor (the account is gone) ends every connection with them.
+* their ``Delete`` of their own actor (the account is gone) ends every connection with them;
+* their ``Update`` of their own actor refreshes what this instance shows of them.
 """
 
 from __future__ import annotations
@@ -283,8 +284,31 @@ def receive_delete(session: Session, instance: Instance, row: InboxActivity) -> 
     return PROCESSED if ended else IGNORED
 
 
+#: What an Update may carry of its actor: a profile (Mastodon's types of accounts).
+UPDATABLE_TYPES = ("Person", "Service", "Organization", "Application", "Group")
+
+
+def receive_update(session: Session, instance: Instance, row: InboxActivity) -> str:
+    """Their Update of their own actor (a profile edit, a new key): the row this instance
+    keeps of them follows, as Mastodon applies the embedded document once the signer is known
+    to be that actor. Nothing is kept of someone nobody here has met, nor of an Update of
+    anything else (a post)."""
+    document = row.payload.get("object")
+    if not isinstance(document, dict) or document.get("id") != row.actor \
+            or document.get("type") not in UPDATABLE_TYPES:
+        return IGNORED
+    inbox = document.get("inbox")
+    if not isinstance(inbox, str) or not inbox.startswith(("https://", "http://")):
+        return IGNORED
+    if find_remote_actor(session, instance, row.actor) is None:
+        return IGNORED
+    store_actor(session, instance, document, utcnow())
+    return PROCESSED
+
+
 HANDLERS.update(
     {
+        "Update": receive_update,
         "Follow": receive_follow,
         "Undo": receive_undo,
         "Accept": receive_answer,
