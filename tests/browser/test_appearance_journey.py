@@ -39,8 +39,10 @@ def test_admin_sets_colours_and_logo(live_server, browser, create_member, axe, t
     assert not problems(page)
     before = _button_background(page)
 
-    # a readable main colour: saved, and the buttons take it on the next page
+    # a readable main colour: its code shows beside the picker, then saved, and the buttons
+    # take it on the next page
     page.fill("#option-color-primary-input", "#0b5a3c")
+    assert page.inner_text("#option-color-primary .colour-code") == "#0b5a3c"
     page.click("form[action$='/admin/appearance'] button[type=submit]:not([formaction])")
     page.wait_for_load_state()
     assert "The colours are saved." in page.content()

@@ -67,3 +67,11 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+
+// The appearance page: the code beside a colour picker follows the colour chosen.
+document.addEventListener("input", function (e) {
+  var input = e.target;
+  if (input.type !== "color") return;
+  var code = input.parentElement && input.parentElement.querySelector(".colour-code");
+  if (code) code.textContent = input.value;
+});
