@@ -145,6 +145,7 @@ def _register_blueprints(app: Flask) -> None:
     from maillon.organisations import reach as _reach  # noqa: F401  (daily snapshots)
     from maillon.organisations.views import bp as organisations_bp
     from maillon.questions.views import bp as questions_bp
+    from maillon.opportunities.views import bp as opportunities_bp
     from maillon.rights import retention as _retention  # noqa: F401  (periodic purge)
     from maillon.rights.views import bp as rights_bp
     from maillon.statistics.views import bp as statistics_bp
@@ -167,6 +168,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(introductions_bp)
     app.register_blueprint(hubs_bp)
     app.register_blueprint(questions_bp)
+    app.register_blueprint(opportunities_bp)
     app.register_blueprint(statistics_bp)
     app.register_blueprint(rights_bp)
     app.register_blueprint(federation_bp)

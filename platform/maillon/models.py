@@ -14,6 +14,7 @@ from maillon.network import models as network_models  # noqa: F401
 from maillon.network import recommendation_models as recommendation_models  # noqa: F401
 from maillon.notifications import models as notifications_models  # noqa: F401
 from maillon.operators import models as operators_models  # noqa: F401
+from maillon.opportunities import models as opportunities_models  # noqa: F401
 from maillon.ops import models as ops_models  # noqa: F401
 from maillon.organisations import models as organisations_models  # noqa: F401
 from maillon.questions import models as questions_models  # noqa: F401

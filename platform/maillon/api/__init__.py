@@ -15,6 +15,7 @@ from maillon.api import (  # noqa: E402, F401
     members,
     moderation,
     network,
+    opportunities,
     openapi,
     organisations,
     policies,

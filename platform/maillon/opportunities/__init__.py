@@ -1,0 +1,1 @@
+"""Opportunities relayed by ambassadors: posting, suggestions, relays, answers, referrals."""
