@@ -9,7 +9,7 @@ from werkzeug.exceptions import NotFound
 from maillon.errors import Conflict, Forbidden, ServiceError
 from maillon.moderation import sanctions
 from maillon.opportunities import services
-from tests.opportunities.conftest import JOB
+from tests.opportunities.world import JOB
 
 
 def test_an_organisation_admin_posts_for_it_and_its_ambassadors_are_told(world, cast):
@@ -40,8 +40,8 @@ def test_a_personal_opportunity_is_relayed_by_its_poster_only(world, cast):
 
 def test_invalid_values_are_refused_with_their_fields(world, cast):
     with pytest.raises(ServiceError) as refused:
-        world.post(cast.recruiter, kind="lunch", title="", description="short")
-    assert set(refused.value.fields) >= {"kind", "title", "description"}
+        world.post(cast.recruiter, kind="lunch", title="", text="short")
+    assert set(refused.value.fields) >= {"kind", "title", "text"}
     with pytest.raises(ServiceError) as refused:
         world.post(cast.recruiter, closes_on="2001-01-01")
     assert "closes_on" in refused.value.fields

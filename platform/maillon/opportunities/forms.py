@@ -28,7 +28,7 @@ class OpportunityForm(RulesForm):
     rules = OpportunityFields
     kind = SelectField(_l("Kind"), choices=kind_choices(), validate_choice=False)
     title = StringField(_l("Title"))
-    description = TextAreaField(_l("Description"), render_kw={"rows": 8})
+    text = TextAreaField(_l("Description"), render_kw={"rows": 8})
     location = StringField(_l("Place (optional)"))
     skills = StringField(_l("Skills or keywords, separated by commas"))
     closes_on = StringField(_l("Closing date (optional)"), render_kw={"type": "date"})

@@ -148,7 +148,7 @@ def post_opportunity(session: Session, instance: Instance, poster: Member,
             n=WEEKLY_LIMIT), status=429)
     row = Opportunity(instance_id=instance.id, poster_id=poster.id,
                       organisation_id=organisation.id if organisation else None,
-                      kind=fields.kind, title=fields.title, description=fields.description,
+                      kind=fields.kind, title=fields.title, description=fields.text,
                       location=fields.location, skills=fields.skills,
                       closes_on=fields.closes_on, created_at=utcnow())
     OPPORTUNITY.apply(row, OPEN)
@@ -362,6 +362,20 @@ def suggest_contacts(session: Session, instance: Instance, ambassador: Member,
         return []
     candidates = suggesting.eligible_contacts(session, instance, ambassador, row, ambassadors)
     return suggesting.rank_contacts(session, instance, row, candidates, limit)
+
+
+def other_contacts(session: Session, instance: Instance, ambassador: Member,
+                   opportunity_id: int, suggested: set[int], limit: int) -> list[Member]:
+    """The ambassador's other contacts they may relay it to (not among ``suggested``), by
+    name: the same people suggestions are drawn from."""
+    row, ambassadors = _as_ambassador(session, instance, ambassador, opportunity_id)
+    ids = suggesting.eligible_contacts(session, instance, ambassador, row, ambassadors)
+    rest = [i for i in ids if i not in suggested][:limit]
+    if not rest:
+        return []
+    return sorted(session.scalars(select(Member).where(
+        Member.instance_id == instance.id, Member.id.in_(rest))),
+        key=lambda m: (m.name.casefold(), m.id))
 
 
 def relay_opportunity(session: Session, instance: Instance, ambassador: Member,

@@ -22,7 +22,7 @@ class OpportunityFields(Rules):
     kind: Annotated[str, Choice(KINDS)] = Field(
         description="job, partnership, call (for papers or projects) or purchase.")
     title: Annotated[str, Line(MAX_TITLE, required=True)] = Field(description="One line.")
-    description: Annotated[str, Text(MAX_DESCRIPTION, minimum=MIN_DESCRIPTION)] = Field(
+    text: Annotated[str, Text(MAX_DESCRIPTION, minimum=MIN_DESCRIPTION)] = Field(
         description="Plain text: what it is, for whom.")
     location: Annotated[str, Line(120)] = Field("", description="Optional.")
     skills: Annotated[list[str], SkillList()] = Field(

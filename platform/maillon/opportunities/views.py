@@ -10,7 +10,6 @@ from flask import Blueprint, flash, g, redirect, request, url_for
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from maillon.db import db
@@ -87,19 +86,6 @@ def new() -> Any:
     return render("opportunities/new.html", form=form), status
 
 
-def _others(view: services.OpportunityView, suggested: set[int]) -> list[Member]:
-    """The ambassador's other contacts they may still relay it to, by name."""
-    ids = suggesting.eligible_contacts(db.session, g.instance, current_user, view.opportunity,
-                                       services.ambassador_ids(db.session, g.instance,
-                                                               view.opportunity))
-    rest = [i for i in ids if i not in suggested][:MAX_OTHERS]
-    if not rest:
-        return []
-    return sorted(db.session.scalars(select(Member).where(
-        Member.instance_id == g.instance.id, Member.id.in_(rest))),
-        key=lambda m: (m.name.casefold(), m.id))
-
-
 def _detail(opportunity_id: int, status: int = 200, **forms: Any) -> Any:
     view = services.access_opportunity(db.session, g.instance, current_user, opportunity_id)
     suggested: list[suggesting.Suggestion] = []
@@ -112,7 +98,8 @@ def _detail(opportunity_id: int, status: int = 200, **forms: Any) -> Any:
                                                   opportunity_id)
         except SearchUnavailable:
             search_down = True
-        others = _others(view, {s.member.id for s in suggested})
+        others = services.other_contacts(db.session, g.instance, current_user, opportunity_id,
+                                         {s.member.id for s in suggested}, MAX_OTHERS)
     return render("opportunities/detail.html", view=view, o=view.opportunity,
                   suggested=suggested, others=others, search_down=search_down,
                   relaying=relaying, relay_form=forms.get("relay_form") or RelayForm(),
