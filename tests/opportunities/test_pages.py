@@ -78,7 +78,7 @@ def test_post_relay_answer_and_read_the_vouch_on_the_pages(app, world, cast, log
 
 
 def test_ask_for_a_referral_and_refer_on_the_pages(app, world, cast, login):
-    for member in (cast.asker, cast.amb1):
+    for member in (cast.asker, cast.amb1, cast.recruiter):
         world.update(member, locale="en")
     opp = world.post(cast.recruiter, organisation_id=cast.org)
     asker = login(world.get_detached(cast.asker))
@@ -102,3 +102,17 @@ def test_another_instance_gets_a_404(app, world, cast, login, create_member):
     opp = world.post(cast.recruiter, organisation_id=cast.org)
     outsider = create_member("acme", name="Otto Outsider")
     assert login(outsider, "acme").get(f"/opportunities/{opp}").status_code == 404
+
+
+def test_the_pages_in_french(app, world, cast, login):
+    world.update(cast.amb1, locale="fr")
+    world.update(cast.python, locale="fr")
+    opp = world.post(cast.recruiter, organisation_id=cast.org)
+    page = login(world.get_detached(cast.amb1)).get(f"/opportunities/{opp}").get_data(
+        as_text=True)
+    assert "Relayer à Paula Python" in page and "Transmettez-la" not in page
+    world.relay(cast.amb1, opp, cast.python, "Pour toi.")
+    contact = login(world.get_detached(cast.python))
+    assert "Bea Ambassador pense que cette opportunité est pour vous\u00a0:" in contact.get(
+        "/notifications").get_data(as_text=True)
+    assert "Je suis intéressé·e" in contact.get(f"/opportunities/{opp}").get_data(as_text=True)
