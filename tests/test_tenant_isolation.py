@@ -50,6 +50,7 @@ from maillon.notifications import services as notifications
 from maillon.notifications.models import Notification
 from maillon.organisations import introducers, reach
 from maillon.organisations import services as organisations
+from maillon.opportunities import services as opportunities
 from maillon.questions import services as questions
 from maillon.tenancy.models import Instance
 from tests.introductions.world import MESSAGE, World
@@ -88,6 +89,9 @@ class Foreign:
     thread: int  # rita's, in it
     post: int  # its opening post
     question: int  # rita's, to sam
+    opportunity: int  # Reseau Co's, posted by its admin; sam relays it (a member)
+    opportunity_relay: int  # sam -> tom
+    referral_request: int  # rita asks sam
 
 
 @pytest.fixture
@@ -142,6 +146,13 @@ def foreign(app: Flask, create_member: Callable[..., Member]) -> Foreign:
                                  {"title": "A thread", "text": "To look up"})
     question, _ = world.call(questions.ask_question, rita,
                              {"text": "A question to look up", "reach": "connections"})
+    opportunity = world.call(opportunities.post_opportunity, admin_reseau, {
+        "kind": "job", "title": "A job to look up", "text": "Twenty characters at least, here.",
+        "organisation_id": org.id})
+    opportunity_relay, _ = world.call(opportunities.relay_opportunity, sam, opportunity.id,
+                                      {"member_id": tom})
+    referral_request, _ = world.call(opportunities.ask_for_referral, rita, opportunity.id,
+                                     {"member_id": sam})
     with app.app_context():  # a person on another server asked to connect with Rita
         from maillon.federation.models import RemoteActor, RemoteConnection
 
@@ -161,7 +172,9 @@ def foreign(app: Flask, create_member: Callable[..., Member]) -> Foreign:
                    moderator_reseau=moderator_reseau, sanction=warning.id, appeal=appeal.id,
                    report=report.id, admin=admin, admin_reseau=admin_reseau,
                    batch=batch.id, organisation=org.id, affiliation=affiliation.id,
-                   hub=hub.id, thread=thread.id, post=post.id, question=question.id)
+                   hub=hub.id, thread=thread.id, post=post.id, question=question.id,
+                   opportunity=opportunity.id, opportunity_relay=opportunity_relay.id,
+                   referral_request=referral_request.id)
 
 
 @dataclass
@@ -327,6 +340,22 @@ CASES = [
          lambda s, i, f, m: questions.access_question(s, i, m(f.sam), f.question)),
     Call("questions.access_question (its own asker)",
          lambda s, i, f, m: questions.access_question(s, i, m(f.rita), f.question)),
+    Call("opportunities.get_opportunity",
+         lambda s, i, f, m: opportunities.get_opportunity(s, i, m(f.moderator), f.opportunity),
+         lambda s, i, f, m: opportunities.get_opportunity(s, i, m(f.rita), f.opportunity)),
+    Call("opportunities.access_opportunity",
+         lambda s, i, f, m: opportunities.access_opportunity(s, i, m(f.moderator),
+                                                             f.opportunity),
+         lambda s, i, f, m: opportunities.access_opportunity(s, i, m(f.sam), f.opportunity)),
+    Call("opportunities.access_relay",
+         lambda s, i, f, m: opportunities.access_relay(s, i, m(f.moderator),
+                                                       f.opportunity_relay),
+         lambda s, i, f, m: opportunities.access_relay(s, i, m(f.tom), f.opportunity_relay)),
+    Call("opportunities.access_referral_request",
+         lambda s, i, f, m: opportunities.access_referral_request(s, i, m(f.moderator),
+                                                                  f.referral_request),
+         lambda s, i, f, m: opportunities.access_referral_request(s, i, m(f.sam),
+                                                                  f.referral_request)),
     Call("federation_connections.find_remote_actor",
          lambda s, i, f, m: federation_connections.find_remote_actor(s, i, REMOTE_ACTOR)),
     Call("federation_connections.access_remote_connection",
@@ -365,6 +394,8 @@ NOT_TENANT_LOOKUPS = {
     "api.hubs.get_hub": "HTTP handler over hubs.access_hub (listed)",
     "api.hubs.get_thread": "HTTP handler over threads.list_posts / access_thread (listed)",
     "api.questions.get_question": "HTTP handler over questions.access_question (listed)",
+    "api.opportunities.get_opportunity": "HTTP handler over "
+                                         "opportunities.access_opportunity (listed)",
     "api.federation.get_deliveries": "HTTP handler over delivery.delivery_overview (staff)",
     "federation.remote_keys.find_remote_key": "a cache of remote servers' public keys, shared "
                                               "by the instances (no tenant's rows)",
@@ -384,6 +415,7 @@ MODULES = {
     "organisations": "organisations.services", "reach": "organisations.reach",
     "introducers": "organisations.introducers",
     "hubs": "hubs.services", "threads": "hubs.threads", "questions": "questions.services",
+    "opportunities": "opportunities.services",
     "federation_connections": "federation.connections",
     "federation_outgoing": "federation.outgoing",
 }
