@@ -48,3 +48,27 @@ def test_demo_has_questions_with_answers_and_a_thank_you(instances, slug):
     assert len(answers) >= 3 and any(a.thanked_at for a in answers)
     assert db.session.scalar(select(func.count(Notification.id)).where(
         Notification.instance_id == instance.id, Notification.kind == "answer_thanked"))
+
+
+@pytest.mark.parametrize("slug", ["academia", "acme", "reseau"])
+def test_demo_has_an_opportunity_relayed_with_an_interested_answer(instances, slug):
+    from maillon.opportunities.models import Opportunity, ReferralRequest, Relay
+
+    instance = instances[slug]
+    load_demo(db.session, instance, members=60, seed=3)
+    rows = list(db.session.scalars(select(Opportunity).where(
+        Opportunity.instance_id == instance.id).order_by(Opportunity.id)))
+    assert [o.kind for o in rows] == [{"acme": "job", "academia": "call",
+                                       "reseau": "partnership"}[slug], "purchase"]
+    assert rows[0].organisation_id is not None and rows[0].skills
+    relays = list(db.session.scalars(select(Relay).where(Relay.opportunity_id == rows[0].id)))
+    assert len({r.ambassador_id for r in relays}) == 3
+    assert {r.answer for r in relays} >= {"interested", "not_now"}
+    assert db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.instance_id == instance.id,
+        Notification.kind == "opportunity_interested")) == 1
+    assert db.session.scalar(select(func.count(ReferralRequest.id)).where(
+        ReferralRequest.instance_id == instance.id)) == 1
+    load_demo(db.session, instance, members=60, seed=3)  # loading again adds nothing
+    assert db.session.scalar(select(func.count(Opportunity.id)).where(
+        Opportunity.instance_id == instance.id)) == 2

@@ -96,6 +96,9 @@ def load_demo(session: Session, instance: Instance, *, members: int | None = Non
         from maillon.demo.questions import load_questions
 
         load_questions(session, instance, seed=seed)
+        from maillon.demo.opportunities import load_opportunities
+
+        load_opportunities(session, instance, seed=seed)
     return created
 
 
