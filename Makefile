@@ -9,7 +9,7 @@ PO := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 
 .PHONY: run test install lint typecheck translations extract bench-search bench-paths bench-organisations bench-load \
-	bench-faults mutate clean
+	bench-faults bench-opportunities mutate clean
 
 install: $(STAMP) $(MO)
 
@@ -55,6 +55,9 @@ bench-paths: install
 # Reach of an organisation of 1,000 in 100k members, numpy against networkx (issue 12)
 bench-organisations: install
 	$(PY) bench/organisations/reach.py $(ARGS)
+
+bench-opportunities: install
+	$(PY) bench/opportunities/suggestions.py $(ARGS)
 
 # Load benchmark (wrk) of `maillon serve` against bare Flask: make bench-load ARGS="--database postgres"
 bench-load: install
