@@ -142,10 +142,10 @@ def _register_blueprints(app: Flask) -> None:
     from maillon.notifications import receivers as _receivers  # noqa: F401
     from maillon.notifications.views import bp as notifications_bp
     from maillon.operators.views import bp as operators_bp
+    from maillon.opportunities.views import bp as opportunities_bp
     from maillon.organisations import reach as _reach  # noqa: F401  (daily snapshots)
     from maillon.organisations.views import bp as organisations_bp
     from maillon.questions.views import bp as questions_bp
-    from maillon.opportunities.views import bp as opportunities_bp
     from maillon.rights import retention as _retention  # noqa: F401  (periodic purge)
     from maillon.rights.views import bp as rights_bp
     from maillon.statistics.views import bp as statistics_bp

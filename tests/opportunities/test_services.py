@@ -229,3 +229,29 @@ def test_another_instance_never_sees_an_opportunity(app, world, cast, create_mem
     # An acme member's id is not a contact of a reseau ambassador: missing.
     with pytest.raises(NotFound):
         world.relay(cast.amb1, opp, outsider)
+
+
+def test_an_opportunity_and_a_relay_note_are_reported_and_removed_by_staff(world, cast):
+    from maillon.moderation import reports
+
+    opp = world.post(cast.recruiter, organisation_id=cast.org)
+    relay = world.relay(cast.amb1, opp, cast.python, "Call me, spam link here.")
+    staff = world.member("Mo", role="moderator")
+    with pytest.raises(ServiceError) as refused:  # one's own content
+        world.call(reports.file_report, cast.recruiter, "opportunity", opp, reason="spam")
+    assert refused.value.code == "cannot_report_own_content"
+    with pytest.raises(NotFound):  # only its contact reads a relay's note
+        world.call(reports.file_report, cast.cook, "relay", relay, reason="spam")
+    note_report, _new = world.call(reports.file_report, cast.python, "relay", relay,
+                                   reason="spam")
+    world.call(reports.decide_report, staff, note_report.id,
+               reports.Decision(dismiss=False, reason="A spam link.", delete_content=True))
+    with world.app.app_context():
+        [mine] = world.call(services.access_opportunity, cast.python, opp).received
+        assert mine.note == ""  # the note is gone, the opportunity stays with its contact
+    post_report, _new = world.call(reports.file_report, cast.stranger, "opportunity", opp,
+                             reason="inappropriate")
+    world.call(reports.decide_report, staff, post_report.id,
+               reports.Decision(dismiss=False, reason="Not a real job.", delete_content=True))
+    with pytest.raises(NotFound):
+        world.call(services.access_opportunity, cast.python, opp)

@@ -147,8 +147,10 @@ class Appeal(TenantScoped, Base):
     member: Mapped[Member] = relationship(foreign_keys=[member_id])
 
 
-#: What a member may report (``post``: a post in a hub).
-REPORT_SUBJECTS = ("member", "introduction", "recommendation", "message", "post")
+#: What a member may report (``post``: a post in a hub; ``relay``: the note an ambassador sent
+#: with an opportunity).
+REPORT_SUBJECTS = ("member", "introduction", "recommendation", "message", "post",
+                   "opportunity", "relay")
 #: Why, as a category staff can sort on; ``details`` says the rest.
 REPORT_REASONS = ("spam", "harassment", "impersonation", "inappropriate", "other")
 

@@ -45,6 +45,8 @@ from maillon.moderation.models import (
 from maillon.moderation.services import access_for_staff, access_staff, record_audit
 from maillon.network.recommendation_models import Recommendation
 from maillon.network.recommendations import access_recommendation
+from maillon.opportunities.models import Opportunity, Relay
+from maillon.opportunities.services import access_relay, get_opportunity
 from maillon.pagination import MAX_ID
 from maillon.tenancy.models import Instance
 
@@ -56,7 +58,7 @@ MIN_RESOLUTION = 5
 SNAPSHOT_LIMIT = 5000
 OPEN, ACTIONED, DISMISSED = (REPORT.state(s) for s in ("open", "actioned", "dismissed"))
 #: Subjects whose reported content staff may delete with their decision.
-DELETABLE = ("recommendation", "message", "post")
+DELETABLE = ("recommendation", "message", "post", "opportunity", "relay")
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,19 @@ def access_subject(session: Session, instance: Instance, reporter: Member, subje
         _refuse_own(reporter, post.author_id)
         author = post.author
         return Subject("post", post.id, author, author.name if author else "", post.text)
+    if subject_type == "opportunity":
+        # Every member sees the instance's opportunities.
+        opportunity = get_opportunity(session, instance, reporter, subject_id)
+        _refuse_own(reporter, opportunity.poster_id)
+        poster = opportunity.poster
+        return Subject("opportunity", opportunity.id, poster, poster.name,
+                       f"{opportunity.title}\n{opportunity.description}")
+    if subject_type == "relay":
+        # The note that came with an opportunity: only its contact reads it.
+        relay = access_relay(session, instance, reporter, subject_id)
+        if not relay.note:
+            raise NotFound()
+        return Subject("relay", relay.id, relay.ambassador, relay.ambassador.name, relay.note)
     message = session.scalar(select(DirectMessage).where(
         DirectMessage.instance_id == instance.id, DirectMessage.id == subject_id,
         (DirectMessage.recipient_id == reporter.id) | (DirectMessage.sender_id == reporter.id)))
@@ -285,8 +300,14 @@ def content_exists(session: Session, instance: Instance, subject_type: str,
     return _find_content(session, instance, subject_type, subject_id) is not None
 
 
-def _find_content(session: Session, instance: Instance, subject_type: str,
-                  subject_id: int) -> Recommendation | DirectMessage | Post | None:
+def _find_content(session: Session, instance: Instance, subject_type: str, subject_id: int
+                  ) -> Recommendation | DirectMessage | Post | Opportunity | Relay | None:
+    if subject_type == "opportunity":
+        return session.scalar(select(Opportunity).where(
+            Opportunity.instance_id == instance.id, Opportunity.id == subject_id))
+    if subject_type == "relay":
+        return session.scalar(select(Relay).where(
+            Relay.instance_id == instance.id, Relay.id == subject_id, Relay.note != ""))
     if subject_type == "post":
         return session.scalar(select(Post).where(
             Post.instance_id == instance.id, Post.id == subject_id, Post.status == PUBLISHED))
@@ -321,6 +342,9 @@ def _delete_content(session: Session, instance: Instance, subject_type: str,
         return False
     if isinstance(row, Post):  # erased, not deleted: its thread keeps a placeholder
         return erase_reported_post(session, instance, row)
+    if isinstance(row, Relay):  # the note goes; the contact keeps the opportunity
+        row.note = ""
+        return True
     session.delete(row)
     return True
 
@@ -365,7 +389,8 @@ def decide_report(session: Session, instance: Instance, staff: Member, report_id
         if decision.delete_content:
             if report.subject_type not in DELETABLE:
                 raise ValidationFailed({"delete_content": _(
-                    "Only a recommendation, a message or a post can be deleted.")})
+                    "Only written content can be deleted: a recommendation, a message, a "
+                    "post, an opportunity or a relay note.")})
             if _delete_content(session, instance, *subject):
                 actions.append("delete_content")
         if decision.sanction is not None:

@@ -17,6 +17,21 @@ branch_labels = None
 depends_on = None
 
 
+OLD_SUBJECTS = ("member", "introduction", "recommendation", "message", "post")
+SUBJECTS = OLD_SUBJECTS + ("opportunity", "relay")
+
+
+def _values(column, values) -> str:
+    return "{} IN ({})".format(column, ", ".join(f"'{v}'" for v in values))
+
+
+def _subjects(subjects) -> None:
+    with op.batch_alter_table('reports', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_reports_subject_type_values'), type_='check')
+        batch_op.create_check_constraint(op.f('ck_reports_subject_type_values'),
+                                         _values('subject_type', subjects))
+
+
 def upgrade() -> None:
     op.create_table('opportunities',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -94,9 +109,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_opportunity_relays_instance_id'), ['instance_id'], unique=False)
         batch_op.create_index('ix_opportunity_relays_opportunity', ['opportunity_id', 'contact_id'], unique=False)
 
+    _subjects(SUBJECTS)
 
 
 def downgrade() -> None:
+    # With opportunity or relay reports present the database refuses the old constraint,
+    # rather than lose what moderators did.
+    _subjects(OLD_SUBJECTS)
     with op.batch_alter_table('opportunity_relays', schema=None) as batch_op:
         batch_op.drop_index('ix_opportunity_relays_opportunity')
         batch_op.drop_index(batch_op.f('ix_opportunity_relays_instance_id'))
