@@ -59,6 +59,7 @@ from maillon.network.recommendation_models import Recommendation, Recommendation
 from maillon.network.services import log_connection_change
 from maillon.notifications.mail import queue_email
 from maillon.notifications.models import Notification
+from maillon.opportunities.models import Opportunity, ReferralRequest, Relay
 from maillon.organisations.models import Affiliation, OrganisationAdmin
 from maillon.questions.models import Answer, Question
 from maillon.rights.export import EVENT_TEXTS
@@ -213,6 +214,18 @@ def _erase(session: Session, instance: Instance, member: Member) -> str | None:
                                            Question.asker_id == me))
     session.execute(update(Answer).where(Answer.instance_id == scope, Answer.author_id == me)
                     .values(text=""))
+    # Their opportunities go (with their relays); the notes they sent with others' and the
+    # messages of their answers lose their text; their referral requests, either side, go.
+    # Relays to them stay counted in the poster's reach, never named (the account is gone).
+    session.execute(delete(Opportunity).where(Opportunity.instance_id == scope,
+                                              Opportunity.poster_id == me))
+    session.execute(update(Relay).where(Relay.instance_id == scope, Relay.ambassador_id == me)
+                    .values(note=""))
+    session.execute(update(Relay).where(Relay.instance_id == scope, Relay.contact_id == me)
+                    .values(answer_message=""))
+    session.execute(delete(ReferralRequest).where(
+        ReferralRequest.instance_id == scope,
+        or_(ReferralRequest.asker_id == me, ReferralRequest.ambassador_id == me)))
     _forget_in_notifications(session, scope, me, former_name)
 
     for model in (LoginSession, ApiToken, EmailToken):

@@ -37,6 +37,7 @@ from maillon.network.lifecycle import CONNECTED
 from maillon.network.models import Connection
 from maillon.network.recommendation_models import Recommendation
 from maillon.notifications.models import Notification
+from maillon.opportunities.models import Opportunity, ReferralRequest, Relay
 from maillon.organisations.models import Affiliation, Organisation
 from maillon.questions.models import Answer, Question
 from maillon.tenancy.models import Instance
@@ -174,6 +175,7 @@ def export_member_data(session: Session, instance: Instance, member: Member
         "messages": messages,
         "hubs": _hubs(capped, scope, me),
         "questions": _questions(capped, scope, me),
+        "opportunities": _opportunities(capped, scope, me),
         "notifications": _notifications(capped, scope, me),
         "sanctions": _sanctions(capped, scope, me),
         "reports": _reports(capped, scope, me),
@@ -226,6 +228,44 @@ def _questions(capped: _Capped, scope: int, me: int) -> dict[str, Any]:
                     for (a,) in capped.rows("questions.answers", select(Answer).where(
                         Answer.instance_id == scope, Answer.author_id == me)
                         .order_by(Answer.id.desc()))],
+    }
+
+
+def _opportunities(capped: _Capped, scope: int, me: int) -> dict[str, Any]:
+    """The opportunities the member posted, relayed and received (with their answers), and
+    the referrals they asked for."""
+    other = aliased(Member)
+    return {
+        "posted": [{"id": o.id, "kind": o.kind, "title": o.title, "text": o.description,
+                    "location": o.location, "skills": list(o.skills or []),
+                    "status": o.status, "created_at": _when(o.created_at)}
+                   for (o,) in capped.rows("opportunities.posted", select(Opportunity).where(
+                       Opportunity.instance_id == scope, Opportunity.poster_id == me)
+                       .order_by(Opportunity.id.desc()))],
+        "relayed": [{"id": r.id, "opportunity_id": r.opportunity_id,
+                     "to": _person(c.id, c.name), "note": r.note,
+                     "created_at": _when(r.created_at)}
+                    for r, c in capped.rows("opportunities.relayed", select(Relay, other).join(
+                        other, other.id == Relay.contact_id).where(
+                        Relay.instance_id == scope, Relay.ambassador_id == me)
+                        .order_by(Relay.id.desc()))],
+        "received": [{"id": r.id, "opportunity_id": r.opportunity_id,
+                      "from": _person(a.id, a.name), "note": r.note, "answer": r.answer,
+                      "message": r.answer_message, "created_at": _when(r.created_at)}
+                     for r, a in capped.rows("opportunities.received", select(Relay, other)
+                                             .join(other, other.id == Relay.ambassador_id)
+                                             .where(Relay.instance_id == scope,
+                                                    Relay.contact_id == me)
+                                             .order_by(Relay.id.desc()))],
+        "referral_requests": [{"id": q.id, "opportunity_id": q.opportunity_id,
+                               "to": _person(a.id, a.name), "note": q.note,
+                               "status": q.status, "created_at": _when(q.created_at)}
+                              for q, a in capped.rows("opportunities.referral_requests", select(
+                                  ReferralRequest, other).join(
+                                  other, other.id == ReferralRequest.ambassador_id).where(
+                                  ReferralRequest.instance_id == scope,
+                                  ReferralRequest.asker_id == me)
+                                  .order_by(ReferralRequest.id.desc()))],
     }
 
 
