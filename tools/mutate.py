@@ -147,6 +147,48 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/jobs/test_outbox.py", "tests/finder/test_search_upkeep.py"),
         "a job queued twice under one dedupe key runs twice",
     ),
+    Mutant(
+        "opportunity-suggests-hidden", "platform/maillon/opportunities/suggestions.py",
+        'Member.status == "active", in_directory.is_(true()))))',
+        'Member.status == "active")))',
+        ("tests/opportunities/test_pages.py",),
+        "a contact out of the directory (hidden after being indexed) is offered by the page",
+    ),
+    Mutant(
+        "opportunity-suggests-received", "platform/maillon/opportunities/suggestions.py",
+        "candidates = sorted(contacts - received)[:MAX_CONTACTS]",
+        "candidates = sorted(contacts)[:MAX_CONTACTS]",
+        ("tests/opportunities/test_services.py",),
+        "a contact who already received the opportunity is suggested again",
+    ),
+    Mutant(
+        "opportunity-relay-to-anyone", "platform/maillon/opportunities/services.py",
+        "if not are_connected(session, instance, ambassador.id, contact.id):",
+        "if False:",
+        ("tests/opportunities/test_services.py", "tests/api/test_opportunities.py"),
+        "an ambassador relays to a member who is not their connection",
+    ),
+    Mutant(
+        "opportunity-ambassadors-ranked", "platform/maillon/opportunities/services.py",
+        "key=lambda a: (a.member.name.casefold(), a.member.id))",
+        "key=lambda a: (-a.relays, a.member.id))",
+        ("tests/opportunities/test_services.py",),
+        "the poster's list of ambassadors is ordered by how many they relayed: a ranking",
+    ),
+    Mutant(
+        "opportunity-not-now-named", "platform/maillon/opportunities/services.py",
+        "    if target == INTERESTED:\n        names",
+        "    if True:\n        names",
+        ("tests/opportunities/test_services.py",),
+        "a \"not now\" answer notifies the poster with the contact's name",
+    ),
+    Mutant(
+        "opportunity-stats-for-all", "platform/maillon/opportunities/services.py",
+        "    if view.manages:\n        view.stats = _stats(session, instance, row)",
+        "    if True:\n        view.stats = _stats(session, instance, row)",
+        ("tests/opportunities/test_services.py", "tests/api/test_opportunities.py"),
+        "ambassadors, contacts and strangers read the poster's counts and interested people",
+    ),
 )
 
 
