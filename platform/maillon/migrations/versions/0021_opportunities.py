@@ -2,7 +2,7 @@
 contacts (one row per opportunity, ambassador and contact) and answered; referral requests
 
 Revision ID: 28dd9bb78d78
-Revises: 0b3594bc1d27
+Revises: 5c2e7f0a9d14
 Create Date: 2026-12-07 13:03:20.224914
 """
 
@@ -12,7 +12,7 @@ import maillon.db
 
 
 revision = '28dd9bb78d78'
-down_revision = '0b3594bc1d27'
+down_revision = '5c2e7f0a9d14'
 branch_labels = None
 depends_on = None
 
