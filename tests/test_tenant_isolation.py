@@ -48,9 +48,9 @@ from maillon.network import endorsements, recommendations
 from maillon.network import services as network
 from maillon.notifications import services as notifications
 from maillon.notifications.models import Notification
+from maillon.opportunities import services as opportunities
 from maillon.organisations import introducers, reach
 from maillon.organisations import services as organisations
-from maillon.opportunities import services as opportunities
 from maillon.questions import services as questions
 from maillon.tenancy.models import Instance
 from tests.introductions.world import MESSAGE, World
