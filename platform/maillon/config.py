@@ -73,6 +73,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAIL_RATE_LIMIT", str, "5 per hour;20 per day", "Mails a visitor can have sent "
             "to one address (confirmation link again, password reset), per address."),
     Setting("REGISTRATION_RATE_LIMIT", str, "20 per hour", "Registrations per client address."),
+    Setting("REMOTE_LOOKUP_RATE_LIMIT", str, "20 per minute;200 per hour", "Lookups of "
+            "people on other servers (each fetches from that server: the page and the API, "
+            "looking up and asking to connect) per client address."),
     Setting("PASSWORD_HASH_METHOD", str, "scrypt", "Werkzeug password hash method."),
     Setting("MAX_PHOTO_BYTES", int, 5 * 1024 * 1024, "Largest accepted profile photo upload."),
     Setting("API_TOKEN_DAYS", int, 180, "An API token unused for this many days stops "

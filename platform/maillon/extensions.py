@@ -75,3 +75,7 @@ login_address_limit = limiter.shared_limit(login_limit, scope="login", methods=[
 # Registrations too: the /register page and POST /api/v1/members share one counter.
 registration_address_limit = limiter.shared_limit(registration_limit, scope="registration",
                                                   methods=["POST"])
+# Looking someone up on another server makes this server fetch from theirs: the page and the
+# API (lookups and requests to connect) share one counter per client address.
+remote_lookup_limit = limiter.shared_limit(configured_limit("REMOTE_LOOKUP_RATE_LIMIT"),
+                                           scope="remote-lookup")

@@ -387,3 +387,19 @@ def test_their_account_deleted_ends_the_connection(app, ours, peer, ada, login):
     assert _connections(app)[0].status == "removed"
     section = client.get("/network").get_data(as_text=True).split('id="remote"')[1]
     assert "Bob Peer" not in section
+
+
+def test_lookups_are_rate_limited_per_client_address(app, ours, peer, ada, client_for, login):
+    app.config["REMOTE_LOOKUP_RATE_LIMIT"] = "2 per minute"
+    api = client_for("reseau")
+    headers = _token(app, ada)
+    for _ in range(2):
+        assert api.get("/api/v1/remote-people", query_string={"address": _address(peer)},
+                       headers=headers).status_code == 200
+    # The page and the API count together; asking to connect counts too.
+    refused = login(ada).get("/network/remote", query_string={"address": _address(peer)})
+    assert refused.status_code == 429
+    answer = api.post("/api/v1/remote-connections", json={"address": _address(peer)},
+                      headers=headers)
+    assert answer.status_code == 429 and error_of(answer)["code"] == "rate_limited"
+    assert _connections(app) == []

@@ -12,6 +12,7 @@ from maillon.api.errors import validate_query
 from maillon.api.idempotency import Reply
 from maillon.api.registry import operation
 from maillon.db import db
+from maillon.extensions import remote_lookup_limit
 from maillon.federation import connections, delivery, outgoing, policy
 from maillon.federation.lifecycle import CONNECTED, PENDING, REQUESTED
 from maillon.federation.models import RemoteActor, RemoteConnection
@@ -189,7 +190,8 @@ REMOTE_ERRORS = {
         "256 KiB). Nothing is stored."
     ),
     responses={200: ("Who they are, and the caller's connection with them", LookupOut),
-               **REMOTE_ERRORS},
+               **REMOTE_ERRORS, 429: "rate_limited"},
+    decorators=(remote_lookup_limit,),
 )
 def look_up_remote_person(member: Member) -> Reply:
     args = validate_query(AddressArgs)
@@ -223,7 +225,9 @@ def look_up_remote_person(member: Member) -> Reply:
         200: ("Already asked or connected (or this accepted their request)", RemoteConnectionOut),
         **REMOTE_ERRORS,
         403: REMOTE_ERRORS[403] + ", quota_exceeded (200 requests waiting)",
+        429: "rate_limited",
     },
+    decorators=(remote_lookup_limit,),
 )
 def connect_remote_person(member: Member, body: AddressIn) -> Reply:
     connection, actor, sent = outgoing.connect_remote_person(

@@ -13,6 +13,7 @@ from flask_wtf import FlaskForm
 
 from maillon.db import db
 from maillon.errors import Conflict, ServiceError, ValidationFailed
+from maillon.extensions import remote_lookup_limit
 from maillon.federation import connections, delivery, membership, outgoing, policy, urls
 from maillon.federation.lifecycle import CONNECTED, DECLINED, WITHDRAWN
 from maillon.federation.models import MODES, SEVERITIES
@@ -205,6 +206,7 @@ def answer_request(connection_id: int, answer: str) -> Any:
 
 @bp.get("/network/remote")
 @login_required
+@remote_lookup_limit
 def remote_person() -> Any:
     """Find someone on another server by their address, and see them before asking."""
     member = get_member(db.session, g.instance, current_user.id)
@@ -230,6 +232,7 @@ def remote_person() -> Any:
 
 @bp.post("/network/remote")
 @login_required
+@remote_lookup_limit
 def connect_remote() -> Any:
     member = get_member(db.session, g.instance, current_user.id)
     address = request.form.get("address", "").strip()
