@@ -403,3 +403,22 @@ def test_lookups_are_rate_limited_per_client_address(app, ours, peer, ada, clien
                       headers=headers)
     assert answer.status_code == 429 and error_of(answer)["code"] == "rate_limited"
     assert _connections(app) == []
+
+
+def test_the_export_holds_the_members_remote_connections(app, create_member, opt_in):
+    from maillon.rights.export import export_member_data
+
+    owner = create_member("reseau", name="Owner Export", locale="en")
+    other = create_member("reseau", name="Someone Else", locale="en")
+    handle = opt_in(owner)
+    _remote_contact(app, owner)
+    with app.app_context():
+        mine = export_member_data(db.session, instance_row("reseau"), member_row(owner.id))
+        theirs = export_member_data(db.session, instance_row("reseau"), member_row(other.id))
+    federation = mine["federation"]
+    assert federation["handle"] == handle and federation["enabled"] is True
+    [row] = federation["remote_connections"]
+    assert row["status"] == "connected" and row["person"]["name"] == "Zoe Secret-Contact"
+    assert row["person"]["server"] == "remote.example"
+    assert theirs["federation"] == {"handle": None, "enabled": False, "discoverable": False,
+                                    "indexable": False, "remote_connections": []}

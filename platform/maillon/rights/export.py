@@ -176,11 +176,35 @@ def export_member_data(session: Session, instance: Instance, member: Member
         "hubs": _hubs(capped, scope, me),
         "questions": _questions(capped, scope, me),
         "opportunities": _opportunities(capped, scope, me),
+        "federation": _federation(capped, scope, me),
         "notifications": _notifications(capped, scope, me),
         "sanctions": _sanctions(capped, scope, me),
         "reports": _reports(capped, scope, me),
         "audit": _audit(capped, scope, me),
         "limits": {"per_list": SECTION_LIMIT, "truncated": capped.truncated},
+    }
+
+
+def _federation(capped: _Capped, scope: int, me: int) -> dict[str, Any]:
+    """What other servers see of the member, and their connections with people there."""
+    from maillon.federation.models import FederatedMember, RemoteActor, RemoteConnection
+
+    choice = capped.session.scalar(select(FederatedMember).where(
+        FederatedMember.instance_id == scope, FederatedMember.member_id == me))
+    return {
+        "handle": choice.handle if choice else None,
+        "enabled": bool(choice and choice.enabled),
+        "discoverable": bool(choice and choice.discoverable),
+        "indexable": bool(choice and choice.indexable),
+        "remote_connections": [{
+            "id": c.id, "status": c.status,
+            "person": {"id": a.uri, "handle": a.handle, "name": a.name, "server": a.server},
+            "requested_at": _when(c.requested_at), "ended_at": _when(c.ended_at),
+        } for c, a in capped.rows("federation.remote_connections", select(
+            RemoteConnection, RemoteActor).join(
+            RemoteActor, RemoteActor.id == RemoteConnection.remote_actor_id).where(
+            RemoteConnection.instance_id == scope, RemoteActor.instance_id == scope,
+            RemoteConnection.member_id == me).order_by(RemoteConnection.id.desc()))],
     }
 
 
