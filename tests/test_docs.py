@@ -61,3 +61,25 @@ def test_relative_links_resolve(page: Path) -> None:
         if re.match(r"^[a-z]+:", target):
             continue
         assert (page.parent / target).exists(), f"{page.name}: broken link to {target}"
+
+
+# Paths that only exist on the machine the project was built on: the repository stands alone.
+OUTSIDE = re.compile(r"/work/|\.\./shared|\bshared/(?:API|DESIGN|STYLE|FEDERATION)\.md")
+
+
+def test_nothing_points_outside_the_repository() -> None:
+    found = []
+    for folder in ("docs", "platform", "tests", "bench", "tools", "search", ".ci"):
+        for path in (ROOT / folder).rglob("*"):
+            if path.suffix not in (".md", ".py", ".html", ".toml", ".txt", ".lua", "") or \
+                    not path.is_file() or "node_modules" in path.parts or \
+                    path == Path(__file__).resolve():
+                continue
+            for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace")
+                                     .splitlines(), 1):
+                if OUTSIDE.search(line):
+                    found.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
+    for name in ("README.md", "Makefile"):
+        text = (ROOT / name).read_text(encoding="utf-8")
+        found += [f"{name}: {m.group(0)}" for m in OUTSIDE.finditer(text)]
+    assert not found, "\n".join(found)

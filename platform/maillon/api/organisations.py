@@ -107,7 +107,7 @@ class IntroducerOut(BaseModel):
 
 
 class IntroducerList(RootModel[list[IntroducerOut]]):
-    """A bare list, as the contract (/work/shared/API.md) shows it."""
+    """A bare list, as the API contract (docs/api.md) shows it."""
 
 
 class AdminsOut(BaseModel):
