@@ -12,52 +12,20 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import importlib.util
 import json
-import socket
-import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from email.utils import format_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pytest
 from flask import Flask
 from sqlalchemy import select, update
-from werkzeug.serving import make_server
 
 from maillon.db import db, utcnow
 from maillon.federation.models import InboxActivity, RemoteKey
 from maillon.jobs.models import Job
-from tests.conftest import skip_or_fail
 
-MISSING = [name for name in ("bovine", "aiohttp") if importlib.util.find_spec(name) is None]
-if not MISSING:
-    from tests.federation.peer import Peer, start_peer, stop_peer
-
-
-@pytest.fixture
-def peer() -> Iterator[Peer]:
-    if MISSING:
-        skip_or_fail(f"{' and '.join(MISSING)} missing: pip install -e '.[test]'")
-    started = start_peer()
-    yield started
-    stop_peer(started)
-
-
-@pytest.fixture
-def ours(app: Flask, federate: Any) -> Iterator[str]:
-    """Our app on a loopback port; reseau federates (blocklist); yields reseau's origin."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app.config.update(SERVER_PORT=port, FEDERATION_DEV_NETWORK=True)
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    federate("reseau")
-    yield f"http://reseau.localhost:{port}"
-    server.shutdown()
+if TYPE_CHECKING:
+    from tests.federation.peer import Peer
 
 
 def _follow(peer: Peer, target: str, n: int = 1, actor: str | None = None) -> dict[str, Any]:

@@ -5,52 +5,20 @@ again made available."""
 
 from __future__ import annotations
 
-import importlib.util
 import random
-import socket
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from maillon.app import create_app
 from maillon.db import db
 from maillon.federation import delivery
 from maillon.federation.models import Delivery, ServerHealth
 from maillon.jobs.worker import work
-from tests.conftest import skip_or_fail
 from tests.federation.conftest import instance_row
-
-MISSING = [name for name in ("bovine", "aiohttp") if importlib.util.find_spec(name) is None]
-if not MISSING:
-    from tests.federation.peer import Peer, start_peer, stop_peer
-
-
-@pytest.fixture
-def peer() -> Iterator[Peer]:
-    if MISSING:
-        skip_or_fail(f"{' and '.join(MISSING)} missing: pip install -e '.[test]'")
-    started = start_peer()
-    yield started
-    stop_peer(started)
-
-
-@pytest.fixture
-def ours(app: Flask, federate: Any) -> Iterator[str]:
-    """Our app on a loopback port (bovine fetches our keys there); reseau federates."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app.config.update(SERVER_PORT=port, FEDERATION_DEV_NETWORK=True, FEDERATION_RETRY_SCALE=0.0)
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    federate("reseau")
-    yield f"http://reseau.localhost:{port}"
-    server.shutdown()
 
 
 def _activity(ours: str, n: int = 1) -> dict[str, Any]:
