@@ -3,13 +3,18 @@ page shows a service's refusal."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 
+from flask import flash, request
 from flask_wtf import FlaskForm
 from pydantic import BaseModel
 
+from maillon.db import db
 from maillon.errors import ServiceError, ValidationFailed
 from maillon.validation import html_attributes
+
+T = TypeVar("T")
 
 
 class RulesForm(FlaskForm):
@@ -53,3 +58,26 @@ def show_problems(form: FlaskForm, exc: ServiceError) -> str | None:
         else:
             unplaced.append(str(problem))
     return " ".join(unplaced) or None
+
+
+class Outcome(NamedTuple, Generic[T]):
+    done: bool  # the service did it: redirect
+    result: T | None
+    status: int  # else: render the form with this status
+
+
+def submit(form: FlaskForm, action: Callable[[], T]) -> Outcome[T]:
+    """A page's form: on a valid POST, ``action()`` (the service call). Its refusal is rolled
+    back and shown on ``form`` (next to the fields, else flashed) with the refusal's status; a
+    POST whose form does not validate (an expired token) is a 422; a GET, nothing to do."""
+    if not form.validate_on_submit():
+        return Outcome(False, None, 422 if request.method == "POST" else 200)
+    try:
+        result = action()
+    except ServiceError as exc:
+        db.session.rollback()
+        unplaced = show_problems(form, exc)
+        if unplaced:
+            flash(unplaced, "error")
+        return Outcome(False, None, exc.status)
+    return Outcome(True, result, 200)

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 
 from maillon.db import db
 from maillon.errors import ServiceError
-from maillon.forms import refusal_text, show_problems
+from maillon.forms import refusal_text, show_problems, submit
 from maillon.hubs import search, services, threads
 from maillon.hubs.forms import EditForm, HubForm, RemovalForm, ReplyForm, ThreadForm
 from maillon.hubs.lifecycle import PUBLISHED
@@ -87,23 +87,12 @@ def search_page() -> Any:
 @login_required
 def create() -> Any:
     form = HubForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            hub, _created = services.create_hub(db.session, g.instance, current_user,
-                                                form.changes())
-        except ServiceError as exc:
-            db.session.rollback()
-            unplaced = show_problems(form, exc)
-            if unplaced:
-                flash(unplaced, "error")
-            status = exc.status
-        else:
-            flash(_("Your hub is open: start its first thread."), "success")
-            return redirect(url_for("hubs.hub", hub_id=hub.id))
-    elif request.method == "POST":
-        status = 422
-    return render("hubs/new.html", form=form), status
+    outcome = submit(form, lambda: services.create_hub(db.session, g.instance, current_user,
+                                                       form.changes())[0])
+    if outcome.done and outcome.result is not None:
+        flash(_("Your hub is open: start its first thread."), "success")
+        return redirect(url_for("hubs.hub", hub_id=outcome.result.id))
+    return render("hubs/new.html", form=form), outcome.status
 
 
 @bp.route("/hubs/<int:hub_id>/settings", methods=["GET", "POST"])
@@ -112,25 +101,15 @@ def settings(hub_id: int) -> Any:
     access = services.moderated(services.access_hub(db.session, g.instance, current_user,
                                                     hub_id))
     form = HubForm()
-    status = 200
     if request.method == "GET":
         form.process(data={"name": access.hub.name, "description": access.hub.description,
                            "visibility": access.hub.visibility})
-    elif form.validate_on_submit():
-        try:
-            services.update_hub(db.session, g.instance, current_user, hub_id, form.changes())
-        except ServiceError as exc:
-            db.session.rollback()
-            unplaced = show_problems(form, exc)
-            if unplaced:
-                flash(unplaced, "error")
-            status = exc.status
-        else:
-            flash(_("The hub is saved."), "success")
-            return redirect(url_for("hubs.hub", hub_id=hub_id))
-    else:
-        status = 422
-    return render("hubs/settings.html", form=form, hub=access.hub), status
+    outcome = submit(form, lambda: services.update_hub(db.session, g.instance, current_user,
+                                                       hub_id, form.changes()))
+    if outcome.done:
+        flash(_("The hub is saved."), "success")
+        return redirect(url_for("hubs.hub", hub_id=hub_id))
+    return render("hubs/settings.html", form=form, hub=access.hub), outcome.status
 
 
 def _hub_page(hub_id: int, form: ThreadForm | None = None, status: int = 200) -> Any:
@@ -299,22 +278,12 @@ def follow(thread_id: int, action: str) -> Response:
 def edit(post_id: int) -> Any:
     post, seen = threads.access_own_post(db.session, g.instance, current_user, post_id)
     form = EditForm(data={"text": post.text}) if request.method == "GET" else EditForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            threads.edit_post(db.session, g.instance, current_user, post_id, form.changes())
-        except ServiceError as exc:
-            db.session.rollback()
-            unplaced = show_problems(form, exc)
-            if unplaced:
-                flash(unplaced, "error")
-            status = exc.status
-        else:
-            flash(_("Your post is changed."), "success")
-            return _to_post(post)
-    elif request.method == "POST":
-        status = 422
-    return render("hubs/edit.html", post=post, thread=seen.thread, form=form), status
+    outcome = submit(form, lambda: threads.edit_post(db.session, g.instance, current_user,
+                                                     post_id, form.changes()))
+    if outcome.done:
+        flash(_("Your post is changed."), "success")
+        return _to_post(post)
+    return render("hubs/edit.html", post=post, thread=seen.thread, form=form), outcome.status
 
 
 @bp.post("/posts/<int:post_id>/delete")
@@ -339,22 +308,12 @@ def remove(post_id: int) -> Any:
     post, seen = threads.access_post(db.session, g.instance, current_user, post_id)
     services.moderated(seen.access)
     form = RemovalForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            threads.remove_post(db.session, g.instance, current_user, post_id,
-                                form.reason.data or "", ip=request.remote_addr or "")
-        except ServiceError as exc:
-            db.session.rollback()
-            unplaced = show_problems(form, exc)
-            if unplaced:
-                flash(unplaced, "error")
-            status = exc.status
-        else:
-            flash(_("The post is removed."), "success")
-            if post.opening:
-                return redirect(url_for("hubs.hub", hub_id=seen.access.hub.id))
-            return _to_post(post)
-    elif request.method == "POST":
-        status = 422
-    return render("hubs/remove.html", post=post, thread=seen.thread, form=form), status
+    outcome = submit(form, lambda: threads.remove_post(
+        db.session, g.instance, current_user, post_id, form.reason.data or "",
+        ip=request.remote_addr or ""))
+    if outcome.done:
+        flash(_("The post is removed."), "success")
+        if post.opening:
+            return redirect(url_for("hubs.hub", hub_id=seen.access.hub.id))
+        return _to_post(post)
+    return render("hubs/remove.html", post=post, thread=seen.thread, form=form), outcome.status

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from maillon.db import db
 from maillon.errors import ServiceError
-from maillon.forms import refusal_text, show_problems
+from maillon.forms import refusal_text, submit
 from maillon.members.models import Member
 from maillon.members.services import access_member, get_member
 from maillon.network import endorsements, recommendations
@@ -136,24 +136,14 @@ def recommend(member_id: int) -> Any:
                                         "text": own.text})
     else:
         form = RecommendationForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            recommendations.write_recommendation(
-                db.session, g.instance, me, member.id, relationship=form.relationship.data,
-                text=form.text.data, relationship_detail=form.relationship_detail.data or "")
-        except ServiceError as exc:
-            db.session.rollback()
-            unplaced = show_problems(form, exc)
-            if unplaced:
-                flash(unplaced, "error")
-            status = exc.status
-        else:
-            flash(_("Thank you: %(name)s will see your recommendation and can publish it.",
-                    name=member.name), "success")
-            return _to_profile(member.id, "#recommendations")
-    elif request.method == "POST":
-        status = 422
+    outcome = submit(form, lambda: recommendations.write_recommendation(
+        db.session, g.instance, me, member.id, relationship=form.relationship.data,
+        text=form.text.data, relationship_detail=form.relationship_detail.data or ""))
+    if outcome.done:
+        flash(_("Thank you: %(name)s will see your recommendation and can publish it.",
+                name=member.name), "success")
+        return _to_profile(member.id, "#recommendations")
+    status = outcome.status
     connected = are_connected(db.session, g.instance, me.id, member.id)
     return render("network/recommendations/form.html", member=member, form=form, own=own,
                   connected=connected), status

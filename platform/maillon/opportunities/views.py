@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from maillon.db import db
 from maillon.errors import ServiceError
 from maillon.finder.services import SearchUnavailable
-from maillon.forms import refusal_text, show_problems
+from maillon.forms import refusal_text, submit
 from maillon.members.models import Member
 from maillon.network.forms import ActionForm
 from maillon.opportunities import services
@@ -67,23 +67,12 @@ def _new_form() -> OpportunityForm:
 @login_required
 def new() -> Any:
     form = _new_form()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            row = services.post_opportunity(db.session, g.instance, current_user,
-                                            form.changes())
-        except ServiceError as exc:
-            db.session.rollback()
-            unplaced = show_problems(form, exc)
-            if unplaced:
-                flash(unplaced, "error")
-            status = exc.status
-        else:
-            flash(_("Your opportunity is posted."), "success")
-            return redirect(url_for("opportunities.detail", opportunity_id=row.id))
-    elif request.method == "POST":
-        status = 422
-    return render("opportunities/new.html", form=form), status
+    outcome = submit(form, lambda: services.post_opportunity(db.session, g.instance,
+                                                             current_user, form.changes()))
+    if outcome.done and outcome.result is not None:
+        flash(_("Your opportunity is posted."), "success")
+        return redirect(url_for("opportunities.detail", opportunity_id=outcome.result.id))
+    return render("opportunities/new.html", form=form), outcome.status
 
 
 def _detail(opportunity_id: int, status: int = 200, **forms: Any) -> Any:

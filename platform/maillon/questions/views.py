@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from maillon.db import db
 from maillon.errors import ServiceError
-from maillon.forms import refusal_text, show_problems
+from maillon.forms import refusal_text, show_problems, submit
 from maillon.network.forms import ActionForm
 from maillon.pagination import page_arg
 from maillon.questions import services
@@ -40,23 +40,12 @@ def index() -> Any:
 @login_required
 def ask() -> Any:
     form = QuestionForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            question, count = services.ask_question(db.session, g.instance, current_user,
-                                                    form.changes())
-        except ServiceError as exc:
-            db.session.rollback()
-            unplaced = show_problems(form, exc)
-            if unplaced:
-                flash(unplaced, "error")
-            status = exc.status
-        else:
-            flash(_("Your question is sent to your network."), "success")
-            return redirect(url_for("questions.detail", question_id=question.id))
-    elif request.method == "POST":
-        status = 422
-    return render("questions/new.html", form=form), status
+    outcome = submit(form, lambda: services.ask_question(db.session, g.instance, current_user,
+                                                         form.changes())[0])
+    if outcome.done and outcome.result is not None:
+        flash(_("Your question is sent to your network."), "success")
+        return redirect(url_for("questions.detail", question_id=outcome.result.id))
+    return render("questions/new.html", form=form), outcome.status
 
 
 def _detail(question_id: int, form: AnswerForm | None = None, status: int = 200) -> Any:
