@@ -8,7 +8,7 @@ from pathlib import Path
 
 import flask_babel
 import flask_limiter
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
@@ -75,7 +75,15 @@ login_address_limit = limiter.shared_limit(login_limit, scope="login", methods=[
 # Registrations too: the /register page and POST /api/v1/members share one counter.
 registration_address_limit = limiter.shared_limit(registration_limit, scope="registration",
                                                   methods=["POST"])
+
+
+def _no_lookup() -> bool:
+    """A GET without an address (the empty lookup page) fetches nothing: it does not count."""
+    return request.method == "GET" and not request.args.get("address", "").strip()
+
+
 # Looking someone up on another server makes this server fetch from theirs: the page and the
-# API (lookups and requests to connect) share one counter per client address.
+# API (lookups and requests to connect) share one counter per client address; opening the
+# empty lookup page is not a lookup (decision 57).
 remote_lookup_limit = limiter.shared_limit(configured_limit("REMOTE_LOOKUP_RATE_LIMIT"),
-                                           scope="remote-lookup")
+                                           scope="remote-lookup", exempt_when=_no_lookup)

@@ -405,6 +405,22 @@ def test_lookups_are_rate_limited_per_client_address(app, ours, peer, ada, clien
     assert _connections(app) == []
 
 
+def test_opening_the_empty_lookup_page_does_not_count(app, ours, peer, ada, client_for, login):
+    app.config["REMOTE_LOOKUP_RATE_LIMIT"] = "2 per minute"
+    browser = login(ada)
+    for _ in range(5):
+        page = browser.get("/network/remote")
+        assert page.status_code == 200
+        page = browser.get("/network/remote", query_string={"address": "  "})
+        assert page.status_code == 200
+    # Both real lookups still go through; the third is refused: only they counted.
+    for _ in range(2):
+        found = browser.get("/network/remote", query_string={"address": _address(peer)})
+        assert found.status_code == 200 and "Bob Peer" in found.get_data(as_text=True)
+    refused = browser.get("/network/remote", query_string={"address": _address(peer)})
+    assert refused.status_code == 429
+
+
 def test_the_export_holds_the_members_remote_connections(app, create_member, opt_in):
     from maillon.rights.export import export_member_data
 
