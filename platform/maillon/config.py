@@ -112,6 +112,10 @@ SETTINGS: tuple[Setting, ...] = (
             "and from loopback and private-network addresses (names under .localhost resolve "
             "to 127.0.0.1). Development and tests only: in production a remote server could "
             "otherwise make the app fetch from its own network."),
+    Setting("FEDERATION_LOCAL_EXCHANGE", _bool, True, "Requests between the instances of "
+            "this deployment (fetches, deliveries) are handed to the application in the same "
+            "process instead of going through the network; the receiving instance checks them "
+            "as any server's. Off: they go out over HTTP like any other."),
     Setting("FEDERATION_RETRY_SCALE", float, 1.0, "Multiplies the delays between tries of a "
             "federation delivery (Mastodon's schedule: n^4 + 15 s plus jitter, 16 tries, about "
             "two to three days). Tests and drills shrink it; keep 1 in production."),

@@ -13,7 +13,7 @@ from maillon.api.idempotency import Reply
 from maillon.api.registry import operation
 from maillon.db import db
 from maillon.extensions import remote_lookup_limit
-from maillon.federation import connections, delivery, outgoing, policy
+from maillon.federation import connections, delivery, local, outgoing, policy
 from maillon.federation.lifecycle import CONNECTED, PENDING, REQUESTED
 from maillon.federation.models import RemoteActor, RemoteConnection
 from maillon.members.models import Member
@@ -120,6 +120,10 @@ class RemotePersonOut(BaseModel):
     summary: str = Field(description="Plain text, as their server describes them.")
     server: str = Field(description="The server they are on: shown as \"from <server>\".")
     url: str = Field(description="Their profile page on their server (may be empty).")
+    community: str | None = Field(
+        description="The name of their community when it is another instance of this "
+        "deployment (shown as \"from <community>\" instead of the server); null otherwise."
+    )
 
 
 class LookupOut(RemotePersonOut):
@@ -164,6 +168,7 @@ def _person(actor: RemoteActor) -> dict[str, Any]:
         "summary": actor.summary,
         "server": actor.server,
         "url": actor.url,
+        "community": local.community_name(actor.uri),
     }
 
 
@@ -204,6 +209,7 @@ def look_up_remote_person(member: Member) -> Reply:
         "summary": profile.summary,
         "server": profile.server,
         "url": profile.url,
+        "community": local.community_name(profile.uri),
         "connection": state if state in (REQUESTED, PENDING, CONNECTED) else None,
     }, 200
 

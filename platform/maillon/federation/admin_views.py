@@ -14,7 +14,7 @@ from flask_wtf import FlaskForm
 from maillon.db import db
 from maillon.errors import Conflict, ServiceError, ValidationFailed
 from maillon.extensions import remote_lookup_limit
-from maillon.federation import connections, delivery, membership, outgoing, policy, urls
+from maillon.federation import connections, delivery, local, membership, outgoing, policy, urls
 from maillon.federation.lifecycle import CONNECTED, DECLINED, WITHDRAWN
 from maillon.federation.models import MODES, SEVERITIES
 from maillon.forms import refusal_text
@@ -22,6 +22,8 @@ from maillon.members.services import get_member
 from maillon.tenancy.rendering import render
 
 bp = Blueprint("federation_admin", __name__, template_folder="templates")
+# "from Réseau Entraide" for a sister community of this deployment, "from host" otherwise.
+bp.add_app_template_global(local.server_label, "server_label")
 
 
 def _ip() -> str:

@@ -72,12 +72,17 @@ def fetch_actor(session: Session, instance: Instance, uri: str, now: datetime) -
     secure mode refuse unsigned fetches) and checked to be the actor it claims. Never called
     inside a write transaction."""
     signer = ensure_key(session, instance, None)
+    secret = private_key(session, signer)
+    dev = bool(settings(session).get("FEDERATION_DEV_NETWORK"))
+    # No transaction (nor write lock) is held while fetching: ensure_key may have written, and
+    # the answer may come from this very deployment (local.py), which must be free to write.
+    session.commit()
     document = fetch_json(
         uri,
         key_id=urls.key_id(urls.instance_actor(instance), signer.generation),
-        private_key=private_key(session, signer),
+        private_key=secret,
         now=now,
-        dev_network=bool(settings(session).get("FEDERATION_DEV_NETWORK")),
+        dev_network=dev,
     )
     inbox = document.get("inbox")
     if (

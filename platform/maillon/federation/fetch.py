@@ -8,7 +8,9 @@ addresses, so that it may run even inside a web request (the inbox's key fetch).
   (development and the tests' loopback peers). Names under ``.localhost`` resolve to
   127.0.0.1 (RFC 6761), which only that setting lets through. The address is resolved once
   and connected to directly, so a second DNS answer cannot redirect the request.
-* redirects are not followed (a document's id must be where it is served).
+* redirects are not followed (a document's id must be where it is served);
+* an address of another instance of this deployment is not fetched over the network: the
+  same signed request is handed to the application in this process (``local.py``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from maillon.federation import local
 from maillon.federation.signatures import sign_request
 
 FETCH_SECONDS = 5.0
@@ -95,12 +98,6 @@ def exchange(
     """One signed request (GET, or POST of ``body``), bounded as the module says: the status
     and at most MAX_DOCUMENT_BYTES of the answer. FetchFailed when no answer came."""
     parts = urlsplit(url)
-    https = parts.scheme == "https"
-    if not (https or (parts.scheme == "http" and dev_network)) or not parts.hostname:
-        raise FetchFailed("bad_url", "only https URLs are used")
-    port = parts.port or (443 if https else 80)
-    address = resolve(parts.hostname, port, dev_network=dev_network)
-    deadline = time.monotonic() + seconds
     headers = {"Accept": ACCEPT, "User-Agent": USER_AGENT}
     if key_id is not None and private_key is not None:
         headers.update(
@@ -108,6 +105,18 @@ def exchange(
         )
     else:
         headers["Host"] = parts.netloc
+    if local.local_slug(url) is not None:
+        # Another instance of this deployment: the same request, handed to the app here.
+        status, answer = local.exchange(method, url, headers, body, MAX_DOCUMENT_BYTES)
+        if len(answer) > MAX_DOCUMENT_BYTES:
+            raise FetchFailed("too_large", f"{url} is larger than {MAX_DOCUMENT_BYTES} bytes")
+        return status, answer
+    https = parts.scheme == "https"
+    if not (https or (parts.scheme == "http" and dev_network)) or not parts.hostname:
+        raise FetchFailed("bad_url", "only https URLs are used")
+    port = parts.port or (443 if https else 80)
+    address = resolve(parts.hostname, port, dev_network=dev_network)
+    deadline = time.monotonic() + seconds
     connection = (_PinnedTLS if https else _Pinned)(address, parts.hostname, port, seconds)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:

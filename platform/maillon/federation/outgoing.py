@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from maillon.db import begin_read, begin_write, flush_or_find, settings, utcnow
 from maillon.errors import Forbidden, ServiceError, ValidationFailed
-from maillon.federation import urls
+from maillon.federation import local, urls
 from maillon.federation.connections import (
     AS_CONTEXT,
     access_remote_connection,
@@ -156,7 +156,9 @@ def _not_found(address: str) -> ServiceError:
 def _webfinger(session: Session, user: str, host: str, address: str, now: datetime) -> str:
     """The actor URL of ``user@host``, from the server's WebFinger."""
     dev = bool(settings(session).get("FEDERATION_DEV_NETWORK"))
-    scheme = "http" if dev and _loopback(host) else "https"
+    # A sister community of this deployment is asked at its own origin, whatever its scheme.
+    local_http = local.local_slug(f"http://{host}/") is not None
+    scheme = "http" if (dev and _loopback(host)) or local_http else "https"
     resource = quote(f"acct:{user}@{host}", safe=":@")
     try:
         status, raw = exchange(

@@ -43,12 +43,17 @@ def fetch_remote_key(
     that holds the key is the actor it names as owner. No write: the caller stores it."""
     url = key_id.split("#", 1)[0]
     signer = ensure_key(session, instance, None)
+    secret = private_key(session, signer)
+    dev = bool(settings(session).get("FEDERATION_DEV_NETWORK"))
+    # No transaction (nor write lock) is held while fetching: ensure_key may have written, and
+    # the answer may come from this very deployment (local.py), which must be free to write.
+    session.commit()
     document = fetch_json(
         url,
         key_id=urls.key_id(urls.instance_actor(instance), signer.generation),
-        private_key=private_key(session, signer),
+        private_key=secret,
         now=now,
-        dev_network=bool(settings(session).get("FEDERATION_DEV_NETWORK")),
+        dev_network=dev,
     )
     found = _key_in(document, key_id)
     if found is None:

@@ -17,7 +17,11 @@ from maillon.tenancy.registry import get_registry
 
 
 def origin(instance: Instance) -> str:
-    config = get_registry().configs[instance.slug]
+    return origin_of_slug(instance.slug)
+
+
+def origin_of_slug(slug: str) -> str:
+    config = get_registry().configs[slug]
     if current_app.config["LOCAL_LINKS"] or len(config.hosts) == 1:
         port = int(current_app.config["SERVER_PORT"])
         return f"http://{config.hosts[0]}" + ("" if port == 80 else f":{port}")
