@@ -36,7 +36,7 @@ from maillon.federation import outgoing as federation_outgoing
 from maillon.federation import policy as federation_policy
 from maillon.hubs import services as hub_services
 from maillon.hubs import threads as hub_threads
-from maillon.introductions import records, routing
+from maillon.introductions import crossing, records, routing
 from maillon.introductions import services as introductions
 from maillon.members import experiences
 from maillon.members import services as members
@@ -361,6 +361,8 @@ CASES = [
     Call("federation_connections.access_remote_connection",
          lambda s, i, f, m: federation_connections.access_remote_connection(
              s, i, m(f.rita), _remote_connection_id(s))),
+    Call("crossing.find_remote_target",
+         lambda s, i, f, m: crossing.find_remote_target(s, i, _remote_actor_id(s))),
     Call("federation_outgoing.connection_state",
          lambda s, i, f, m: federation_outgoing.connection_state(s, i, m(f.rita), REMOTE_ACTOR)),
     Call("federation_outgoing.list_remote_contacts",
@@ -407,7 +409,8 @@ MODULES = {
     "accounts": "accounts.services",
     "network": "network.services", "endorsements": "network.endorsements",
     "recommendations": "network.recommendations", "notifications": "notifications.services",
-    "records": "introductions.records", "routing": "introductions.routing",
+    "records": "introductions.records", "crossing": "introductions.crossing",
+    "routing": "introductions.routing",
     "moderation": "moderation.services", "sanctions": "moderation.sanctions",
     "reports": "moderation.reports", "bulk": "accounts.bulk_invitations",
     "federation_policy": "federation.policy", "federation_keys": "federation.keys",
@@ -419,6 +422,14 @@ MODULES = {
     "federation_connections": "federation.connections",
     "federation_outgoing": "federation.outgoing",
 }
+
+
+def _remote_actor_id(session: Session) -> int:
+    from maillon.federation.models import RemoteActor
+
+    found = session.scalar(select(RemoteActor.id).where(RemoteActor.uri == REMOTE_ACTOR))
+    assert found is not None
+    return found
 
 
 def _remote_connection_id(session: Session) -> int:

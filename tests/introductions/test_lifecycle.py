@@ -25,6 +25,8 @@ INTRODUCTION_CHANGES = {
     ("in_progress", "blocked"),
     ("delivered", "accepted"), ("delivered", "rejected"), ("delivered", "withdrawn"),
     ("delivered", "blocked"),
+    # An Offer to a person on another server left unanswered (decision 56).
+    ("delivered", "expired"),
     ("declined", "in_progress"), ("declined", "delivered"), ("declined", "withdrawn"),
     ("expired", "in_progress"), ("expired", "delivered"), ("expired", "withdrawn"),
     # Held for review: approved (travels), blocked by a moderator, or withdrawn.

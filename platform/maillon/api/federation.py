@@ -255,6 +255,25 @@ def list_remote_connections(member: Member) -> Reply:
     return {"total": len(rows), "results": [_remote_connection(c, a) for c, a in rows]}, 200
 
 
+class RemoteContactList(BaseModel):
+    results: list[RemotePersonOut]
+
+
+@operation(
+    "GET",
+    "/members/<int:member_id>/remote-contacts",
+    summary="A member's connections on other servers",
+    tag="network",
+    description="Shown exactly to whom the member shows their contacts (decision 54), by "
+    "name, at most 200; a person's id is what POST /introductions takes as remote_target.",
+    responses={200: ("By name", RemoteContactList), 403: "contacts_not_visible",
+               404: "not_found"},
+)
+def list_remote_contacts(member: Member, member_id: int) -> Reply:
+    people = outgoing.list_remote_contacts(db.session, g.instance, member, member_id)
+    return {"results": [_person(a) for a in people]}, 200
+
+
 @operation(
     "DELETE",
     "/remote-connections/<int:connection_id>",

@@ -6,13 +6,15 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from flask import g, request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
+from werkzeug.exceptions import NotFound
 
 from maillon.api.errors import validate_query
 from maillon.api.idempotency import Reply
 from maillon.api.registry import MAX_ID, operation
 from maillon.api.schemas import Profile
 from maillon.db import db
+from maillon.federation.connections import find_remote_actor
 from maillon.introductions import services
 from maillon.introductions.models import DirectMessage, Introduction
 from maillon.introductions.validation import (
@@ -84,8 +86,22 @@ def member_paths(member: Member, member_id: int) -> Reply:
 
 
 class IntroductionIn(IntroductionRequest):
-    target_id: int = Field(ge=1, le=MAX_ID)
+    target_id: int | None = Field(None, ge=1, le=MAX_ID, description="A member of the "
+                                  "instance; or give remote_target_id.")
+    remote_target: str | None = Field(
+        None, min_length=1, max_length=500, description="A person on another server, by the "
+        "id the API gives them (their actor URL, as in GET /members/{id}/remote-contacts): "
+        "the chain runs to one of their contacts here, who forwards it across (decision 56).")
+    via_member_id: int | None = Field(
+        None, ge=1, le=MAX_ID, description="With remote_target_id: the member here who "
+        "should carry it across (one of their contacts); default: the nearest.")
     path: int = Field(0, ge=0, le=9, description="Index into GET /members/{id}/paths.")
+
+    @model_validator(mode="after")
+    def _one_target(self) -> IntroductionIn:
+        if (self.target_id is None) == (self.remote_target is None):
+            raise ValueError("give either target_id or remote_target")
+        return self
 
 
 class IntroductionState(BaseModel):
@@ -190,12 +206,22 @@ def _intro(intro_id: int, member: Member) -> Introduction:
            body=IntroductionIn, idempotent=True,
            description="A first-degree connection receives it at once (status delivered).",
            responses={201: ("The request", IntroductionState),
-                      403: "target_not_reachable, purpose_not_accepted, quota_exceeded",
-                      404: "not_found", 422: "validation_failed, cannot_introduce_self"})
+                      403: "target_not_reachable, purpose_not_accepted, quota_exceeded, "
+                      "federation_off, not_federated",
+                      404: "not_found", 422: "validation_failed, cannot_introduce_self, "
+                      "already_connected"})
 def create_introduction(member: Member, body: IntroductionIn) -> Reply:
+    remote_target_id = None
+    if body.remote_target is not None:
+        remote = find_remote_actor(db.session, g.instance, body.remote_target)
+        if remote is None:
+            raise NotFound()
+        remote_target_id = remote.id
     intro = services.request_introduction(db.session, g.instance, member, body.target_id,
                                           message=body.message, purpose=body.purpose,
-                                          path_index=body.path)
+                                          path_index=body.path,
+                                          remote_target_id=remote_target_id,
+                                          via_member_id=body.via_member_id)
     return {"id": intro.id, "status": intro.status, "hops": intro.hops,
             "current_hop": intro.current_hop}, 201
 
@@ -347,7 +373,9 @@ class ReviewQueueOut(BaseModel):
 def _queued(intro: Introduction, reports: int = 0) -> dict[str, Any]:
     return {"id": intro.id, "status": intro.status, "purpose": intro.purpose,
             "requester": {"id": intro.requester.id, "name": intro.requester.name},
-            "target": {"id": intro.target.id, "name": intro.target.name},
+            "target": {"id": intro.target.id, "name": intro.target.name} if intro.target
+            else {"remote": intro.remote_target.uri if intro.remote_target else None,
+                  "name": intro.target_name},
             "created_at": _when(intro.created_at), "reports": reports}
 
 

@@ -264,19 +264,23 @@ def load_introductions(session: Session, instance: Instance, *, seed: int = 7) -
                     return intro
         return None
 
+    def _target(intro: Introduction) -> int:
+        assert intro.target_id is not None  # the demo asks members only
+        return intro.target_id
+
     def accept(intro: Introduction) -> bool:
         if not maker.forward(intro):
             return False
-        services.accept_introduction(session, instance, maker.member(intro.target_id),
+        services.accept_introduction(session, instance, maker.member(_target(intro)),
                                      intro.id, message=texts["accept"])
-        services.thank_chain(session, instance, maker.member(intro.target_id), intro.id,
+        services.thank_chain(session, instance, maker.member(_target(intro)), intro.id,
                              message=texts["thanks"])
         return True
 
     def reject(intro: Introduction) -> bool:
         if not maker.forward(intro):
             return False
-        services.reject_introduction(session, instance, maker.member(intro.target_id),
+        services.reject_introduction(session, instance, maker.member(_target(intro)),
                                      intro.id, message=texts["reject"])
         return True
 

@@ -13,8 +13,9 @@ INTRODUCTION = Lifecycle.of("introduction", initial={"in_progress", "delivered",
     # stopped by the relay holding it, by its deadline or by the requester.
     "in_progress": {"in_progress", "delivered", "declined", "advised", "expired", "withdrawn",
                     "blocked"},
-    # Waiting for the target's answer.
-    "delivered": {"accepted", "rejected", "withdrawn", "blocked"},
+    # Waiting for the target's answer. A target on another server may never answer: their
+    # Offer has a deadline like a relay's turn (decision 56).
+    "delivered": {"accepted", "rejected", "withdrawn", "blocked", "expired"},
     # Stopped on the way: the requester may try another chain (a new attempt) or call it off.
     "declined": {"in_progress", "delivered", "withdrawn"},
     "expired": {"in_progress", "delivered", "withdrawn"},

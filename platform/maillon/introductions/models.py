@@ -13,10 +13,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from maillon.db import Base, TenantScoped, utcnow
+from maillon.federation.models import RemoteActor
 from maillon.introductions.lifecycle import (
     HOP,
     HOP_STATUSES,
@@ -44,11 +45,20 @@ class Introduction(TenantScoped, Base):
         Index("ix_introductions_deadline", "status", "hop_deadline"),
         Index("ix_introductions_closed", "instance_id", "closed_at"),  # the retention purge
         INTRODUCTION.check_constraint(),
+        # A member of the instance, or a person on another server (decision 56): one of them.
+        CheckConstraint("(target_id IS NULL) <> (remote_target_id IS NULL)", name="one_target"),
+        Index("ix_introductions_offer", "instance_id", "offer_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     requester_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
-    target_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    # None when the target is on another server: ``remote_target_id`` names them, and the
+    # path ends with ``-remote_target_id`` (remote people are never member ids, decision 47b).
+    target_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    remote_target_id: Mapped[int | None] = mapped_column(
+        ForeignKey("remote_actors.id", ondelete="CASCADE"), index=True)
+    # The id of the Offer the last local relay sent across (its Accept or Reject names it).
+    offer_id: Mapped[str | None] = mapped_column(String(500))
     purpose: Mapped[str] = mapped_column(String(12))
     message: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(12), default=IN_PROGRESS)
@@ -71,7 +81,22 @@ class Introduction(TenantScoped, Base):
     purged_at: Mapped[datetime | None]
 
     requester: Mapped[Member] = relationship(foreign_keys=[requester_id])
-    target: Mapped[Member] = relationship(foreign_keys=[target_id])
+    target: Mapped[Member | None] = relationship(foreign_keys=[target_id])
+    remote_target: Mapped[RemoteActor | None] = relationship(foreign_keys=[remote_target_id])
+
+    @property
+    def target_name(self) -> str:
+        """The target as pages name them: a member's name, or a remote person's name with
+        their address (``Bruno Martin (bruno@assoc.example)``)."""
+        if self.target is not None:
+            return self.target.name
+        remote = self.remote_target
+        return f"{remote.name} ({remote.handle})" if remote is not None else "…"
+
+    @property
+    def crosses(self) -> bool:
+        """Whether the target is a person on another server (the last hop crosses)."""
+        return self.remote_target_id is not None
 
     @property
     def is_open(self) -> bool:

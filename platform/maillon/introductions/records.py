@@ -159,10 +159,11 @@ def start_attempt(session: Session, instance: Instance, intro: Introduction, act
     intro.closed_at = None
     hop = hand_to(session, instance, intro, 1)
     session.flush()
-    people = members_by_id(session, instance, [intro.path[1], intro.target_id])
+    people = members_by_id(session, instance, [m for m in (intro.path[1], intro.target_id)
+                                               if m is not None])
     introduction_requested.send(session, introduction=intro, actor=actor,
                                 recipients=[people[hop.member_id]] if hop else [])
-    if hop is None:
+    if hop is None and intro.target_id is not None:
         record_event(session, intro, "delivered", None, position=intro.hops)
         introduction_delivered.send(session, introduction=intro, actor=actor,
                                     recipients=[people[intro.target_id]])

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from maillon.db import utcnow
 from maillon.errors import Conflict, Forbidden, ServiceError
 from maillon.introductions.chains import best_chains
+from maillon.introductions.crossing import check_requester, hand_across, plan_crossing
 from maillon.introductions.lifecycle import (
     ACCEPTED,
     ADVISED,
@@ -115,22 +116,39 @@ def _no_route() -> ServiceError:
         status=422, fields={"to_member_id": "no_route"})
 
 
+def _local_end(intro: Introduction) -> tuple[int, list[int]]:
+    """The member the local chain must reach (the target, or the last relay before the
+    border), and what follows them in the path (the remote person, or nothing)."""
+    if intro.target_id is not None:
+        return intro.target_id, []
+    return intro.path[-2], intro.path[-1:]
+
+
+def _cap(instance: Instance, intro: Introduction) -> int:
+    """The hop cap of the request: the target's and the instance's (the instance's alone for
+    a target on another server, whose crossing link counts as one)."""
+    if intro.target is not None:
+        return hop_cap(instance, intro.target)
+    return max(1, int(instance.setting("introductions.max_hops")))
+
+
 def _tail_from(session: Session, instance: Instance, intro: Introduction, start: int,
                links_used: int, head: list[int]) -> list[int]:
     """Member ids from ``start`` to the target, within what is left of the hop cap."""
-    if start == intro.target_id:
-        return [start]
-    budget = hop_cap(instance, intro.target) - links_used
+    end, across = _local_end(intro)
+    if start == end:
+        return [start, *across]
+    budget = _cap(instance, intro) - links_used - len(across)
     if budget < 1:
         raise _no_route()
     blocked = unavailable_ids(session, instance) | set(intro.avoid) | set(head)
     # Every link at its level: the holder (and, in full mode, the requester) will see it.
-    found = best_chains(graph_for(session, instance), start, intro.target_id, budget,
+    found = best_chains(graph_for(session, instance), start, end, budget,
                         relay_factor(session, instance), k=1, avoid=blocked,
                         link_prob=level_link_prob)
     if not found:
         raise _no_route()
-    return list(found[0].nodes)
+    return [*found[0].nodes, *across]
 
 
 def forward_introduction(session: Session, instance: Instance, member: Member, intro_id: int,
@@ -147,19 +165,30 @@ def forward_introduction(session: Session, instance: Instance, member: Member, i
     head = intro.path[:position + 1]
     planned = intro.path[position + 1]
     kind = "forwarded"
+    if planned < 0:  # the next hop is the person on another server: hand it across
+        if to_member_id is not None:
+            raise ServiceError("cannot_reroute_to", _("This request goes to a person on "
+                               "another server: forward it to them or decline."),
+                               status=422, fields={"to_member_id": "unavailable"})
+        HOP.apply(hop, kind)
+        hop.vouch, hop.acted_at = vouch, utcnow()
+        record_event(session, intro, kind, member, position=position, note=note, vouch=vouch)
+        hand_across(session, instance, intro, member, vouch)
+        session.commit()
+        return intro
     if to_member_id is not None and to_member_id != planned:
         contact = access_member(session, instance, member, to_member_id)
         if not are_connected(session, instance, member.id, contact.id):
             raise ServiceError("not_a_contact", _("You can pass a request only to one of your "
                                "contacts."), status=422, fields={"to_member_id": "not_connected"})
-        if contact.id != intro.target_id and (
+        if contact.id != _local_end(intro)[0] and (
                 contact.id in head or contact.id in intro.avoid
                 or contact.id in unavailable_ids(session, instance)):
             raise ServiceError("cannot_reroute_to", _("This contact cannot carry the request."),
                                status=422, fields={"to_member_id": "unavailable"})
         intro.path = head + _tail_from(session, instance, intro, contact.id, position + 1, head)
         kind = "rerouted"
-    elif planned != intro.target_id and planned in unavailable_ids(session, instance):
+    elif planned != _local_end(intro)[0] and planned in unavailable_ids(session, instance):
         # The planned next relay stopped relaying since the chain was chosen: go around them.
         intro.path = head[:-1] + _tail_from(session, instance, intro, member.id, position,
                                             head[:-1] + [planned])
@@ -200,8 +229,11 @@ def suggest_reroutes(session: Session, instance: Instance, member: Member, intro
     # look like another way. Left out of the options only, not of the chains after them.
     planned = intro.path[intro.current_hop + 1] if intro.current_hop + 1 < len(
         intro.path) else None
-    ranked = rank_reroutes(session, instance, member.id, intro.target_id,
-                           budget=hop_cap(instance, intro.target) - intro.current_hop,
+    end, across = _local_end(intro)
+    if planned is not None and planned < 0:
+        return []  # the last relay before the border: only forward across, or not
+    ranked = rank_reroutes(session, instance, member.id, end,
+                           budget=_cap(instance, intro) - intro.current_hop - len(across),
                            avoid=head | set(intro.avoid), limit=limit + 1)
     ranked = [(m, p) for m, p in ranked if m != planned][:limit]
     people = members_by_id(session, instance, [m for m, _p in ranked])
@@ -352,14 +384,26 @@ def retry_introduction(session: Session, instance: Instance, member: Member, int
         # A request whose texts the retention policy erased has no message left to send.
         raise Conflict("not_retryable", _("Only a declined or expired request can be tried "
                                           "again."))
-    check_target_policy(intro.target, intro.purpose)
     check_quota(session, instance, member)
-    path = plan_path(session, instance, member, intro.target, avoid=intro.avoid)
+    path = plan_again(session, instance, intro, member)
     intro.attempt += 1
     record_event(session, intro, "retried", member, position=0, hops=len(path) - 1)
     start_attempt(session, instance, intro, member, path)
     session.commit()
     return intro
+
+
+def plan_again(session: Session, instance: Instance, intro: Introduction, requester: Member
+               ) -> list[int]:
+    """A new chain for the request around ``intro.avoid`` (a retry, or a held request whose
+    relays stopped relaying): to a member, or to a person on another server."""
+    if intro.target is not None:
+        check_target_policy(intro.target, intro.purpose)
+        return plan_path(session, instance, requester, intro.target, avoid=intro.avoid)
+    remote = intro.remote_target
+    assert remote is not None
+    check_requester(session, instance, requester)
+    return plan_crossing(session, instance, requester, remote, avoid=intro.avoid)
 
 
 def thank_chain(session: Session, instance: Instance, member: Member, intro_id: int, *,
@@ -381,10 +425,12 @@ def thank_chain(session: Session, instance: Instance, member: Member, intro_id: 
 
 
 def expire_overdue(session: Session, now: datetime | None = None) -> int:
-    """Expire every hop past its deadline (all instances); the requester may retry."""
+    """Expire every hop past its deadline (all instances), and every Offer to a person on
+    another server left unanswered as long; the requester may retry."""
     now = now or utcnow()
-    query = select(Introduction).where(Introduction.status == IN_PROGRESS,
-                                       Introduction.hop_deadline < now).limit(500)
+    waiting = (Introduction.status == IN_PROGRESS) | (
+        (Introduction.status == DELIVERED) & Introduction.remote_target_id.is_not(None))
+    query = select(Introduction).where(waiting, Introduction.hop_deadline < now).limit(500)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     expired = 0

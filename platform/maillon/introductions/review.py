@@ -41,7 +41,7 @@ from maillon.introductions.records import (
     record_event,
     start_attempt,
 )
-from maillon.introductions.routing import check_target_policy, plan_path, unavailable_ids
+from maillon.introductions.routing import check_target_policy, unavailable_ids
 from maillon.introductions.signals import introduction_blocked, introduction_released
 from maillon.introductions.validation import BlockReason
 from maillon.members.models import Member
@@ -103,11 +103,14 @@ def approve_introduction(session: Session, instance: Instance, actor: Member, in
         raise Conflict("not_held", _("This request is not waiting for review."))
     requester = intro.requester
     # The target may have closed their door while it waited: it stays held (staff block it).
-    check_target_policy(intro.target, intro.purpose)
+    if intro.target is not None:
+        check_target_policy(intro.target, intro.purpose)
     path = list(intro.path)
     if set(path[1:-1]) & unavailable_ids(session, instance):
         # A relay of the planned chain stopped relaying while it waited: the best chain now.
-        path = plan_path(session, instance, requester, intro.target, avoid=intro.avoid)
+        from maillon.introductions.relay import plan_again
+
+        path = plan_again(session, instance, intro, requester)
     record_event(session, intro, "approved", actor, position=0)
     record_audit(session, instance, actor, "introduction_approved", subject=requester,
                  subject_type="introduction", subject_id=intro.id, ip=ip)
@@ -269,7 +272,8 @@ def review_queue(session: Session, instance: Instance, actor: Member, *,
     """What waits for staff: held requests, reported requests and the alerts (staff)."""
     alerts = relay_alerts(session, instance, actor, now=now)
     # Both ends read with the rows, not one by one in the template.
-    ends = (selectinload(Introduction.requester), selectinload(Introduction.target))
+    ends = (selectinload(Introduction.requester), selectinload(Introduction.target),
+            selectinload(Introduction.remote_target))
     held = list(session.scalars(select(Introduction).where(
         Introduction.instance_id == instance.id, Introduction.status == HELD).options(*ends)
         .order_by(Introduction.created_at, Introduction.id).limit(QUEUE_LIMIT)))

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from maillon.db import begin_read, begin_write, utcnow
 from maillon.errors import Forbidden, ServiceError, ValidationFailed
+from maillon.introductions import crossing
 from maillon.introductions.lifecycle import (
     ANSWERED_STATUSES,
     DELIVERED,
@@ -108,14 +109,20 @@ def _lock_requester(session: Session, instance: Instance, requester: Member) -> 
 
 
 def request_introduction(session: Session, instance: Instance, requester: Member,
-                         target_id: int, *, message: str, purpose: str,
-                         path_index: int = 0) -> Introduction:
-    """Ask to be introduced to a member along the chain ``path_index`` of ``find_chains``.
+                         target_id: int | None, *, message: str, purpose: str,
+                         path_index: int = 0, remote_target_id: int | None = None,
+                         via_member_id: int | None = None) -> Introduction:
+    """Ask to be introduced to a member along the chain ``path_index`` of ``find_chains``,
+    or (``remote_target_id``) to a person on another server through one of their local
+    contacts (``via_member_id``, else the nearest: ``crossing.plan_crossing``).
 
     A first-degree connection gets it at once; asking again while a request to the same
     member is open returns that request. One of a member's first requests may be held for a
     moderator's review (``review.held_for_review``): its chain is planned, nobody holds it.
     """
+    if remote_target_id is not None or target_id is None:
+        return _request_across(session, instance, requester, remote_target_id,
+                               message=message, purpose=purpose, via_member_id=via_member_id)
     target = access_member(session, instance, requester, target_id)
     check_not_limited(session, instance, requester)
     if target.id == requester.id:
@@ -140,6 +147,44 @@ def request_introduction(session: Session, instance: Instance, requester: Member
     session.add(intro)
     session.flush()
     record_event(session, intro, "requested", requester, position=0, hops=intro.hops)
+    if held:
+        record_event(session, intro, "held", None, position=0)
+    else:
+        start_attempt(session, instance, intro, requester, path)
+    session.commit()
+    return intro
+
+
+def _request_across(session: Session, instance: Instance, requester: Member,
+                    remote_target_id: int | None, *, message: str, purpose: str,
+                    via_member_id: int | None) -> Introduction:
+    """``request_introduction`` to a person on another server (decision 56)."""
+    if remote_target_id is None:
+        raise ValidationFailed({"target_id": _("Choose the member or the person on another "
+                                               "server you would like to meet.")})
+    remote = crossing.remote_target_of(session, instance, remote_target_id)
+    check_not_limited(session, instance, requester)
+    message = check(IntroductionRequest, {"message": message, "purpose": purpose}).message
+    crossing.check_requester(session, instance, requester)
+    _lock_requester(session, instance, requester)
+    existing = session.scalar(select(Introduction).where(
+        Introduction.instance_id == instance.id, Introduction.requester_id == requester.id,
+        Introduction.remote_target_id == remote.id, Introduction.status.in_(OPEN_STATUSES)))
+    if existing is not None:
+        return existing
+    check_quota(session, instance, requester)
+    path = crossing.plan_crossing(session, instance, requester, remote,
+                                  via_member_id=via_member_id)
+    held = held_for_review(session, instance, requester)
+    intro = Introduction(instance_id=instance.id, requester_id=requester.id, target_id=None,
+                         remote_target_id=remote.id, purpose=purpose, message=message,
+                         path=path, hops=len(path) - 1, attempt=1, avoid=[])
+    if held:
+        INTRODUCTION.apply(intro, HELD)
+    session.add(intro)
+    session.flush()
+    record_event(session, intro, "requested", requester, position=0, hops=intro.hops,
+                 remote=remote.handle)
     if held:
         record_event(session, intro, "held", None, position=0)
     else:

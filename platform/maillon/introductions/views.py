@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from maillon.db import db
 from maillon.errors import ServiceError
 from maillon.forms import refusal_text, show_problems
-from maillon.introductions import services
+from maillon.introductions import crossing, services
 from maillon.introductions.forms import (
     AdviseForm,
     AnswerForm,
@@ -130,6 +130,34 @@ def introduce(member_id: int) -> Any:
     return render("introductions/introduce.html", target=target, form=form, chains=chains,
                   direct=direct, policy=g.instance.setting("introductions.chain_visibility"),
                   message_max=MAX_TEXT), status
+
+
+@bp.route("/introductions/remote/<int:remote_id>", methods=["GET", "POST"])
+@login_required
+def introduce_remote(remote_id: int) -> Any:
+    """Ask for an introduction to a person on another server, through ``?via=<member>``, one
+    of their contacts here (from that member's contacts page), or the nearest one."""
+    remote = crossing.remote_target_of(db.session, g.instance, remote_id)
+    via = request.args.get("via", type=int)
+    carrier = access_member(db.session, g.instance, current_user, via) if via else None
+    form = RequestForm()
+    status = 200
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            intro = services.request_introduction(
+                db.session, g.instance, current_user, None, remote_target_id=remote.id,
+                via_member_id=carrier.id if carrier else None, message=form.message.data,
+                purpose=form.purpose.data)
+        except ServiceError as exc:
+            _refusal(exc, form)
+            status = exc.status if exc.status in (403, 409, 422) else 422
+        else:
+            flash(_("Your request is on its way."), "success")
+            return redirect(url_for("introductions.detail", intro_id=intro.id), 303)
+    elif request.method == "POST":
+        status = 422
+    return render("introductions/introduce_remote.html", remote=remote, carrier=carrier,
+                  form=form, message_max=MAX_TEXT), status
 
 
 @bp.route("/members/<int:member_id>/message", methods=["GET", "POST"])

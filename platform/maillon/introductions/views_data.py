@@ -58,7 +58,8 @@ def visible_path_ids(session: Session, instance: Instance, intro: Introduction,
     is_participant = viewer.id in path or viewer.id == intro.requester_id
     if viewer.is_moderator and not is_participant:
         return set(path)
-    visible = {intro.requester_id, intro.target_id}
+    target_id = intro.target_id
+    visible = {intro.requester_id} | ({target_id} if target_id is not None else set())
     if mode == "full" or (mode == "stepwise" and intro.status == ACCEPTED):
         visible |= set(path)
     elif viewer.id in path:
@@ -67,11 +68,13 @@ def visible_path_ids(session: Session, instance: Instance, intro: Introduction,
     if viewer.id == intro.requester_id:
         visible -= set(intro.avoid)
         last = path[-2] if len(path) > 2 else None
-        if last in visible and intro.status != ACCEPTED:
-            if people is None or last not in people or intro.target_id not in people:
-                people = members_by_id(session, instance, [last, intro.target_id])
-            if last in people and intro.target_id in people and last not in nameable_next_to(
-                    session, instance, viewer, people[intro.target_id], [people[last]]):
+        # The relay next to a member target is named only as far as the target's contacts
+        # are visible; a target on another server has no contacts list here.
+        if last in visible and intro.status != ACCEPTED and target_id is not None:
+            if people is None or last not in people or target_id not in people:
+                people = members_by_id(session, instance, [last, target_id])
+            if last in people and target_id in people and last not in nameable_next_to(
+                    session, instance, viewer, people[target_id], [people[last]]):
                 visible.discard(last)
     return visible | {viewer.id}
 
@@ -150,7 +153,9 @@ def introduction_views(session: Session, instance: Instance, intros: list[Introd
         events[event.introduction_id].append(event)
     people_ids: set[int] = set()
     for intro in intros:
-        people_ids |= set(intro.path) | {intro.requester_id, intro.target_id}
+        people_ids |= {m for m in intro.path if m > 0} | {intro.requester_id}
+        if intro.target_id is not None:
+            people_ids.add(intro.target_id)
         people_ids |= {e.actor_id for e in events[intro.id] if e.actor_id is not None}
         people_ids |= {e.data["to"] for e in events[intro.id]
                        if isinstance((e.data or {}).get("to"), int)}
@@ -203,16 +208,24 @@ def _view(session: Session, instance: Instance, intro: Introduction, viewer: Mem
                 vouches.append({"by": people.get(hop.member_id) if hop.member_id in shown
                                 else None, "text": hop.vouch})
     contact = None
+    remote = intro.remote_target
     if intro.status == ACCEPTED and role in ("requester", "target"):
-        other = people[intro.target_id if role == "requester" else intro.requester_id]
-        contact = {"name": other.name, "email": other.email}
+        if remote is not None:  # their address on their server: what connects them
+            contact = {"name": remote.name, "handle": remote.handle, "url": remote.url}
+        else:
+            other = people[intro.requester_id if role == "target" or intro.target_id is None
+                           else intro.target_id]
+            contact = {"name": other.name, "email": other.email}
     return {
         "introduction": intro, "id": intro.id, "status": intro.status, "role": role,
         "purpose": intro.purpose,
         "message": intro.message if role != "moderator" or reviewing else "",
         "under_review": review if role == "moderator" else [], "attempt": intro.attempt,
         "hops": intro.hops, "current_hop": None if blind else intro.current_hop,
-        "requester": people.get(intro.requester_id), "target": people.get(intro.target_id),
+        "requester": people.get(intro.requester_id),
+        "target": people.get(intro.target_id) if intro.target_id is not None else None,
+        "remote_target": {"id": remote.uri, "name": remote.name, "handle": remote.handle,
+                          "server": remote.server, "url": remote.url} if remote else None,
         "chain": [people.get(m) if m in shown and not blind else None
                   for m in intro.path[1:-1]],
         "holder": people.get(intro.holder_id) if intro.holder_id in shown else None,

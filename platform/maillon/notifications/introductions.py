@@ -169,7 +169,7 @@ def _tell(session: Session, intro: Introduction, recipients: Iterable[Member], k
           actor: Member | None, **data: Any) -> None:
     """Notify each recipient, naming the actor only if the recipient may see them."""
     instance = instance_of(session, intro.instance_id)
-    names = {"requester": intro.requester.name, "target": intro.target.name}
+    names = {"requester": intro.requester.name, "target": intro.target_name}
     for member in recipients:
         shown = actor
         if actor is not None and actor.id not in visible_path_ids(session, instance, intro,

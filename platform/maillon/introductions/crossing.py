@@ -1,0 +1,294 @@
+"""Introductions whose last hop crosses to another server (decision 56).
+
+The target is a person on another server (a ``RemoteActor``) who is connected to a local
+member M. The chain runs locally to M as any chain; the path ends with ``-remote_target_id``
+(remote people are never member ids, decision 47b). When M forwards, the request is handed
+across: an ``Offer{Relationship}`` (FEDERATION.md §4) addressed only to the remote person,
+signed by M's key, through the deliveries outbox; the request then waits ("delivered") with a
+deadline like a relay's turn. Their ``Accept`` of that Offer accepts it (the requester and
+they connect by mutual Follow, everyone on the chain is told); their ``Reject`` turns it down;
+no answer before the deadline takes the timeout path.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import NotFound
+
+from maillon.db import utcnow
+from maillon.errors import Forbidden, ServiceError
+from maillon.federation import urls
+from maillon.federation.connections import AS_CONTEXT, queue_follow, receive_answer
+from maillon.federation.delivery import queue_delivery
+from maillon.federation.inbox import HANDLERS
+from maillon.federation.lifecycle import (
+    CONNECTED,
+    IGNORED,
+    PENDING,
+    PROCESSED,
+    REMOTE_CONNECTION,
+    REQUESTED,
+)
+from maillon.federation.membership import find_published_member
+from maillon.federation.models import InboxActivity, RemoteActor, RemoteConnection
+from maillon.federation.policy import federates
+from maillon.introductions.lifecycle import ACCEPTED, DELIVERED, INTRODUCTION, REJECTED
+from maillon.introductions.models import Introduction
+from maillon.introductions.records import hop_deadline, hops_of, record_event
+from maillon.members.models import Member
+from maillon.network.services import are_connected
+from maillon.tenancy.models import Instance
+
+log = logging.getLogger(__name__)
+
+#: The JSON-LD terms of Maillon's introductions (FEDERATION.md §4); one namespace for every
+#: server, so that two Maillon servers read each other's terms as the same ones.
+PN_NAMESPACE = "https://maillon.org/ns#"
+PN_CONTEXT = {
+    "pn": PN_NAMESPACE,
+    "IntroductionRequest": "pn:IntroductionRequest",
+    "hop": "pn:hop",
+    "maxHops": "pn:maxHops",
+    "introducedVia": {"@id": "pn:introducedVia", "@type": "@id"},
+}
+ACQUAINTANCE = "http://purl.org/vocab/relationship/acquaintanceOf"
+#: How many of the remote person's local contacts are weighed as the last local relay.
+MAX_INTRODUCERS = 20
+
+
+def remote_node(remote_id: int) -> int:
+    """The remote person's place in an introduction's path (never a member id)."""
+    return -remote_id
+
+
+def find_remote_target(session: Session, instance: Instance, remote_id: int
+                       ) -> RemoteActor | None:
+    """The instance's row for a person on another server, by id (another instance's: None)."""
+    return session.scalar(select(RemoteActor).where(RemoteActor.instance_id == instance.id,
+                                                    RemoteActor.id == remote_id))
+
+
+def introducers(session: Session, instance: Instance, remote: RemoteActor) -> list[Member]:
+    """Local members who can carry a request across to ``remote``: connected to them, active,
+    relaying, and reachable from other servers (their Offer is checked against their key)."""
+    members = session.scalars(
+        select(Member).join(RemoteConnection, RemoteConnection.member_id == Member.id).where(
+            RemoteConnection.instance_id == instance.id, Member.instance_id == instance.id,
+            RemoteConnection.remote_actor_id == remote.id,
+            RemoteConnection.status == CONNECTED, Member.status == "active",
+            Member.relaying == "open").order_by(Member.id).limit(MAX_INTRODUCERS)).all()
+    return [m for m in members
+            if find_published_member(session, instance, member_id=m.id) is not None]
+
+
+def _not_reachable() -> Forbidden:
+    return Forbidden("target_not_reachable", _(
+        "No chain of contacts reaches this person at the moment."))
+
+
+def check_requester(session: Session, instance: Instance, requester: Member) -> None:
+    """The requester must be reachable from other servers: on acceptance the person on the
+    other server and they connect by Follow, checked against the requester's key."""
+    if not federates(session, instance):
+        raise Forbidden("federation_off", _(
+            "This community does not exchange with other servers."))
+    if find_published_member(session, instance, member_id=requester.id) is None:
+        raise Forbidden("not_federated", _(
+            "First let people on other servers reach your profile (Settings, Other servers)."))
+
+
+def plan_crossing(session: Session, instance: Instance, requester: Member, remote: RemoteActor,
+                  *, via_member_id: int | None = None, avoid: list[int] | None = None
+                  ) -> list[int]:
+    """The path of a request to ``remote``: the best local chain to one of their local
+    contacts (``via_member_id`` if given), then across. Fewest links first, then the chance
+    the requester is shown, then the contact's id."""
+    from maillon.introductions.routing import chains_between
+
+    if session.scalar(select(RemoteConnection.id).where(
+            RemoteConnection.instance_id == instance.id,
+            RemoteConnection.member_id == requester.id,
+            RemoteConnection.remote_actor_id == remote.id,
+            RemoteConnection.status == CONNECTED)) is not None:
+        raise ServiceError("already_connected", _("You are already connected with them."),
+                           status=422, fields={"remote_target_id": "connected"})
+    skip = set(avoid or ())
+    candidates = [m for m in introducers(session, instance, remote)
+                  if m.id != requester.id and m.id not in skip]
+    if via_member_id is not None:
+        candidates = [m for m in candidates if m.id == via_member_id]
+    # The remote hop counts as one link of the instance's cap.
+    budget = int(instance.setting("introductions.max_hops")) - 1
+    best: tuple[tuple[int, float, int], list[int]] | None = None
+    for member in candidates:
+        if are_connected(session, instance, requester.id, member.id):
+            nodes, score = [requester.id, member.id], (1, -1.0, member.id)
+        elif budget >= 2:
+            found = chains_between(session, instance, requester.id, member.id,
+                                   max_hops=budget, k=1, avoid=skip)
+            if not found:
+                continue
+            nodes = list(found[0].nodes)
+            score = (len(nodes) - 1, -found[0].probability, member.id)
+        else:
+            continue
+        if best is None or score < best[0]:
+            best = (score, nodes)
+    if best is None:
+        raise _not_reachable()
+    return [*best[1], remote_node(remote.id)]
+
+
+def _paragraphs(*texts: str) -> str:
+    return "".join(f"<p>{html.escape(t)}</p>" for t in texts if t)
+
+
+def offer_activity(session: Session, instance: Instance, intro: Introduction, carrier: Member,
+                   remote: RemoteActor, vouch: str) -> dict[str, Any]:
+    """The Offer the last local relay sends across (FEDERATION.md §4): addressed only to the
+    remote person, never public; its id is stable per attempt (a repeat queues nothing)."""
+    me = urls.member_actor(instance, carrier.id)
+    requester = urls.member_actor(instance, intro.requester_id)
+    said = _("%(requester)s would like to be introduced to you, through %(carrier)s.",
+             requester=intro.requester.name, carrier=carrier.name)
+    vouched = _("%(carrier)s vouches: %(vouch)s", carrier=carrier.name, vouch=vouch) \
+        if vouch else ""
+    return {
+        "@context": [AS_CONTEXT, PN_CONTEXT],
+        "id": f"{me}/introductions/{intro.id}/{intro.attempt}",
+        "type": ["Offer", "IntroductionRequest"],
+        "actor": me,
+        "to": [remote.uri],
+        "target": remote.uri,
+        "object": {"type": "Relationship", "subject": requester,
+                   "relationship": ACQUAINTANCE, "object": remote.uri},
+        "content": _paragraphs(said, intro.message, vouched),
+        "hop": intro.hops,
+        "maxHops": int(instance.setting("introductions.max_hops")),
+        "introducedVia": me,
+    }
+
+
+def hand_across(session: Session, instance: Instance, intro: Introduction, carrier: Member,
+                vouch: str) -> None:
+    """The last local relay forwarded: the Offer goes out (in the caller's transaction) and
+    the request waits for the remote person's answer until a relay's deadline."""
+    remote = intro.remote_target
+    assert remote is not None
+    if find_published_member(session, instance, member_id=carrier.id) is None:
+        raise Forbidden("not_federated", _(
+            "First let people on other servers reach your profile (Settings, Other servers)."))
+    offer = offer_activity(session, instance, intro, carrier, remote, vouch)
+    queue_delivery(session, instance, carrier, offer, [remote.inbox])
+    now = utcnow()
+    intro.offer_id = offer["id"]
+    intro.current_hop = intro.hops
+    intro.holder_id = None
+    INTRODUCTION.apply(intro, DELIVERED)
+    intro.delivered_at = now
+    intro.hop_deadline = hop_deadline(instance, now)
+    record_event(session, intro, "delivered", None, position=intro.hops,
+                 remote=remote.handle)
+
+
+# ------------------------------------------------------------------------- their answer
+
+
+def _offer_named(payload: dict[str, Any]) -> str | None:
+    answered = payload.get("object")
+    offer_id = answered.get("id") if isinstance(answered, dict) else answered
+    return offer_id if isinstance(offer_id, str) else None
+
+
+def _chain(session: Session, intro: Introduction) -> list[Member]:
+    return [hop.member for hop in hops_of(session, intro, intro.attempt)]
+
+
+def receive_offer_answer(session: Session, instance: Instance, row: InboxActivity) -> str:
+    """Their Accept or Reject: of an Offer of ours (only from the person it was addressed
+    to, while it waits), else of a Follow (``connections.receive_answer``)."""
+    from maillon.introductions.signals import introduction_accepted, introduction_rejected
+
+    offer_id = _offer_named(row.payload)
+    prefix = urls.member_actor(instance, 0)[:-1]
+    if offer_id is None or not offer_id.startswith(prefix) or "/introductions/" not in offer_id:
+        return str(receive_answer(session, instance, row))
+    intro = session.scalar(
+        select(Introduction).join(RemoteActor, RemoteActor.id == Introduction.remote_target_id)
+        .where(Introduction.instance_id == instance.id, Introduction.offer_id == offer_id,
+               RemoteActor.instance_id == instance.id, RemoteActor.uri == row.actor)
+        .with_for_update())
+    if intro is None:
+        log.info("answer %s names no Offer of ours sent to %s", row.activity_id, row.actor)
+        return IGNORED
+    outcome = ACCEPTED if row.type == "Accept" else REJECTED
+    if intro.status != DELIVERED or not INTRODUCTION.allows(intro.status, outcome):
+        log.info("answer %s to introduction %s, already %s", row.activity_id, intro.id,
+                 intro.status)
+        return IGNORED
+    from maillon.federation.text import plain_text
+
+    intro.outcome_message = plain_text(row.payload.get("content"), 2000)
+    INTRODUCTION.apply(intro, outcome)
+    intro.holder_id = None
+    intro.hop_deadline = None
+    intro.closed_at = utcnow()
+    record_event(session, intro, outcome, None, position=intro.hops,
+                 message=intro.outcome_message)
+    told = introduction_accepted if outcome == ACCEPTED else introduction_rejected
+    told.send(session, introduction=intro, actor=None,
+              recipients=[intro.requester, *_chain(session, intro)])
+    if outcome == ACCEPTED:
+        _connect(session, instance, intro)
+    return PROCESSED
+
+
+def _connect(session: Session, instance: Instance, intro: Introduction) -> None:
+    """The requester and the remote person connect: our Follow, signed by the requester (their
+    Follow back, or their acceptance, makes it mutual, as any remote connection)."""
+    from maillon.federation.connections import answer_remote_request
+
+    remote = intro.remote_target
+    requester = intro.requester
+    assert remote is not None
+    connection = session.scalar(select(RemoteConnection).where(
+        RemoteConnection.instance_id == instance.id,
+        RemoteConnection.member_id == requester.id,
+        RemoteConnection.remote_actor_id == remote.id))
+    if connection is not None and connection.status in (PENDING, CONNECTED):
+        return
+    if connection is not None and connection.status == REQUESTED:
+        session.flush()
+        answer_remote_request(session, instance, requester, connection.id, accept=True)
+        return
+    now = utcnow()
+    if connection is None:
+        connection = RemoteConnection(instance_id=instance.id, member_id=requester.id,
+                                      remote_actor_id=remote.id)
+        REMOTE_CONNECTION.apply(connection, PENDING)
+        session.add(connection)
+        session.flush()
+    else:
+        REMOTE_CONNECTION.apply(connection, PENDING)
+    connection.follow_id = ""
+    connection.requested_at = now
+    connection.ended_at = None
+    queue_follow(session, instance, requester, connection, remote, now)
+
+
+HANDLERS.update({"Accept": receive_offer_answer, "Reject": receive_offer_answer})
+
+
+def remote_target_of(session: Session, instance: Instance, remote_id: int) -> RemoteActor:
+    """``find_remote_target`` or a 404."""
+    remote = find_remote_target(session, instance, remote_id)
+    if remote is None:
+        raise NotFound()
+    return remote
+
