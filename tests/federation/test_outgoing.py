@@ -185,6 +185,93 @@ def test_their_follow_while_ours_waits_connects_and_is_accepted(app, ours, peer,
     assert accept["activity"]["object"]["id"] == f"{peer.origin}/follows/1"
 
 
+def _accept_of(peer: Any, follow_id: str, n: int) -> dict[str, Any]:
+    return {"@context": AS, "id": f"{peer.origin}/accepts/{n}", "type": "Accept",
+            "actor": peer.actor_id, "object": follow_id}
+
+
+def _told(app: Flask, member: Any) -> list[Any]:
+    from maillon.notifications import services
+
+    with app.app_context():
+        rows = services.list_notifications(db.session, instance_row("reseau"),
+                                           member_row(member.id))[1]
+        return [(n.kind, services.describe(n), services.link_for(n)) for n in rows]
+
+
+def test_their_accept_tells_the_member_in_app_and_by_email(app, ours, peer, ada, login, mail):
+    from maillon.federation.outgoing import connect_remote_person
+
+    with app.app_context():
+        connect_remote_person(db.session, instance_row("reseau"), member_row(ada.id),
+                              _address(peer))
+    _drain(app)
+    assert _told(app, ada) == []  # asking tells nobody on this side
+    [connection] = _connections(app)
+    server = peer.origin.split("://", 1)[1]
+    for n in (1, 1, 2):  # the same Accept again, then a second one with another id
+        peer.post(f"{ours}/inbox", _accept_of(peer, connection.our_follow_id, n))
+        _drain(app)
+    assert _connections(app)[0].status == "connected"
+    assert _told(app, ada) == [("remote_connection_accepted",
+                                f"Bob Peer ({server}) accepted your request to connect",
+                                ("network.my_network", {"_anchor": "remote"}))]
+    [message] = mail.to(ada.email)  # acceptances are e-mailed by default
+    assert "Bob Peer accepted your request" in message["Subject"]
+    body = mail.body(message)
+    assert f"Bob Peer, on {server}, accepted your request" in body and "/network#remote" in body
+    page = login(ada).get("/notifications").get_data(as_text=True)
+    assert f"Bob Peer ({server}) accepted your request to connect" in page
+
+
+def test_their_accept_follows_the_members_choice_for_acceptances(app, ours, peer, ada, mail):
+    from maillon.federation.outgoing import connect_remote_person
+    from maillon.notifications import services
+
+    with app.app_context():
+        services.update_preferences(db.session, instance_row("reseau"), member_row(ada.id),
+                                    {"connection_accepted": {"email": False, "app": True}})
+        connect_remote_person(db.session, instance_row("reseau"), member_row(ada.id),
+                              _address(peer))
+    _drain(app)
+    [connection] = _connections(app)
+    peer.post(f"{ours}/inbox", _accept_of(peer, connection.our_follow_id, 1))
+    _drain(app)
+    assert [kind for kind, _, _ in _told(app, ada)] == ["remote_connection_accepted"]
+    assert mail.to(ada.email) == []
+
+
+def test_their_follow_before_their_accept_tells_the_member_once(app, ours, peer, ada, mail):
+    from maillon.federation.outgoing import connect_remote_person
+
+    with app.app_context():
+        connect_remote_person(db.session, instance_row("reseau"), member_row(ada.id),
+                              _address(peer))
+    _drain(app)
+    [connection] = _connections(app)
+    peer.post(f"{ours}/ap/members/{ada.id}/inbox", _follow(peer, f"{ours}/ap/members/{ada.id}"))
+    _drain(app)
+    peer.post(f"{ours}/inbox", _accept_of(peer, connection.our_follow_id, 1))
+    _drain(app)
+    assert [kind for kind, _, _ in _told(app, ada)] == ["remote_connection_accepted"]
+    assert len(mail.to(ada.email)) == 1
+
+
+def test_their_reject_tells_nothing(app, ours, peer, ada, mail):
+    from maillon.federation.outgoing import connect_remote_person
+
+    with app.app_context():
+        connect_remote_person(db.session, instance_row("reseau"), member_row(ada.id),
+                              _address(peer))
+    _drain(app)
+    [connection] = _connections(app)
+    peer.post(f"{ours}/inbox", {**_accept_of(peer, connection.our_follow_id, 1),
+                                "type": "Reject"})
+    _drain(app)
+    assert _connections(app)[0].status == "declined"
+    assert _told(app, ada) == [] and mail.to(ada.email) == []
+
+
 def test_the_api_looks_up_connects_lists_and_removes(app, ours, peer, ada, client_for):
     api = client_for("reseau")
     headers = _token(app, ada)

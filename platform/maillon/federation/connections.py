@@ -48,6 +48,7 @@ from maillon.federation.lifecycle import (
 from maillon.federation.membership import find_published_member
 from maillon.federation.models import InboxActivity, RemoteActor, RemoteConnection
 from maillon.members.models import Member
+from maillon.network.signals import remote_connection_accepted
 from maillon.tenancy.models import Instance
 
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
@@ -157,8 +158,9 @@ def receive_follow(session: Session, instance: Instance, row: InboxActivity) -> 
         assert actor is not None
         existing.follow_id = row.activity_id
         queue_answer(session, instance, member, existing, actor, accept=True, now=utcnow())
-        if existing.status == PENDING:
+        if existing.status == PENDING:  # their Follow came before their Accept
             REMOTE_CONNECTION.apply(existing, CONNECTED)
+            _tell_accepted(session, instance, existing)
         return PROCESSED
     if existing is not None and existing.status == REQUESTED:
         existing.follow_id = row.activity_id  # their retry with a new id
@@ -256,11 +258,30 @@ def receive_answer(session: Session, instance: Instance, row: InboxActivity) -> 
         REMOTE_CONNECTION.apply(connection, CONNECTED if accepted else DECLINED)
         if not accepted:
             connection.ended_at = utcnow()
+        else:  # the member is told, as of a local acceptance (a repeated Accept finds it done)
+            _tell_accepted(session, instance, connection)
     elif connection.status == CONNECTED and not accepted and not connection.follow_id:
         # They removed the member, and never followed them: nothing links the two any more.
         REMOTE_CONNECTION.apply(connection, REMOVED)
         connection.ended_at = utcnow()
     return PROCESSED
+
+
+def _tell_accepted(session: Session, instance: Instance, connection: RemoteConnection) -> None:
+    member = session.scalar(
+        select(Member).where(
+            Member.instance_id == instance.id, Member.id == connection.member_id
+        )
+    )
+    person = session.scalar(
+        select(RemoteActor).where(
+            RemoteActor.instance_id == instance.id, RemoteActor.id == connection.remote_actor_id
+        )
+    )
+    if member is not None and person is not None:
+        remote_connection_accepted.send(
+            session, connection=connection, recipient=member, person=person
+        )
 
 
 def receive_delete(session: Session, instance: Instance, row: InboxActivity) -> str:

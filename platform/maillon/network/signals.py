@@ -11,6 +11,9 @@ _signals = Namespace()
 # connection=, actor= (the member who acted)
 connection_requested = _signals.signal("connection-requested")
 connection_accepted = _signals.signal("connection-accepted")
+# connection= (a RemoteConnection), recipient= (the member whose request was accepted),
+# person= (the RemoteActor who accepted it, on another server)
+remote_connection_accepted = _signals.signal("remote-connection-accepted")
 
 # endorsement=, actor= (the endorser), recipient= (the endorsed member)
 skill_endorsed = _signals.signal("skill-endorsed")

@@ -30,6 +30,16 @@ def _on_connection_accepted(session: Session, *, connection: Any, actor: Member,
            "connection_accepted", actor=actor, subject=connection)
 
 
+@signals.remote_connection_accepted.connect
+def _on_remote_connection_accepted(session: Session, *, connection: Any, recipient: Member,
+                                   person: Any, **extra: Any) -> None:
+    """Someone on another server accepted the member's request (their Accept, or their
+    Follow back): no local actor, their name and server in the data."""
+    notify(session, instance_of(session, recipient.instance_id), recipient,
+           "remote_connection_accepted", subject=connection,
+           data={"person": person.name, "server": person.server})
+
+
 def _skill_name(recipient: Member, subject: Any) -> str:
     """The endorsed skill as the member spells it (endorsements keep a case-folded key)."""
     name = getattr(subject, "skill", None)

@@ -45,6 +45,9 @@ class NotificationKind:
     # Moderation decisions: in-app and by e-mail whatever the preferences and even to a
     # suspended account; not offered in the preferences form.
     required: bool = False
+    # Another kind whose channels this one follows (not offered in the form): a remote
+    # acceptance is told as the member chose for acceptances.
+    channels_of: str = ""
 
     def template(self) -> str:
         return self.email_template or f"notifications/email/{self.name}"
@@ -61,7 +64,8 @@ def register_kind(kind: NotificationKind) -> NotificationKind:
 
 def optional_kinds() -> dict[str, NotificationKind]:
     """The kinds a member may switch on or off (the preferences form)."""
-    return {name: kind for name, kind in KINDS.items() if not kind.required}
+    return {name: kind for name, kind in KINDS.items()
+            if not kind.required and not kind.channels_of}
 
 
 def get_kind(name: str) -> NotificationKind:
@@ -93,6 +97,10 @@ def _recommend_actor(n: Notification) -> Link:
     return "feedback.recommend", {"member_id": n.actor_id}
 
 
+def _remote_contacts(n: Notification) -> Link:
+    return "network.my_network", {"_anchor": "remote"}
+
+
 def _trust_prompt(n: Notification) -> Link:
     if n.subject_type == "connections" and n.subject_id is not None:
         return "network.trust", {"connection_id": n.subject_id}
@@ -107,6 +115,11 @@ register_kind(NotificationKind(
     "connection_accepted", _l("Accepted invitations"),
     lambda actor, data: _("%(actor)s accepted your invitation to connect", actor=actor),
     _trust_prompt, default_email=True))
+register_kind(NotificationKind(
+    "remote_connection_accepted", _l("Accepted invitations"),
+    lambda actor, data: _("%(person)s (%(server)s) accepted your request to connect",
+                          person=data.get("person", ""), server=data.get("server", "")),
+    _remote_contacts, channels_of="connection_accepted"))
 register_kind(NotificationKind(
     "skill_endorsed", _l("Skill endorsements"),
     lambda actor, data: _("%(actor)s endorsed you for %(skill)s", actor=actor,
@@ -162,6 +175,9 @@ def preferences(member: Member) -> dict[str, dict[str, bool]]:
             "app": bool(chosen.get("app", kind.default_app)),
             "email": bool(chosen.get("email", kind.default_email)),
         }
+    for name, kind in KINDS.items():
+        if kind.channels_of and not kind.required:
+            result[name] = dict(result[kind.channels_of])
     return result
 
 
