@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, request, url_for
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -39,7 +39,9 @@ MAX_OTHERS = 300
 
 
 def _when(moment: Any) -> str:
-    return format_datetime(moment, "medium")
+    """When it was posted: the day, in the reader's language and time zone (the time of day,
+    to the second, was noise in a list)."""
+    return format_date(moment, "medium")
 
 
 @bp.get("/opportunities")
