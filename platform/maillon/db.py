@@ -219,6 +219,17 @@ def begin_write(session: Session) -> None:
     plain.bind = current_app.extensions["maillon.engine.write"]
 
 
+def run_built(session: Session, statement: Executable, params: dict[str, Any]) -> Any:
+    """Run a statement built once at import on the session's connection, in its transaction:
+    rows without the ORM's per-statement work (compile state, the tenant net's option),
+    which made most of the cost of a small read. The statement must filter by instance
+    itself: the ORM's tenant net does not see Core executions. Pending changes are flushed
+    first, as the ORM's autoflush would."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    return session.connection().execute(statement, params)
+
+
 def begin_read(session: Session) -> None:
     """Put the session in read mode: its next transactions take no write lock on SQLite."""
     plain = _plain(session)

@@ -81,3 +81,22 @@ def test_the_counter_fails_over_budget_and_lists_the_statements(app):
         db.session.execute(text("SELECT 1"))
         db.session.commit()
     assert log.statements == ["SELECT 1"]  # BEGIN and COMMIT are not counted
+
+
+def test_profile_dict_reads_what_the_session_has_not_written_yet(world, app):
+    """``profile_dict`` reads the sections as plain rows on the session's connection; an
+    experience added in the same transaction (not yet flushed) is there, as the ORM's own
+    query would have seen it after its autoflush."""
+    from datetime import date
+
+    from maillon.members.models import Experience
+
+    person = world.person()
+    with app.app_context():
+        member = db.session.scalar(select(Member).where(Member.id == person))
+        assert member is not None
+        db.session.add(Experience(instance_id=member.instance_id, member_id=member.id,
+                                  title="Pending title", start_date=date(2031, 1, 1)))
+        titles = [e["title"] for e in profile_dict(member, None)["experiences"]]
+        db.session.rollback()
+    assert titles[0] == "Pending title"  # the newest start first, as the profile orders them

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import has_request_context, url_for
-from sqlalchemy import inspect, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import bindparam, inspect, select
+from sqlalchemy.orm import Session, object_session, selectinload
 
+from maillon.db import run_built
 from maillon.members.models import (
     Education,
     Experience,
@@ -48,7 +49,15 @@ def profile_dict(member: Member, viewer: Member | None, *,
     """The JSON shape of a profile; private settings only for the member themself.
 
     ``experiences``/``education`` (rows with the models' attribute names) replace the member's
-    collections when a list has read them for many members at once."""
+    collections when a list has read them for many members at once. Without them, collections
+    the member has not loaded are read as plain rows (``sections``), not lazy-loaded."""
+    if experiences is None or education is None:
+        unloaded = inspect(member).unloaded
+        session = object_session(member)
+        if session is not None and {"experiences", "education"} <= unloaded:
+            found = sections(session, member.instance_id, [member.id])
+            experiences = found[0].get(member.id, []) if experiences is None else experiences
+            education = found[1].get(member.id, []) if education is None else education
     data: dict[str, Any] = {
         "id": member.id, "name": member.name, "headline": member.headline,
         "position": member.position, "company": member.organisation,
@@ -85,6 +94,40 @@ def load_profiles(session: Session, members: Iterable[Member]) -> None:
         selectinload(Member.experiences), selectinload(Member.education))).all()
 
 
+_EXPERIENCES = Experience.__table__
+_EDUCATION = Education.__table__
+# Built once, run on the session's connection (``run_built``): plain rows without the ORM's
+# per-statement work. The instance is an explicit parameter: the tenant net does not apply.
+_EXPERIENCE_ROWS = select(
+    _EXPERIENCES.c.member_id, _EXPERIENCES.c.id, _EXPERIENCES.c.title,
+    _EXPERIENCES.c.organisation, _EXPERIENCES.c.location, _EXPERIENCES.c.start_date,
+    _EXPERIENCES.c.end_date, _EXPERIENCES.c.description).where(
+    _EXPERIENCES.c.instance_id == bindparam("instance_id"),
+    _EXPERIENCES.c.member_id.in_(bindparam("ids", expanding=True))).order_by(
+    _EXPERIENCES.c.end_date.is_(None).desc(), _EXPERIENCES.c.start_date.desc(),
+    _EXPERIENCES.c.id)
+_EDUCATION_ROWS = select(
+    _EDUCATION.c.member_id, _EDUCATION.c.id, _EDUCATION.c.school, _EDUCATION.c.degree,
+    _EDUCATION.c.field, _EDUCATION.c.start_year, _EDUCATION.c.end_year).where(
+    _EDUCATION.c.instance_id == bindparam("instance_id"),
+    _EDUCATION.c.member_id.in_(bindparam("ids", expanding=True))).order_by(
+    _EDUCATION.c.start_year.desc(), _EDUCATION.c.id)
+
+
+def sections(session: Session, instance_id: int, ids: list[int]
+             ) -> tuple[dict[int, list[Any]], dict[int, list[Any]]]:
+    """The experiences and the education of these members of one instance, as plain rows
+    (attribute names as the models'), by member, in the profile's order: two statements."""
+    params = {"instance_id": instance_id, "ids": ids}
+    experiences: dict[int, list[Any]] = {}
+    for row in run_built(session, _EXPERIENCE_ROWS, params):
+        experiences.setdefault(row.member_id, []).append(row)
+    education: dict[int, list[Any]] = {}
+    for school in run_built(session, _EDUCATION_ROWS, params):
+        education.setdefault(school.member_id, []).append(school)
+    return experiences, education
+
+
 def profile_dicts(session: Session, members: list[Member], viewer: Member | None
                   ) -> list[dict[str, Any]]:
     """``profile_dict`` of each member, in two queries whatever their number.
@@ -93,23 +136,7 @@ def profile_dicts(session: Session, members: list[Member], viewer: Member | None
     twenty profiles would otherwise build a hundred ORM objects for a JSON answer."""
     if not members:
         return []
-    instance_id = members[0].instance_id
-    ids = [m.id for m in members]
-    experiences: dict[int, list[Any]] = {}
-    for row in session.execute(select(
-            Experience.member_id, Experience.id, Experience.title, Experience.organisation,
-            Experience.location, Experience.start_date, Experience.end_date,
-            Experience.description).where(
-            Experience.instance_id == instance_id, Experience.member_id.in_(ids)).order_by(
-            Experience.end_date.is_(None).desc(), Experience.start_date.desc())):
-        experiences.setdefault(row.member_id, []).append(row)
-    education: dict[int, list[Any]] = {}
-    for school in session.execute(select(
-            Education.member_id, Education.id, Education.school, Education.degree,
-            Education.field, Education.start_year, Education.end_year).where(
-            Education.instance_id == instance_id, Education.member_id.in_(ids)).order_by(
-            Education.start_year.desc())):
-        education.setdefault(school.member_id, []).append(school)
+    experiences, education = sections(session, members[0].instance_id, [m.id for m in members])
     return [profile_dict(m, viewer, experiences=experiences.get(m.id, []),
                          education=education.get(m.id, [])) for m in members]
 

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from maillon.db import flush_or_find
+from maillon.db import flush_or_find, run_built
 from maillon.errors import Forbidden, ServiceError, ValidationFailed
 from maillon.members.models import Member
 from maillon.members.services import VISIBLE_STATUSES, access_member
@@ -138,6 +138,6 @@ def endorsement_counts(session: Session, instance: Instance, viewer: Member | No
     keys = {skill_key(s): s for s in member.skills or []}
     if not keys:
         return {}
-    counts = dict(session.execute(_COUNTS, {
+    counts = dict(run_built(session, _COUNTS, {
         "instance_id": instance.id, "member_id": member.id, "keys": list(keys)}).all())
     return {skill: int(counts[key]) for key, skill in keys.items() if counts.get(key)}

@@ -16,7 +16,7 @@ from sqlalchemy import and_, bindparam, case, false, or_, select
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 from werkzeug.exceptions import NotFound
 
-from maillon.db import flush_or_find, utcnow
+from maillon.db import flush_or_find, run_built, utcnow
 from maillon.errors import Forbidden, ServiceError
 from maillon.members.models import Member
 from maillon.members.services import VISIBLE_STATUSES, access_member
@@ -274,7 +274,8 @@ def approved_recommendation_dicts(session: Session, instance: Instance, member: 
                                   ) -> list[dict[str, Any]]:
     """The approved recommendations about a member by active authors, as
     ``recommendation_dict`` shapes them (what anyone may see), newest first."""
-    rows = session.execute(_APPROVED_ABOUT, {"instance_id": instance.id, "member_id": member.id})
+    rows = run_built(session, _APPROVED_ABOUT, {"instance_id": instance.id,
+                                                "member_id": member.id})
     return [{"id": rid, "status": APPROVED, "relationship": kind, "relationship_detail": detail,
              "text": text, "author": {"id": author_id, "name": name, "headline": headline},
              "recipient_id": member.id, "created_at": created.isoformat(),
