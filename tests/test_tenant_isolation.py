@@ -36,7 +36,7 @@ from maillon.federation import outgoing as federation_outgoing
 from maillon.federation import policy as federation_policy
 from maillon.hubs import services as hub_services
 from maillon.hubs import threads as hub_threads
-from maillon.introductions import crossing, records, routing
+from maillon.introductions import crossing, incoming, records, routing
 from maillon.introductions import services as introductions
 from maillon.members import experiences
 from maillon.members import services as members
@@ -164,6 +164,13 @@ def foreign(app: Flask, create_member: Callable[..., Member]) -> Foreign:
         db.session.add(RemoteConnection(instance_id=reseau.id, member_id=rita,
                                         remote_actor_id=remote.id, status="requested",
                                         follow_id="https://remote.example/follows/1"))
+        from maillon.introductions.models import IncomingIntroduction
+
+        # ... and forwarded her someone's introduction request (decision 56a)
+        db.session.add(IncomingIntroduction(instance_id=reseau.id, member_id=rita,
+                                            carrier_id=remote.id, requester_id=remote.id,
+                                            offer_id="https://remote.example/offers/1",
+                                            content="", status="waiting"))
         db.session.commit()
     return Foreign(rita=rita, sam=sam, tom=tom, rita_email=email, connection=connection.id,
                    recommendation=recommendation.id, notification=notification,
@@ -361,6 +368,9 @@ CASES = [
     Call("federation_connections.access_remote_connection",
          lambda s, i, f, m: federation_connections.access_remote_connection(
              s, i, m(f.rita), _remote_connection_id(s))),
+    Call("incoming.access_incoming_introduction",
+         lambda s, i, f, m: incoming.access_incoming_introduction(
+             s, i, m(f.rita), _incoming_introduction_id(s))),
     Call("crossing.find_remote_target",
          lambda s, i, f, m: crossing.find_remote_target(s, i, _remote_actor_id(s))),
     Call("federation_outgoing.connection_state",
@@ -410,6 +420,7 @@ MODULES = {
     "network": "network.services", "endorsements": "network.endorsements",
     "recommendations": "network.recommendations", "notifications": "notifications.services",
     "records": "introductions.records", "crossing": "introductions.crossing",
+    "incoming": "introductions.incoming",
     "routing": "introductions.routing",
     "moderation": "moderation.services", "sanctions": "moderation.sanctions",
     "reports": "moderation.reports", "bulk": "accounts.bulk_invitations",
@@ -422,6 +433,14 @@ MODULES = {
     "federation_connections": "federation.connections",
     "federation_outgoing": "federation.outgoing",
 }
+
+
+def _incoming_introduction_id(session: Session) -> int:
+    from maillon.introductions.models import IncomingIntroduction
+
+    found = session.scalar(select(IncomingIntroduction.id))
+    assert found is not None
+    return found
 
 
 def _remote_actor_id(session: Session) -> int:

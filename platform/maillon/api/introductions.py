@@ -15,8 +15,8 @@ from maillon.api.registry import MAX_ID, operation
 from maillon.api.schemas import Profile
 from maillon.db import db
 from maillon.federation.connections import find_remote_actor
-from maillon.introductions import services
-from maillon.introductions.models import DirectMessage, Introduction
+from maillon.introductions import incoming, services
+from maillon.introductions.models import DirectMessage, IncomingIntroduction, Introduction
 from maillon.introductions.validation import (
     Advice,
     Answer,
@@ -322,6 +322,72 @@ def thank_chain(member: Member, intro_id: int, body: ThankIn) -> Reply:
 def withdraw_introduction(member: Member, intro_id: int) -> Reply:
     intro = services.withdraw_introduction(db.session, g.instance, member, intro_id)
     return _view(intro, member), 200
+
+
+class IncomingPerson(BaseModel):
+    id: str = Field(description="Their actor URL.")
+    name: str
+    handle: str
+    server: str
+
+
+class IncomingIntroductionOut(BaseModel):
+    id: int
+    status: str = Field(description="waiting, accepted or declined.")
+    requester: IncomingPerson
+    carrier: IncomingPerson = Field(description="Who introduced them: one of the caller's "
+                                    "connections on their server.")
+    content: str = Field(description="Their message and the carrier's vouch, as plain text.")
+    created_at: str
+    answered_at: str | None
+
+
+class IncomingIntroductionList(BaseModel):
+    results: list[IncomingIntroductionOut]
+
+
+def _incoming(row: IncomingIntroduction) -> dict[str, Any]:
+    def person(actor: Any) -> dict[str, Any]:
+        return {"id": actor.uri, "name": actor.name, "handle": actor.handle,
+                "server": actor.server}
+
+    return {"id": row.id, "status": row.status, "requester": person(row.requester),
+            "carrier": person(row.carrier), "content": row.content,
+            "created_at": _when(row.created_at), "answered_at": _when(row.answered_at)}
+
+
+@operation("GET", "/introductions/incoming", summary="Introductions from other servers",
+           tag=TAG, description="Requests people on other servers sent the caller through "
+           "one of the caller's connections there (decision 56a), waiting first, at most 200.",
+           responses={200: ("Waiting first, then newest", IncomingIntroductionList)})
+def list_incoming(member: Member) -> Reply:
+    rows = incoming.list_incoming_introductions(db.session, g.instance, member)
+    return {"results": [_incoming(r) for r in rows]}, 200
+
+
+_ANSWER_ERRORS: dict[int, Any] = {200: ("The request", IncomingIntroductionOut),
+                                  404: "not_found", 409: "already_answered"}
+
+
+@operation("POST", "/introductions/incoming/<int:incoming_id>/accept",
+           summary="Accept an introduction from another server", tag=TAG, idempotent=True,
+           description="An Accept of their Offer goes to the carrier's server and the "
+           "caller's Follow to the requester (connected once they accept or follow back). "
+           "Accepting again changes nothing.", responses=_ANSWER_ERRORS)
+def accept_incoming(member: Member, incoming_id: int) -> Reply:
+    row = incoming.answer_incoming_introduction(db.session, g.instance, member, incoming_id,
+                                                accept=True)
+    return _incoming(row), 200
+
+
+@operation("POST", "/introductions/incoming/<int:incoming_id>/decline",
+           summary="Decline an introduction from another server", tag=TAG, idempotent=True,
+           description="A Reject of their Offer goes to the carrier's server. Declining again "
+           "changes nothing.", responses=_ANSWER_ERRORS)
+def decline_incoming(member: Member, incoming_id: int) -> Reply:
+    row = incoming.answer_incoming_introduction(db.session, g.instance, member, incoming_id,
+                                                accept=False)
+    return _incoming(row), 200
 
 
 @operation("POST", "/introductions/<int:intro_id>/retry", summary="Try another chain",

@@ -118,6 +118,21 @@ def _check_date(
         raise _refuse("stale_date", "the request's date is outside the accepted window")
 
 
+#: Extension types a compound ``type`` is dispatched on first (``["Offer",
+#: "IntroductionRequest"]``: our servers read the extension, others see an Offer).
+EXTENSION_TYPES = ("IntroductionRequest",)
+
+
+def activity_type(activity: dict[str, Any]) -> str:
+    """The type an activity is handled as: its ``type``, or for a list of types the first
+    extension type we know, else the first one."""
+    kind = activity.get("type")
+    if isinstance(kind, list):
+        known = [t for t in kind if t in EXTENSION_TYPES]
+        return str(known[0] if known else kind[0])
+    return str(kind)
+
+
 def _activity(body: bytes) -> dict[str, Any]:
     try:
         activity = json.loads(body)
@@ -129,13 +144,21 @@ def _activity(body: bytes) -> dict[str, Any]:
     if (
         not isinstance(activity, dict)
         or not isinstance(actor, str)
-        or not all(isinstance(activity.get(k), str) and activity[k] for k in ("id", "type"))
+        or not (isinstance(activity.get("id"), str) and activity["id"])
+        or not _typed(activity.get("type"))
     ):
         raise ServiceError("not_an_activity", "an activity has an id, a type and an actor")
     if len(activity["id"]) > MAX_ACTIVITY_ID or len(actor) > MAX_ACTIVITY_ID:
         raise ServiceError("not_an_activity", "the activity's id or actor is too long")
     activity["actor"] = actor
     return activity
+
+
+def _typed(kind: Any) -> bool:
+    """A type, or a short list of them (JSON-LD allows several)."""
+    if isinstance(kind, list):
+        return 0 < len(kind) <= 8 and all(isinstance(t, str) and t for t in kind)
+    return isinstance(kind, str) and bool(kind)
 
 
 def receive(
@@ -203,7 +226,7 @@ def receive(
     row = InboxActivity(
         instance_id=instance.id,
         activity_id=activity["id"],
-        type=activity["type"][:40],
+        type=activity_type(activity)[:40],
         actor=owner,
         member_id=member_id,
         payload=activity,

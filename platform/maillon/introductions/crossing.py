@@ -245,18 +245,19 @@ def receive_offer_answer(session: Session, instance: Instance, row: InboxActivit
     told.send(session, introduction=intro, actor=None,
               recipients=[intro.requester, *_chain(session, intro)])
     if outcome == ACCEPTED:
-        _connect(session, instance, intro)
+        assert intro.remote_target is not None
+        connect_after_introduction(session, instance, intro.requester, intro.remote_target)
     return PROCESSED
 
 
-def _connect(session: Session, instance: Instance, intro: Introduction) -> None:
-    """The requester and the remote person connect: our Follow, signed by the requester (their
-    Follow back, or their acceptance, makes it mutual, as any remote connection)."""
-    from maillon.federation.connections import answer_remote_request
+def connect_after_introduction(session: Session, instance: Instance, member: Member,
+                               remote: RemoteActor) -> None:
+    """An accepted introduction connects ``member`` and the remote person: the member's
+    Follow, in the caller's transaction (the other side's Follow, or their Accept, makes it
+    mutual, as for any remote connection); their waiting Follow is accepted instead."""
+    from maillon.federation.connections import queue_answer
 
-    remote = intro.remote_target
-    requester = intro.requester
-    assert remote is not None
+    requester = member
     connection = session.scalar(select(RemoteConnection).where(
         RemoteConnection.instance_id == instance.id,
         RemoteConnection.member_id == requester.id,
@@ -264,8 +265,10 @@ def _connect(session: Session, instance: Instance, intro: Introduction) -> None:
     if connection is not None and connection.status in (PENDING, CONNECTED):
         return
     if connection is not None and connection.status == REQUESTED:
-        session.flush()
-        answer_remote_request(session, instance, requester, connection.id, accept=True)
+        now = utcnow()
+        queue_answer(session, instance, requester, connection, remote, accept=True, now=now)
+        REMOTE_CONNECTION.apply(connection, CONNECTED)
+        queue_follow(session, instance, requester, connection, remote, now)
         return
     now = utcnow()
     if connection is None:

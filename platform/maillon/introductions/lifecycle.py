@@ -75,3 +75,14 @@ STOPPED_HOP_STATUSES = tuple(s for s in ACTED_HOP_STATUSES if s not in PASSED_HO
 STOPPED_STATUSES = RETRYABLE_STATUSES
 #: Answered: by the target, by a relay's advice, or stopped on the way (the requester's home).
 ANSWERED_STATUSES = (ACCEPTED, REJECTED, ADVISED, *STOPPED_STATUSES)
+
+#: An introduction a person on another server asks a member for (decision 56a): waiting for
+#: the member's answer, then accepted or declined (an Accept or a Reject goes back).
+INCOMING = Lifecycle.of("incoming introduction", initial={"waiting"}, allowed={
+    "waiting": {"accepted", "declined"},
+    "accepted": set(),
+    "declined": set(),
+})
+INCOMING_WAITING = INCOMING.state("waiting")
+INCOMING_ACCEPTED = INCOMING.state("accepted")
+INCOMING_DECLINED = INCOMING.state("declined")

@@ -22,6 +22,7 @@ from maillon.introductions.lifecycle import (
     HOP,
     HOP_STATUSES,
     IN_PROGRESS,
+    INCOMING,
     INTRODUCTION,
     OPEN_STATUSES,
     RETRYABLE_STATUSES,
@@ -184,3 +185,31 @@ class IntroductionStaffView(TenantScoped, Base):
         ForeignKey("introductions.id", ondelete="CASCADE"))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IncomingIntroduction(TenantScoped, Base):
+    """An introduction request that reached a member from another server (decision 56a): the
+    Offer their contact there (``carrier``) sent, on behalf of ``requester``; one row per
+    Offer id, so a repeat never makes a second request."""
+
+    __tablename__ = "incoming_introductions"
+    __table_args__ = (
+        UniqueConstraint("instance_id", "offer_id"),
+        Index("ix_incoming_introductions_member", "instance_id", "member_id", "status"),
+        INCOMING.check_constraint(),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    carrier_id: Mapped[int] = mapped_column(ForeignKey("remote_actors.id", ondelete="CASCADE"))
+    requester_id: Mapped[int] = mapped_column(
+        ForeignKey("remote_actors.id", ondelete="CASCADE"))
+    offer_id: Mapped[str] = mapped_column(String(500))
+    # The Offer's content (the message and the carrier's vouch) as plain text.
+    content: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(10), default="waiting")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answered_at: Mapped[datetime | None]
+
+    carrier: Mapped[RemoteActor] = relationship(foreign_keys=[carrier_id])
+    requester: Mapped[RemoteActor] = relationship(foreign_keys=[requester_id])

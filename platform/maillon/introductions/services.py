@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from maillon.db import begin_read, begin_write, utcnow
 from maillon.errors import Forbidden, ServiceError, ValidationFailed
-from maillon.introductions import crossing
+from maillon.introductions import crossing, incoming  # noqa: F401 (their inbox handlers)
 from maillon.introductions.lifecycle import (
     ANSWERED_STATUSES,
     DELIVERED,

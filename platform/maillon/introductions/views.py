@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from maillon.db import db
 from maillon.errors import ServiceError
 from maillon.forms import refusal_text, show_problems
-from maillon.introductions import crossing, services
+from maillon.introductions import crossing, incoming, services
 from maillon.introductions.forms import (
     AdviseForm,
     AnswerForm,
@@ -158,6 +158,31 @@ def introduce_remote(remote_id: int) -> Any:
         status = 422
     return render("introductions/introduce_remote.html", remote=remote, carrier=carrier,
                   form=form, message_max=MAX_TEXT), status
+
+
+@bp.get("/introductions/from-other-servers")
+@login_required
+def from_other_servers() -> Any:
+    """Requests that reached the member from people on other servers."""
+    rows = incoming.list_incoming_introductions(db.session, g.instance, current_user)
+    return render("introductions/incoming.html", rows=rows, form=ConfirmForm())
+
+
+@bp.post("/introductions/from-other-servers/<int:incoming_id>/<any(accept, decline):answer>")
+@login_required
+def answer_from_other_server(incoming_id: int, answer: str) -> Response:
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        incoming.answer_incoming_introduction(db.session, g.instance, current_user,
+                                              incoming_id, accept=answer == "accept")
+    except ServiceError as exc:
+        _refusal(exc)
+    else:
+        flash(_("Your answer is on its way to their server.") if answer == "accept"
+              else _("Declined: their server is told."), "success")
+    return redirect(url_for("introductions.from_other_servers"), 303)
 
 
 @bp.route("/members/<int:member_id>/message", methods=["GET", "POST"])
