@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, true
+from sqlalchemy import bindparam, func, select, true
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
+from maillon.db import run_built
 from maillon.members.models import Member
 from maillon.tenancy.models import Instance
 
@@ -54,16 +55,20 @@ def access_member(session: Session, instance: Instance, viewer: Member | None,
 
 def count_members(session: Session, instance: Instance) -> int:
     """How many members the directory lists (the home page's figure: the same people)."""
-    return int(session.scalar(select(func.count(Member.id)).where(
-        *_listed(instance))) or 0)
+    return int(run_built(session, _COUNT_LISTED, {"instance_id": instance.id}).scalar() or 0)
 
 
-def _listed(instance: Instance) -> tuple[Any, ...]:
+def _listed(instance: Instance | None) -> tuple[Any, ...]:
     """Who the directory lists, and so who any member count counts: active members who did
-    not take their profile out of it."""
+    not take their profile out of it (None: the instance is the ``instance_id`` parameter)."""
     in_directory = func.coalesce(Member.visibility["in_directory"].as_boolean(), true())
-    return (Member.instance_id == instance.id, Member.status.in_(VISIBLE_STATUSES),
+    instance_id: Any = bindparam("instance_id") if instance is None else instance.id
+    return (Member.instance_id == instance_id, Member.status.in_(VISIBLE_STATUSES),
             in_directory.is_(true()))
+
+
+# Built once: the logged-out home page's only statement (run_built: no ORM layer).
+_COUNT_LISTED = select(func.count(Member.id)).where(*_listed(None))
 
 
 def list_directory(session: Session, instance: Instance, viewer: Member | None, page: int = 1,
