@@ -62,6 +62,7 @@ class Peer:
     verified_signers: list[str | None] = field(default_factory=list)  # of GETs it served
     received: list[dict[str, Any]] = field(default_factory=list)  # activities POSTed to it
     answers: list[int] = field(default_factory=list)  # statuses its inbox answers first
+    redirects: dict[str, str] = field(default_factory=dict)  # path -> Location (301)
     loop: asyncio.AbstractEventLoop | None = None
     session: aiohttp.ClientSession | None = None
     runner: web.AppRunner | None = None
@@ -235,6 +236,15 @@ def start_peer() -> Peer:
             content_type="application/jrd+json",
         )
 
+    async def redirect(request: web.Request) -> web.Response:
+        """Mastodon's profile link, ``/@bob``, answers 301 to the actor; tests add more
+        (``peer.redirects``: path -> Location)."""
+        peer.requests.append(("GET", request.path))
+        target = peer.redirects.get(request.path)
+        if target is None:
+            return web.Response(status=404)
+        return web.Response(status=301, headers={"Location": target})
+
     async def inbox(request: web.Request) -> web.Response:
         peer.requests.append(("POST", request.path))
         body = await request.read()
@@ -264,6 +274,7 @@ def start_peer() -> Peer:
             app.router.add_get("/actor", actor)
             app.router.add_get("/.well-known/webfinger", webfinger)
             app.router.add_post("/inbox", inbox)
+            app.router.add_get("/{path:(@|r/).*}", redirect)
             peer.runner = web.AppRunner(app)
             await peer.runner.setup()
             site = web.TCPSite(peer.runner, "127.0.0.1", 0)
@@ -274,6 +285,7 @@ def start_peer() -> Peer:
             )
 
         loop.run_until_complete(setup())
+        peer.redirects["/@bob"] = peer.actor_id  # as Mastodon's /@bob to /users/bob
         ready.set()
         loop.run_forever()
         loop.close()

@@ -272,6 +272,95 @@ def test_their_reject_tells_nothing(app, ours, peer, ada, mail):
     assert _told(app, ada) == [] and mail.to(ada.email) == []
 
 
+def _look_up(app: Flask, client: Any, ada: Any, address: str) -> Any:
+    return client.get("/api/v1/remote-people", query_string={"address": address},
+                      headers=_token(app, ada))
+
+
+def test_a_pasted_mastodon_profile_link_redirects_to_the_person(
+        app, ours, peer, ada, login, client_for):
+    link = f"{peer.origin}/@bob"  # Mastodon's profile link: 301 to the actor
+    page = login(ada).get("/network/remote", query_string={"address": link})
+    assert page.status_code == 200 and "Bob Peer" in page.get_data(as_text=True)
+    found = _look_up(app, client_for("reseau"), ada, link)
+    assert found.status_code == 200 and found.get_json()["id"] == peer.actor_id
+    answer = client_for("reseau").post("/api/v1/remote-connections", json={"address": link},
+                                       headers=_token(app, ada))
+    assert answer.status_code == 201, answer.get_json()
+    _drain(app)
+    [follow] = _follows_received(peer)
+    assert follow["activity"]["object"] == peer.actor_id  # the actor, not the link
+
+
+def test_three_redirects_are_followed_and_not_a_fourth(app, ours, peer, ada, client_for):
+    for n in range(3):
+        peer.redirects[f"/r/{n}"] = f"{peer.origin}/r/{n + 1}"
+    peer.redirects["/r/3"] = "/actor"  # relative, as servers may answer
+    api = client_for("reseau")
+    found = _look_up(app, api, ada, f"{peer.origin}/r/1")  # /r/1 /r/2 /r/3 then the actor
+    assert found.status_code == 200 and found.get_json()["id"] == peer.actor_id
+    seen = len(peer.requests)
+    refused = _look_up(app, api, ada, f"{peer.origin}/r/0")
+    assert refused.status_code == 404 and error_of(refused)["code"] == "remote_not_found"
+    assert ("GET", "/actor") not in peer.requests[seen:]  # the fourth was not followed
+
+
+def test_a_redirect_to_a_refused_server_is_not_followed(app, ours, peer, ada, client_for,
+                                                         create_member):
+    from maillon.federation import policy
+    from maillon.federation.policy import block_server
+
+    admin = create_member("reseau", role="admin", name="Another Admin")
+    with app.app_context():
+        block_server(db.session, "blocked.localhost", reason="test")
+        policy.change_policy(db.session, instance_row("reseau"), member_row(admin.id),
+                             {"servers": [{"domain": "suspended.localhost",
+                                           "severity": "suspend"}]})
+    api = client_for("reseau")
+    for name in ("blocked", "suspended"):
+        peer.redirects[f"/@{name}"] = f"http://{name}.localhost:{peer.port}/actor"
+        seen = len(peer.requests)
+        refused = _look_up(app, api, ada, f"{peer.origin}/@{name}")
+        assert refused.status_code == 403, refused.get_json()
+        assert error_of(refused)["code"] == "server_refused"
+        assert peer.requests[seen:] == [("GET", f"/@{name}")]  # its target was never asked
+
+
+def test_a_redirect_must_land_on_the_actor_it_names(app, ours, peer, ada, client_for):
+    # other.localhost serves bovine's actor, whose id is on bovine.localhost: not theirs.
+    peer.redirects["/@mallory"] = f"http://other.localhost:{peer.port}/actor"
+    refused = _look_up(app, client_for("reseau"), ada, f"{peer.origin}/@mallory")
+    assert refused.status_code == 404 and error_of(refused)["code"] == "remote_not_found"
+
+
+def test_a_redirect_keeps_the_address_rules(app, monkeypatch):
+    """Off the development network: never from https down to http, never to this machine or a
+    private network, each checked on the redirect's target as on a first request."""
+    from datetime import UTC, datetime
+
+    from maillon.federation import fetch
+
+    real = fetch.exchange
+    asked: list[str] = []
+
+    def exchange(method: str, url: str, **kwargs: Any) -> tuple[int, bytes]:
+        asked.append(url)
+        if url.startswith("https://public.example/"):
+            kwargs["answer_headers"]["location"] = redirect_to
+            return 301, b""
+        return real(method, url, **kwargs)
+
+    monkeypatch.setattr(fetch, "exchange", exchange)
+    now = datetime.now(UTC)
+    for redirect_to, code in (("http://public.example/users/bob", "bad_redirect"),
+                              ("https://127.0.0.1:9/users/bob", "private_address"),
+                              ("https://10.1.2.3/users/bob", "private_address")):
+        with pytest.raises(fetch.FetchFailed) as failed:
+            fetch.fetch_json_following("https://public.example/@bob", key_id=None,
+                                       private_key=None, now=now, check_host=lambda h: None)
+        assert failed.value.code == code, redirect_to
+
+
 def test_the_api_looks_up_connects_lists_and_removes(app, ours, peer, ada, client_for):
     api = client_for("reseau")
     headers = _token(app, ada)

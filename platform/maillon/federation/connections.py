@@ -19,6 +19,7 @@ remote actor, status from ``lifecycle.REMOTE_CONNECTION``):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,7 +32,7 @@ from maillon.db import flush_or_find, settings, utcnow
 from maillon.errors import Conflict
 from maillon.federation import urls
 from maillon.federation.delivery import queue_delivery
-from maillon.federation.fetch import FetchFailed, fetch_json
+from maillon.federation.fetch import FetchFailed, fetch_json, fetch_json_following
 from maillon.federation.inbox import HANDLERS
 from maillon.federation.keys import ensure_key, private_key
 from maillon.federation.lifecycle import (
@@ -68,23 +69,31 @@ def find_remote_actor(session: Session, instance: Instance, uri: str) -> RemoteA
     )
 
 
-def fetch_actor(session: Session, instance: Instance, uri: str, now: datetime) -> dict[str, Any]:
+def fetch_actor(
+    session: Session,
+    instance: Instance,
+    uri: str,
+    now: datetime,
+    follow: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
     """A remote actor's document, fetched (bounded, signed by the instance actor: servers in
-    secure mode refuse unsigned fetches) and checked to be the actor it claims. Never called
-    inside a write transaction."""
+    secure mode refuse unsigned fetches) and checked to be the actor it claims. With
+    ``follow`` (a lookup from a pasted link), redirects are followed as
+    ``fetch.fetch_json_following`` says, ``follow(host)`` checking each one, and the actor is
+    the one at the last URL (its ``id``). Never called inside a write transaction."""
     signer = ensure_key(session, instance, None)
     secret = private_key(session, signer)
     dev = bool(settings(session).get("FEDERATION_DEV_NETWORK"))
     # No transaction (nor write lock) is held while fetching: ensure_key may have written, and
     # the answer may come from this very deployment (local.py), which must be free to write.
     session.commit()
-    document = fetch_json(
-        uri,
-        key_id=urls.key_id(urls.instance_actor(instance), signer.generation),
-        private_key=secret,
-        now=now,
-        dev_network=dev,
-    )
+    key_id = urls.key_id(urls.instance_actor(instance), signer.generation)
+    if follow is None:
+        document = fetch_json(uri, key_id=key_id, private_key=secret, now=now, dev_network=dev)
+    else:
+        uri, document = fetch_json_following(
+            uri, key_id=key_id, private_key=secret, now=now, dev_network=dev, check_host=follow
+        )
     inbox = document.get("inbox")
     if (
         document.get("id") != uri

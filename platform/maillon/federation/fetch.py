@@ -8,7 +8,12 @@ addresses, so that it may run even inside a web request (the inbox's key fetch).
   (development and the tests' loopback peers). Names under ``.localhost`` resolve to
   127.0.0.1 (RFC 6761), which only that setting lets through. The address is resolved once
   and connected to directly, so a second DNS answer cannot redirect the request.
-* redirects are not followed (a document's id must be where it is served);
+* redirects are not followed (a document's id must be where it is served), except by
+  ``fetch_json_following``, the lookup of a person from a pasted link (Mastodon's
+  ``https://server/@bob`` answers 301 to ``/users/bob``): at most MAX_REDIRECTS, each target
+  re-checked as a first request is (https, or http under FEDERATION_DEV_NETWORK; the address
+  rules) and by the caller's ``check_host`` (the federation policies), never from https down
+  to http, and the document's id must be the last URL;
 * an address of another instance of this deployment is not fetched over the network: the
   same signed request is handed to the application in this process (``local.py``).
 """
@@ -21,9 +26,10 @@ import json
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -37,6 +43,8 @@ ACCEPT = (
     'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 )
 USER_AGENT = "Maillon (ActivityPub)"
+MAX_REDIRECTS = 3
+REDIRECTS = (301, 302, 303, 307, 308)
 
 
 class FetchFailed(Exception):
@@ -94,9 +102,11 @@ def exchange(
     body: bytes | None = None,
     dev_network: bool = False,
     seconds: float = FETCH_SECONDS,
+    answer_headers: dict[str, str] | None = None,
 ) -> tuple[int, bytes]:
     """One signed request (GET, or POST of ``body``), bounded as the module says: the status
-    and at most MAX_DOCUMENT_BYTES of the answer. FetchFailed when no answer came."""
+    and at most MAX_DOCUMENT_BYTES of the answer (its headers, lower-case, put in
+    ``answer_headers`` when given). FetchFailed when no answer came."""
     parts = urlsplit(url)
     headers = {"Accept": ACCEPT, "User-Agent": USER_AGENT}
     if key_id is not None and private_key is not None:
@@ -122,6 +132,8 @@ def exchange(
     try:
         connection.request(method, target, body=body, headers=headers)
         response = connection.getresponse()
+        if answer_headers is not None:
+            answer_headers.update((k.lower(), v) for k, v in response.getheaders())
         chunks, size = [], 0
         while True:
             if time.monotonic() > deadline:
@@ -160,6 +172,48 @@ def fetch_json(
         dev_network=dev_network,
         seconds=seconds,
     )
+    return _document(url, status, raw)
+
+
+def fetch_json_following(
+    url: str,
+    *,
+    key_id: str | None,
+    private_key: rsa.RSAPrivateKey | None,
+    now: datetime,
+    check_host: Callable[[str], None],
+    dev_network: bool = False,
+    redirects: int = MAX_REDIRECTS,
+) -> tuple[str, dict[str, Any]]:
+    """The URL the JSON object was found at after at most ``redirects`` redirects, and the
+    object. ``check_host(netloc)`` is called before each redirect is followed (it raises to
+    refuse); every request is bounded and address-checked as ``exchange`` does."""
+    for _ in range(redirects + 1):
+        headers: dict[str, str] = {}
+        status, raw = exchange(
+            "GET",
+            url,
+            key_id=key_id,
+            private_key=private_key,
+            now=now,
+            dev_network=dev_network,
+            answer_headers=headers,
+        )
+        if status not in REDIRECTS:
+            return url, _document(url, status, raw)
+        location = headers.get("location", "").strip()
+        target = urljoin(url, location).split("#", 1)[0]
+        parts = urlsplit(target)
+        if not location or not parts.hostname or parts.username or parts.password:
+            raise FetchFailed("bad_redirect", f"{url} redirects nowhere usable")
+        if urlsplit(url).scheme == "https" and parts.scheme != "https":
+            raise FetchFailed("bad_redirect", f"{url} redirects away from https")
+        check_host(parts.netloc.lower())
+        url = target
+    raise FetchFailed("too_many_redirects", f"more than {redirects} redirects")
+
+
+def _document(url: str, status: int, raw: bytes) -> dict[str, Any]:
     if status != 200:
         raise FetchFailed(f"http_{status}", f"{url} answered {status}")
     try:

@@ -227,14 +227,29 @@ def look_up_remote_person(
         _refuse_unless_allowed(session, instance, actor_host)
     if uri.startswith(origin + "/"):
         raise _local_member()
+
+    def check_redirect(host: str) -> None:
+        """A redirect's target is checked as the address was, before it is fetched."""
+        if host == urls.handle_domain(instance).lower():
+            raise _local_member()
+        _refuse_unless_allowed(session, instance, host)
+        session.commit()  # a read only: nothing is held during the next request
+
     try:
-        document = fetch_actor(session, instance, uri, now)
+        document = fetch_actor(session, instance, uri, now, follow=check_redirect)
     except FetchFailed as exc:
-        if exc.code in ("http_404", "http_410", "bad_actor", "not_json"):
+        if exc.code in (
+            "http_404", "http_410", "bad_actor", "not_json", "too_many_redirects", "bad_redirect"
+        ):
             raise _not_found(address) from None
         if exc.code == "bad_url":
             raise _bad_address() from None
         raise _unreachable(actor_host) from None
+    if document["id"] != uri:  # a link that redirected (``https://server/@bob``)
+        uri = document["id"]
+        actor_host = urlsplit(uri).netloc.lower()
+        if uri.startswith(origin + "/"):
+            raise _local_member()
     if document.get("type") not in PERSON_TYPES:
         raise _not_found(address)
     username = document.get("preferredUsername")
