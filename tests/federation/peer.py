@@ -63,6 +63,8 @@ class Peer:
     received: list[dict[str, Any]] = field(default_factory=list)  # activities POSTed to it
     answers: list[int] = field(default_factory=list)  # statuses its inbox answers first
     redirects: dict[str, str] = field(default_factory=dict)  # path -> Location (301)
+    # Say, as a Maillon server's actors do, that it takes introduction Offers.
+    accepts_introductions: bool = False
     loop: asyncio.AbstractEventLoop | None = None
     session: aiohttp.ClientSession | None = None
     runner: web.AppRunner | None = None
@@ -88,7 +90,8 @@ class Peer:
         self.public_pem, self.private_pem = generate_rsa_public_private_key()
 
     def actor_document(self) -> dict[str, Any]:
-        return {
+        flag = {"acceptsIntroductions": True} if self.accepts_introductions else {}
+        return {**flag,
             "@context": [AS, "https://w3id.org/security/v1"],
             "id": self.actor_id,
             "type": "Person",

@@ -38,7 +38,19 @@ def claire(create_member: Any, opt_in: Any, ada: Any, app: Flask) -> Any:
 
 @pytest.fixture
 def bob(app: Flask, ours: str, peer: Any, ada: Any) -> int:
-    """Bob (the peer's actor), connected to Ada: his RemoteActor id."""
+    """Bob (the peer's actor, which says it takes introduction Offers, as a Maillon server's
+    do), connected to Ada: his RemoteActor id."""
+    peer.accepts_introductions = True
+    return _connect_bob(app, ours, peer, ada)
+
+
+@pytest.fixture
+def mastodon_bob(app: Flask, ours: str, peer: Any, ada: Any) -> int:
+    """Bob as a Mastodon user: his actor does not say it takes Offers."""
+    return _connect_bob(app, ours, peer, ada)
+
+
+def _connect_bob(app: Flask, ours: str, peer: Any, ada: Any) -> int:
     from maillon.federation.outgoing import connect_remote_person
 
     address = f"@bob@{peer.origin.split('://', 1)[1]}"
@@ -251,3 +263,56 @@ def test_the_contacts_page_offers_an_introduction_to_a_remote_contact(
         "message": "I build ferries and would like to meet Bob.", "purpose": "business"})
     assert sent.status_code == 303
     assert _intro(app).path == [claire.id, ada.id, -bob]
+
+
+def test_a_mastodon_user_gets_a_direct_message_and_following_the_requester_accepts(
+        app, ours, peer, ada, claire, mastodon_bob, create_member, opt_in, login):
+    intro_id = _ask(app, claire, mastodon_bob)
+    login(ada).post(f"/introductions/{intro_id}/forward",
+                    data={"note": "", "vouch": "Claire & I built a bridge"})
+    _drain(app)
+    assert _offers(peer) == []
+    [received] = [r for r in peer.received if r["activity"]["type"] == "Create"]
+    create = received["activity"]
+    ada_actor, claire_actor = f"{ours}/ap/members/{ada.id}", f"{ours}/ap/members/{claire.id}"
+    assert received["signer"] == ada_actor  # bovine verified Ada's signature
+    note = create["object"]
+    assert create["to"] == [peer.actor_id] and note["to"] == [peer.actor_id]  # direct
+    assert "cc" not in create and "cc" not in note and "Public" not in str(create)
+    assert note["type"] == "Note" and note["attributedTo"] == ada_actor
+    assert note["tag"] == [{"type": "Mention", "href": peer.actor_id,
+                            "name": f"@bob@{peer.origin.split('://', 1)[1]}"}]
+    assert "I build ferries" in note["content"]
+    assert "Claire &amp; I built a bridge" in note["content"]
+    assert f"/members/{claire.id}" in note["content"] and "follow" in note["content"]
+    assert _intro(app).status == "delivered"
+    # Bob follows someone else: nothing is accepted.
+    other = create_member("reseau", name="Other Olga", locale="en")
+    opt_in(other)
+    peer.post(f"{ours}/inbox", {"@context": AS, "id": f"{peer.origin}/follows/olga",
+                                "type": "Follow", "actor": peer.actor_id,
+                                "object": f"{ours}/ap/members/{other.id}"})
+    _drain(app)
+    assert _intro(app).status == "delivered"
+    # Bob follows Claire: the introduction is accepted, and his Follow too.
+    peer.post(f"{ours}/inbox", {"@context": AS, "id": f"{peer.origin}/follows/claire",
+                                "type": "Follow", "actor": peer.actor_id,
+                                "object": claire_actor})
+    _drain(app)
+    assert _intro(app).status == "accepted"
+    with app.app_context():
+        [connection] = db.session.scalars(select(RemoteConnection).where(
+            RemoteConnection.member_id == claire.id)).all()
+        assert connection.status == "connected"
+    accepts = [r for r in peer.received if r["activity"]["type"] == "Accept"]
+    assert [a["activity"]["object"]["id"] for a in accepts] == [f"{peer.origin}/follows/claire"]
+    assert accepts[0]["signer"] == claire_actor
+
+
+def test_our_actors_say_they_take_introduction_offers(app, ours, ada, client_for):
+    document = client_for("reseau").get(
+        f"/ap/members/{ada.id}", headers={"Accept": "application/activity+json"}).get_json()
+    assert document["acceptsIntroductions"] is True
+    terms = document["@context"][-1]
+    assert terms["acceptsIntroductions"] == "pn:acceptsIntroductions"
+    assert terms["pn"] == "https://maillon.org/ns#"

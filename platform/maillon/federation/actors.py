@@ -39,6 +39,9 @@ EXTENSIONS = {
     "toot": "http://joinmastodon.org/ns#",
     "discoverable": "toot:discoverable",
     "indexable": "toot:indexable",
+    # Maillon's terms (decision 56b): a member's actor takes introduction Offers.
+    "pn": "https://maillon.org/ns#",
+    "acceptsIntroductions": "pn:acceptsIntroductions",
 }
 
 
@@ -121,6 +124,8 @@ def person_document(
         "manuallyApprovesFollowers": True,
         "discoverable": row.discoverable,
         "indexable": row.indexable,
+        # Servers that see this send introductions as Offers; others get a direct message.
+        "acceptsIntroductions": True,
         "published": row.created_at.isoformat().replace("+00:00", "Z"),
         "publicKey": _key(session, instance, member, actor, key),
     }

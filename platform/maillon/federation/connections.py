@@ -127,6 +127,8 @@ def store_actor(
     row.name = _text(document.get("name"), MAX_NAME) or row.handle
     row.summary = plain_text(document.get("summary"), MAX_SUMMARY)
     row.url = url[:500] if isinstance(url, str) and url.startswith(("https://", "http://")) else ""
+    accepts = document.get("acceptsIntroductions", document.get("pn:acceptsIntroductions"))
+    row.accepts_introductions = accepts is True
     row.fetched_at = now
     return row
 

@@ -220,6 +220,9 @@ class RemoteActor(TenantScoped, Base):
     # Plain text, as fetched (their summary's HTML reduced to text), and their profile page.
     summary: Mapped[str] = mapped_column(Text, default="")
     url: Mapped[str] = mapped_column(String(500), default="")
+    # Their actor says they take introduction Offers (``pn:acceptsIntroductions``, a Maillon
+    # server); otherwise an introduction reaches them as a direct message (decision 56b).
+    accepts_introductions: Mapped[bool] = mapped_column(Boolean, default=False)
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property

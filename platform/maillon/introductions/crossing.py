@@ -184,7 +184,10 @@ def hand_across(session: Session, instance: Instance, intro: Introduction, carri
     if find_published_member(session, instance, member_id=carrier.id) is None:
         raise Forbidden("not_federated", _(
             "First let people on other servers reach your profile (Settings, Other servers)."))
-    offer = offer_activity(session, instance, intro, carrier, remote, vouch)
+    if remote.accepts_introductions:
+        offer = offer_activity(session, instance, intro, carrier, remote, vouch)
+    else:  # not a server that knows introductions (Mastodon): a direct message
+        offer = note_activity(session, instance, intro, carrier, remote, vouch)
     queue_delivery(session, instance, carrier, offer, [remote.inbox])
     now = utcnow()
     intro.offer_id = offer["id"]
@@ -194,7 +197,45 @@ def hand_across(session: Session, instance: Instance, intro: Introduction, carri
     intro.delivered_at = now
     intro.hop_deadline = hop_deadline(instance, now)
     record_event(session, intro, "delivered", None, position=intro.hops,
-                 remote=remote.handle)
+                 remote=remote.handle, sent="offer" if remote.accepts_introductions else "note")
+
+
+def note_activity(session: Session, instance: Instance, intro: Introduction, carrier: Member,
+                  remote: RemoteActor, vouch: str) -> dict[str, Any]:
+    """The fallback for servers that ignore Offers (decision 56b): ``Create{Note}`` addressed
+    only to the person (a direct message on Mastodon), mentioning them, with the message, the
+    vouch, and that following the requester accepts."""
+    me = urls.member_actor(instance, carrier.id)
+    requester = find_published_member(session, instance, member_id=intro.requester_id)
+    handle = f"@{requester[1].handle}@{urls.handle_domain(instance)}" if requester else ""
+    profile = f"{urls.origin(instance)}/members/{intro.requester_id}"
+    said = _("%(requester)s would like to be introduced to you, through %(carrier)s.",
+             requester=intro.requester.name, carrier=carrier.name)
+    vouched = _("%(carrier)s vouches: %(vouch)s", carrier=carrier.name, vouch=vouch) \
+        if vouch else ""
+    how = _("To accept, follow %(handle)s (%(profile)s): they will be told, and you will be "
+            "connected. To decline, do nothing.", handle=handle, profile=profile)
+    mention = f"@{remote.handle}"
+    link = html.escape(remote.url or remote.uri, quote=True)
+    note_id = f"{me}/introductions/{intro.id}/{intro.attempt}"
+    return {
+        "@context": AS_CONTEXT,
+        "id": f"{note_id}/create",
+        "type": "Create",
+        "actor": me,
+        "to": [remote.uri],
+        "object": {
+            "id": note_id,
+            "type": "Note",
+            "attributedTo": me,
+            "to": [remote.uri],
+            "published": utcnow().isoformat().replace("+00:00", "Z"),
+            "content": f'<p><span class="h-card"><a href="{link}" class="u-url mention">'
+                       f"{html.escape(mention)}</a></span></p>"
+                       + _paragraphs(said, intro.message, vouched, how),
+            "tag": [{"type": "Mention", "href": remote.uri, "name": mention}],
+        },
+    }
 
 
 # ------------------------------------------------------------------------- their answer
@@ -213,7 +254,6 @@ def _chain(session: Session, intro: Introduction) -> list[Member]:
 def receive_offer_answer(session: Session, instance: Instance, row: InboxActivity) -> str:
     """Their Accept or Reject: of an Offer of ours (only from the person it was addressed
     to, while it waits), else of a Follow (``connections.receive_answer``)."""
-    from maillon.introductions.signals import introduction_accepted, introduction_rejected
 
     offer_id = _offer_named(row.payload)
     prefix = urls.member_actor(instance, 0)[:-1]
@@ -234,7 +274,17 @@ def receive_offer_answer(session: Session, instance: Instance, row: InboxActivit
         return IGNORED
     from maillon.federation.text import plain_text
 
-    intro.outcome_message = plain_text(row.payload.get("content"), 2000)
+    conclude(session, instance, intro, outcome, plain_text(row.payload.get("content"), 2000))
+    return PROCESSED
+
+
+def conclude(session: Session, instance: Instance, intro: Introduction, outcome: str,
+             message: str) -> None:
+    """The remote person answered (accepted or rejected): the request closes, everyone on the
+    chain is told, and on acceptance the requester and they connect."""
+    from maillon.introductions.signals import introduction_accepted, introduction_rejected
+
+    intro.outcome_message = message
     INTRODUCTION.apply(intro, outcome)
     intro.holder_id = None
     intro.hop_deadline = None
@@ -247,7 +297,6 @@ def receive_offer_answer(session: Session, instance: Instance, row: InboxActivit
     if outcome == ACCEPTED:
         assert intro.remote_target is not None
         connect_after_introduction(session, instance, intro.requester, intro.remote_target)
-    return PROCESSED
 
 
 def connect_after_introduction(session: Session, instance: Instance, member: Member,
@@ -285,7 +334,34 @@ def connect_after_introduction(session: Session, instance: Instance, member: Mem
     queue_follow(session, instance, requester, connection, remote, now)
 
 
-HANDLERS.update({"Accept": receive_offer_answer, "Reject": receive_offer_answer})
+def receive_follow_or_acceptance(session: Session, instance: Instance, row: InboxActivity
+                                 ) -> str:
+    """Their Follow of a member (``connections.receive_follow``); if it comes from the person
+    an introduction of that member waits on, it accepts the introduction (what the direct
+    message asked: following the requester accepts), and their Follow is accepted."""
+    from maillon.federation.connections import receive_follow
+
+    status = str(receive_follow(session, instance, row))
+    target = row.payload.get("object")
+    if status != PROCESSED or not isinstance(target, str):
+        return status
+    prefix = urls.member_actor(instance, 0)[:-1]
+    member_id = target[len(prefix):] if target.startswith(prefix) else ""
+    if not member_id.isdigit() or len(member_id) >= 12:
+        return status
+    intro = session.scalar(
+        select(Introduction).join(RemoteActor, RemoteActor.id == Introduction.remote_target_id)
+        .where(Introduction.instance_id == instance.id,
+               Introduction.requester_id == int(member_id), Introduction.status == DELIVERED,
+               RemoteActor.instance_id == instance.id, RemoteActor.uri == row.actor)
+        .with_for_update())
+    if intro is not None:
+        conclude(session, instance, intro, ACCEPTED, "")
+    return status
+
+
+HANDLERS.update({"Accept": receive_offer_answer, "Reject": receive_offer_answer,
+                 "Follow": receive_follow_or_acceptance})
 
 
 def remote_target_of(session: Session, instance: Instance, remote_id: int) -> RemoteActor:
