@@ -188,6 +188,11 @@ def demo_command(slugs: tuple[str, ...], members: int | None, seed: int) -> None
             created = load_demo(db.session, instance, members=members, seed=seed,
                                 progress=bar.update)
         click.echo(f"{slug}: {created} members created")
+    if members is None:
+        from maillon.demo.federation import load_sister_federation
+
+        if load_sister_federation(db.session):
+            click.echo("academia and reseau: connected through federation")
 
 
 def prepare() -> None:
@@ -210,7 +215,10 @@ def prepare() -> None:
             load_demo(db.session, instance, seed=7)
             demo_loaded = True
     if demo_loaded:
+        from maillon.demo.federation import load_sister_federation
         from maillon.demo.services import DEMO_PASSWORD
+
+        load_sister_federation(db.session)  # once both sisters have their members
         from maillon.operators.accounts import DEMO_OPERATOR, create_operator, list_operators
 
         if not list_operators(db.session):  # a first start: the demo's operator too

@@ -82,10 +82,13 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
 
-def claim_next(session: Session, worker: str) -> Job | None:
+def claim_next(session: Session, worker: str,
+               kinds: tuple[str, ...] | None = None) -> Job | None:
     now = utcnow()
     stmt = (select(Job).where(Job.status == "queued", Job.run_after <= now)
             .order_by(Job.run_after, Job.id).limit(1))
+    if kinds is not None:
+        stmt = stmt.where(Job.kind.in_(kinds))
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
     job = session.scalar(stmt)
@@ -174,12 +177,14 @@ def run_job(session: Session, job: Job) -> bool:
     return True
 
 
-def run_pending(session: Session, limit: int = 100, worker: str | None = None) -> int:
-    """Drain up to ``limit`` ready jobs; return how many ran."""
+def run_pending(session: Session, limit: int = 100, worker: str | None = None,
+                kinds: tuple[str, ...] | None = None) -> int:
+    """Drain up to ``limit`` ready jobs (of these ``kinds`` only, if given); return how many
+    ran."""
     worker = worker or worker_name()
     ran = 0
     while ran < limit:
-        job = claim_next(session, worker)
+        job = claim_next(session, worker, kinds)
         if job is None:
             break
         run_job(session, job)
