@@ -2,7 +2,9 @@
 ``python -m tests.federation.server_setup <slug> <name> <email>`` (with the server's MAILLON_*
 environment) migrates, syncs the instances, lets the instance federate (blocklist, as its admin
 would), creates a member reachable from other servers and prints ``{member_id, handle, token}``
-as JSON, with the admin's token (``admin_token``)."""
+as JSON, with the admin's token (``admin_token``). Two more arguments (a name and an e-mail)
+add a second member, reachable too and connected here with the first (``contact``: their
+``{member_id, handle, token}``)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "platform"), str(ROOT)]
 
 
-def main(slug: str, name: str, email: str) -> None:
+def main(slug: str, name: str, email: str, contact_name: str = "",
+         contact_email: str = "") -> None:
     from sqlalchemy import select
 
     from maillon import create_app
@@ -24,6 +27,7 @@ def main(slug: str, name: str, email: str) -> None:
     from maillon.members.models import Member
     from maillon.members.signals import member_changed
     from maillon.migrate import upgrade
+    from maillon.network import services as network
     from maillon.security import hash_password
     from maillon.tenancy.models import Instance
     from maillon.tenancy.registry import get_registry
@@ -36,9 +40,12 @@ def main(slug: str, name: str, email: str) -> None:
         instance = db.session.scalar(select(Instance).where(Instance.slug == slug))
         assert instance is not None, slug
         people = {}
-        for role, who, address in (("admin", f"Admin {slug}", f"admin@{slug}.example"),
-                                   ("member", name, email)):
-            member = Member(instance_id=instance.id, name=who, email=address, role=role,
+        wanted = [("admin", f"Admin {slug}", f"admin@{slug}.example"), ("member", name, email)]
+        if contact_name:
+            wanted.append(("contact", contact_name, contact_email))
+        for role, who, address in wanted:
+            member = Member(instance_id=instance.id, name=who, email=address,
+                            role="admin" if role == "admin" else "member",
                             password_hash=hash_password("not-used", app.config[
                                 "PASSWORD_HASH_METHOD"]), status="active")
             db.session.add(member)
@@ -51,9 +58,20 @@ def main(slug: str, name: str, email: str) -> None:
             db.session, instance, people["member"], {"enabled": True, "discoverable": True})
         token = issue_api_token(db.session, people["member"])
         admin_token = issue_api_token(db.session, people["admin"])
-        print(json.dumps({"member_id": people["member"].id, "handle": state.handle,
-                          "token": token, "admin_token": admin_token}))
+        out = {"member_id": people["member"].id, "handle": state.handle, "token": token,
+               "admin_token": admin_token}
+        if contact_name:
+            contact = people["contact"]
+            mine = membership.change_member_federation(db.session, instance, contact,
+                                                       {"enabled": True})
+            row = network.request_connection(db.session, instance, people["member"],
+                                             contact.id)
+            network.accept_connection(db.session, instance, contact, row.id)
+            db.session.commit()
+            out["contact"] = {"member_id": contact.id, "handle": mine.handle,
+                              "token": issue_api_token(db.session, contact)}
+        print(json.dumps(out))
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:6])

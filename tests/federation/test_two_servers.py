@@ -32,9 +32,11 @@ def _settings(tmp_path: Path, name: str, port: int, **more: str) -> dict[str, st
 
 
 def _prepare(processes: Processes, name: str, settings: dict[str, str], slug: str,
-             who: str, email: str) -> dict[str, Any]:
+             who: str, email: str, *contact: str) -> dict[str, Any]:
+    """``contact``: a second member's name and e-mail (server_setup connects the two)."""
     done = subprocess.run(  # noqa: S603 - our interpreter, fixed arguments
-        [sys.executable, "-m", "tests.federation.server_setup", slug, who, email], cwd=ROOT,
+        [sys.executable, "-m", "tests.federation.server_setup", slug, who, email, *contact],
+        cwd=ROOT,
         env=processes.environment(name, **settings), capture_output=True, text=True,
         timeout=180, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
