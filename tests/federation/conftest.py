@@ -99,3 +99,26 @@ def ada(create_member: Callable[..., Member], opt_in: Callable[..., str]) -> Mem
     member = create_member("reseau", name="Ada Lovelace", locale="en")
     opt_in(member)
     return member
+
+
+@pytest.fixture
+def sisters(app: Flask, federate: Any, create_member: Callable[..., Member],
+            opt_in: Callable[..., str]) -> dict[str, Any]:
+    """Academia and Réseau Entraide both federating; Claire (academia) and Bruno (reseau)
+    reachable from other servers, each with an API token."""
+    from maillon.accounts.services import issue_api_token
+    from tests.api.conftest import bearer
+
+    app.config.update(FEDERATION_DEV_NETWORK=False, FEDERATION_RETRY_SCALE=0.0)
+    federate("academia")
+    federate("reseau")
+    claire = create_member("academia", name="Claire Martin", locale="en")
+    bruno = create_member("reseau", name="Bruno Marin", locale="en")
+    people: dict[str, Any] = {}
+    for key, member, slug in (("claire", claire, "academia"), ("bruno", bruno, "reseau")):
+        handle = opt_in(member)
+        with app.app_context():
+            token = issue_api_token(db.session, member_row(member.id))
+        people[key] = {"member": member, "address": f"@{handle}@{slug}.localhost", "slug": slug,
+                       "auth": bearer(token)}
+    return people

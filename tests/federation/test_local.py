@@ -9,38 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-from flask import Flask
 from sqlalchemy import select
 
 from maillon.db import db
 from maillon.federation.models import Delivery, InboxActivity, RemoteConnection
-from maillon.members.models import Member
-from tests.api.conftest import bearer
-from tests.federation.conftest import member_row
 from tests.federation.test_connections import _drain
-
-
-@pytest.fixture
-def sisters(app: Flask, federate: Any, create_member: Callable[..., Member],
-            opt_in: Callable[..., str]) -> dict[str, Any]:
-    """Academia and Réseau Entraide both federating; Claire (academia) and Bruno (reseau)
-    reachable from other servers, each with an API token."""
-    from maillon.accounts.services import issue_api_token
-
-    app.config.update(FEDERATION_DEV_NETWORK=False, FEDERATION_RETRY_SCALE=0.0)
-    federate("academia")
-    federate("reseau")
-    claire = create_member("academia", name="Claire Martin", locale="en")
-    bruno = create_member("reseau", name="Bruno Marin", locale="en")
-    people: dict[str, Any] = {}
-    for key, member, slug in (("claire", claire, "academia"), ("bruno", bruno, "reseau")):
-        handle = opt_in(member)
-        with app.app_context():
-            token = issue_api_token(db.session, member_row(member.id))
-        people[key] = {"member": member, "address": f"@{handle}@{slug}.localhost", "slug": slug,
-                       "auth": bearer(token)}
-    return people
 
 
 def _api(client_for: Callable[[str], Any], person: dict[str, Any]) -> Any:

@@ -12,6 +12,7 @@ from maillon.api.idempotency import Reply
 from maillon.api.registry import operation
 from maillon.api.schemas import Profile
 from maillon.db import db
+from maillon.federation import discovery
 from maillon.finder.responses import retry_after
 from maillon.finder.services import SearchUnavailable, search_members
 from maillon.members.models import Member
@@ -70,3 +71,37 @@ def search(member: Member) -> Reply:
               for name, values in outcome.facets.items()}
     return {"total": outcome.total, "results": results, "facets": facets,
             "suggestion": outcome.suggestion}, 200
+
+
+class OtherCommunitiesArgs(BaseModel):
+    q: str = Field(min_length=1, max_length=200)
+
+
+class OtherCommunityHit(BaseModel):
+    id: str = Field(description="Their actor URL: the address to look them up and connect.")
+    handle: str = Field(description="user@host.")
+    name: str
+    headline: str
+    location: str
+    community: str = Field(description="The name of the community they belong to.")
+
+
+class OtherCommunitiesAnswer(BaseModel):
+    results: list[OtherCommunityHit]
+
+
+@operation("GET", "/search/other-communities",
+           summary="Search the deployment's other communities", tag="search",
+           description="Query parameter: q. Each other community of this deployment that this "
+           "one federates with is asked once (in process, signed by this instance): it answers "
+           "with at most 10 of its members who chose to be reachable and searchable from other "
+           "servers, if its own policy lets this community discover them. Empty when this "
+           "community federates with nobody.",
+           responses={200: ("What the other communities found", OtherCommunitiesAnswer),
+                      422: "validation_failed"})
+def search_other_communities(member: Member) -> Reply:
+    args = validate_query(OtherCommunitiesArgs)
+    hits = discovery.search_sisters(db.session, g.instance, args.q)
+    return {"results": [{"id": h.uri, "handle": h.handle, "name": h.name,
+                         "headline": h.headline, "location": h.location,
+                         "community": h.community} for h in hits]}, 200

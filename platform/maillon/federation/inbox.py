@@ -193,25 +193,7 @@ def receive(
     _check_date(parsed, headers, now)
     activity = _activity(body)
 
-    cached = find_remote_key(session, parsed.key_id)
-    fetched: tuple[str, str] | None = None
-    try:
-        if cached is None:
-            fetched = fetch_remote_key(session, instance, parsed.key_id, now)
-            pem, owner = fetched[1], fetched[0]
-        else:
-            pem, owner = cached.public_pem, cached.actor
-        valid = signatures.verify(parsed, pem, method, url, headers)
-        if not valid and cached is not None and now - cached.fetched_at > REFETCH_AFTER:
-            fetched = fetch_remote_key(session, instance, parsed.key_id, now)
-            owner, pem = fetched
-            valid = signatures.verify(parsed, pem, method, url, headers)
-    except FetchFailed as exc:
-        raise _refuse("key_unavailable", f"the signing key could not be fetched: {exc}") from None
-    except signatures.SignatureProblem as exc:
-        raise _refuse(exc.code, str(exc)) from None
-    if not valid:
-        raise _refuse("bad_signature", "the signature does not verify")
+    owner, fetched = verify_signer(session, instance, parsed, method, url, headers, now)
     if owner != activity["actor"]:
         raise _refuse("actor_mismatch", "the activity's actor is not the signer")
 
@@ -240,6 +222,41 @@ def receive(
     enqueue(session, "federation_inbox", {"activity": row.id}, instance_id=instance.id)
     session.commit()
     return Received(row, False)
+
+
+def verify_signer(
+    session: Session,
+    instance: Instance,
+    parsed: signatures.ParsedSignature,
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    now: datetime,
+) -> tuple[str, tuple[str, str] | None]:
+    """The actor whose key made this signature, and the (owner, PEM) fetched to know it if it
+    was not cached (the caller stores it in its write transaction). The key comes from the
+    cache, else one bounded fetch; a signature that does not verify with a cached copy older
+    than REFETCH_AFTER refetches it once (key rotation). 401 otherwise."""
+    cached = find_remote_key(session, parsed.key_id)
+    fetched: tuple[str, str] | None = None
+    try:
+        if cached is None:
+            fetched = fetch_remote_key(session, instance, parsed.key_id, now)
+            pem, owner = fetched[1], fetched[0]
+        else:
+            pem, owner = cached.public_pem, cached.actor
+        valid = signatures.verify(parsed, pem, method, url, headers)
+        if not valid and cached is not None and now - cached.fetched_at > REFETCH_AFTER:
+            fetched = fetch_remote_key(session, instance, parsed.key_id, now)
+            owner, pem = fetched
+            valid = signatures.verify(parsed, pem, method, url, headers)
+    except FetchFailed as exc:
+        raise _refuse("key_unavailable", f"the signing key could not be fetched: {exc}") from None
+    except signatures.SignatureProblem as exc:
+        raise _refuse(exc.code, str(exc)) from None
+    if not valid:
+        raise _refuse("bad_signature", "the signature does not verify")
+    return owner, fetched
 
 
 def _find(session: Session, instance: Instance, activity_id: str) -> InboxActivity | None:

@@ -14,6 +14,7 @@ from maillon.federation import (  # noqa: F401  (handlers)
     actors,
     announcements,
     connections,
+    discovery,
     inbox,
     urls,
 )
@@ -104,6 +105,21 @@ def member_outbox(member_id: int) -> Response:
         return _json(actors.member_outbox(db.session, g.instance, member_id), actors.ACTIVITY_JSON)
     except NotFound:
         return _error(404, "not_found", "No such actor here.")
+
+
+@bp.get("/ap/search")
+def search() -> Response:
+    """Members another server may find here (decision 59): signed requests only."""
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    try:
+        host = discovery.verified_server(db.session, g.instance, request.method, request.url,
+                                         headers)
+        results = discovery.search_for_server(db.session, g.instance, host,
+                                              request.args.get("q", ""))
+    except ServiceError as exc:
+        db.session.rollback()
+        return _error(exc.status, exc.code, exc.message)
+    return _json({"results": results}, "application/json")
 
 
 #: What an inbox accepts (ActivityPub §7, and what Mastodon sends).

@@ -99,11 +99,13 @@ def search_members(session: Session, instance: Instance, viewer: Member | None, 
                    location: str | None = None, skill: str | None = None,
                    open_to_opportunities: bool | None = None, page: int = 1,
                    per_page: int = 20, language: str | None = None,
-                   degree: int | None = None) -> MemberSearch:
+                   degree: int | None = None,
+                   within_ids: frozenset[int] | None = None) -> MemberSearch:
     """Members of this instance matching a query; hidden, suspended or foreign ones never.
 
     ``degree`` keeps members within that many links of the viewer; closer members rank a
     little higher (1st ×1.3, 2nd ×1.15, 3rd ×1.05) and each hit carries its degree badge.
+    ``within_ids`` keeps only these members (what another server may search).
     Raises SearchUnavailable (503) while the instance's index is missing or unreadable.
     """
     if len(text) > 500:
@@ -132,6 +134,9 @@ def search_members(session: Session, instance: Instance, viewer: Member | None, 
                   for level, circle in enumerate(circles, 1) for mid in circle}
     elif degree is not None:
         allowed = frozenset()
+    if within_ids is not None:  # only these members (another server's search: who opted in)
+        only = frozenset(str(i) for i in within_ids)
+        allowed = only if allowed is None else allowed & only
     base = SearchQuery(
         text=text.strip(), organisation=organisation or None, location=location or None,
         skill=skill or None, open_to_opportunities=open_to_opportunities,

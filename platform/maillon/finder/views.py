@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 
 from maillon.db import db
 from maillon.errors import ServiceError
+from maillon.federation import discovery
 from maillon.finder.responses import retry_after
 from maillon.finder.services import SearchUnavailable, search_members
 from maillon.pagination import page_arg
@@ -48,5 +49,8 @@ def search() -> Any:
             retry_after(exc.retry_after)
         except ServiceError as exc:
             error, status = exc.message, 422
+    # People of the deployment's other communities who chose to be found (decision 59).
+    sisters = (discovery.search_sisters(db.session, g.instance, text)
+               if outcome is not None and text and page == 1 else [])
     return render("finder/search.html", q=text, filters=filters, outcome=outcome, error=error,
-                  unavailable=unavailable, page=page, per_page=20), status
+                  unavailable=unavailable, page=page, per_page=20, sisters=sisters), status
