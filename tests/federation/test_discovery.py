@@ -113,3 +113,10 @@ def test_the_search_endpoint_wants_a_verified_signature(plumbers, client_for, ap
     answer = reseau.get("/ap/search", query_string={"q": "plombier"}, headers=forged)
     assert answer.status_code == 401, answer.get_json()
     assert answer.get_json()["error"]["code"] == "bad_signature"
+
+
+def test_a_query_beyond_ascii_is_signed_and_verified_as_sent(plumbers, client_for):
+    """The signature covers the request target as sent (percent-encoded), not the decoded
+    form a framework may rebuild: "chauffagiste à Bordeaux" must verify."""
+    assert _names(_other(client_for, plumbers["claire"], "chauffagiste à Bordeaux")) == [
+        "Bruno Marin"]

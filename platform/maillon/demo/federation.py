@@ -51,7 +51,7 @@ POLICIES: dict[str, dict[str, Any]] = {
     },
     "reseau": {
         "mode": "blocklist",
-        "discoverable": False,
+        "discoverable": True,
         "servers": [
             {
                 "domain": "spam-network.example",

@@ -111,9 +111,11 @@ def member_outbox(member_id: int) -> Response:
 def search() -> Response:
     """Members another server may find here (decision 59): signed requests only."""
     headers = {name.lower(): value for name, value in request.headers.items()}
+    # The target as it was sent and signed: request.url gives the query decoded.
+    query = request.query_string.decode("ascii", "replace")
+    url = request.base_url + (f"?{query}" if query else "")
     try:
-        host = discovery.verified_server(db.session, g.instance, request.method, request.url,
-                                         headers)
+        host = discovery.verified_server(db.session, g.instance, request.method, url, headers)
         results = discovery.search_for_server(db.session, g.instance, host,
                                               request.args.get("q", ""))
     except ServiceError as exc:
