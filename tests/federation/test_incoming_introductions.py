@@ -122,6 +122,12 @@ def test_a_replayed_offer_makes_one_request_and_accepting_answers_and_follows(
         connection = db.session.scalar(select(RemoteConnection).where(
             RemoteConnection.remote_actor_id == dan_row.id))
         assert connection is not None and connection.our_follow_id
+    with app.app_context():  # the request is in Ada's export
+        from maillon.rights.export import export_member_data
+
+        data = export_member_data(db.session, instance_row("reseau"), member_row(ada.id))
+    [exported] = data["introductions"]["from_other_servers"]
+    assert exported["status"] == "accepted" and exported["requester"]["id"] == dan
     # Declining now is refused: the answer was given.
     assert client.post(f"/introductions/from-other-servers/{row.id}/decline").status_code == 303
     assert _incoming(app)[0].status == "accepted"
@@ -148,3 +154,15 @@ def test_declining_sends_a_reject_through_the_api(app, ours, peer, ada, bob, dan
     with app.app_context():
         assert db.session.scalar(select(func.count(RemoteConnection.id)).where(
             RemoteConnection.member_id == ada.id)) == 1  # Bob only: no Follow of Dan
+
+
+def test_an_offer_for_a_member_out_of_the_directory_is_ignored(app, ours, peer, ada, bob,  # noqa: F811
+                                                              dan):
+    with app.app_context():  # Ada hides her profile: hidden looks like absent
+        member = member_row(ada.id)
+        member.visibility = {**(member.visibility or {}), "in_directory": False}
+        db.session.commit()
+    assert peer.post(f"{ours}/inbox", _offer(peer, ours, ada, dan))[0] == 202
+    _drain(app)
+    assert _status(app, f"{peer.origin}/introductions/1") == "ignored"
+    assert _incoming(app) == []

@@ -316,3 +316,45 @@ def test_our_actors_say_they_take_introduction_offers(app, ours, ada, client_for
     terms = document["@context"][-1]
     assert terms["acceptsIntroductions"] == "pn:acceptsIntroductions"
     assert terms["pn"] == "https://maillon.org/ns#"
+
+
+def test_the_requesters_export_names_a_target_on_another_server(app, ours, peer, ada, claire,
+                                                                bob):
+    from maillon.rights.export import export_member_data
+
+    intro_id = _ask(app, claire, bob)
+    with app.app_context():
+        data = export_member_data(db.session, instance_row("reseau"), member_row(claire.id))
+    [started] = data["introductions"]["started"]
+    assert started["id"] == intro_id
+    assert started["target"] == {"id": peer.actor_id, "name": "Bob Peer",
+                                 "handle": f"bob@{peer.origin.split('://', 1)[1]}"}
+
+
+def test_the_chain_runs_through_local_relays_to_the_remote_persons_contact(
+        app, ours, peer, ada, claire, bob, create_member, opt_in, login):
+    from maillon.introductions import services
+
+    eve = create_member("reseau", name="Eve Martin", locale="en")
+    opt_in(eve)
+    with app.app_context():
+        instance = instance_row("reseau")
+        row = network.request_connection(db.session, instance, member_row(eve.id), claire.id)
+        network.accept_connection(db.session, instance, member_row(claire.id), row.id)
+        db.session.commit()
+        intro = services.request_introduction(
+            db.session, instance, member_row(eve.id), None, remote_target_id=bob,
+            message="I build ferries and would like to meet Bob.", purpose="business")
+        intro_id = intro.id
+    assert _intro(app).path == [eve.id, claire.id, ada.id, -bob]
+    # Claire relays it to Ada (she sees no reroute to offer at her hop toward the border).
+    assert login(claire).post(f"/introductions/{intro_id}/forward",
+                              data={"note": "Over to you", "vouch": ""}).status_code == 303
+    _drain(app)
+    assert _offers(peer) == [] and _intro(app).holder_id == ada.id
+    assert login(ada).post(f"/introductions/{intro_id}/forward",
+                           data={"note": "", "vouch": "Both fine people"}).status_code == 303
+    _drain(app)
+    [received] = _offers(peer)
+    assert received["activity"]["hop"] == 3
+    assert received["activity"]["object"]["subject"] == f"{ours}/ap/members/{eve.id}"

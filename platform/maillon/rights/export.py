@@ -21,10 +21,12 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from maillon.db import begin_read, utcnow
+from maillon.federation.models import RemoteActor
 from maillon.hubs.models import Hub, HubMembership, Post, Thread
 from maillon.introductions.lifecycle import ACCEPTED, REJECTED
 from maillon.introductions.models import (
     DirectMessage,
+    IncomingIntroduction,
     Introduction,
     IntroductionEvent,
     IntroductionHop,
@@ -317,12 +319,16 @@ def _introductions(session: Session, capped: _Capped, scope: int, member: Member
                 "texts_purged_at": _when(i.purged_at),
                 "my_actions": list(reversed(written.get(i.id, [])))}
 
-    started = [{**base(i), "target": _person(o.id, o.name), "message": i.message}
-               for i, o in capped.rows("introductions.started", select(Introduction, other)
-                                       .join(other, other.id == Introduction.target_id).where(
-                                           Introduction.instance_id == scope,
-                                           Introduction.requester_id == me)
-                                       .order_by(Introduction.id.desc()))]
+    # A target is a member, or a person on another server (decision 56: their actor URL).
+    started = [{**base(i), "target": _person(o.id, o.name) if o is not None else (
+                    {"id": r.uri, "name": r.name, "handle": r.handle} if r is not None else None),
+                "message": i.message}
+               for i, o, r in capped.rows("introductions.started", select(
+                   Introduction, other, RemoteActor)
+                   .outerjoin(other, other.id == Introduction.target_id)
+                   .outerjoin(RemoteActor, RemoteActor.id == Introduction.remote_target_id)
+                   .where(Introduction.instance_id == scope, Introduction.requester_id == me)
+                   .order_by(Introduction.id.desc()))]
     relayed = [{**base(i), "position": h.position, "my_turn": h.status,
                 "turn_started_at": _when(h.created_at), "acted_at": _when(h.acted_at)}
                for h, i in capped.rows("introductions.relayed", select(
@@ -338,7 +344,20 @@ def _introductions(session: Session, capped: _Capped, scope: int, member: Member
                                                Introduction.target_id == me,
                                                Introduction.delivered_at.is_not(None))
                                         .order_by(Introduction.id.desc()))]
-    return {"started": started, "relayed": relayed, "received": received}
+    def remote(actor: RemoteActor) -> dict[str, Any]:
+        return {"id": actor.uri, "name": actor.name, "handle": actor.handle}
+
+    # Requests from other servers (decision 56a): what the member received and answered.
+    from_other_servers = [
+        {"id": row.id, "status": row.status, "requester": remote(row.requester),
+         "carrier": remote(row.carrier), "content": row.content,
+         "created_at": _when(row.created_at), "answered_at": _when(row.answered_at)}
+        for (row,) in capped.rows("introductions.from_other_servers", select(
+            IncomingIntroduction).where(IncomingIntroduction.instance_id == scope,
+                                        IncomingIntroduction.member_id == me)
+            .order_by(IncomingIntroduction.id.desc()))]
+    return {"started": started, "relayed": relayed, "received": received,
+            "from_other_servers": from_other_servers}
 
 
 def _notifications(capped: _Capped, scope: int, me: int) -> list[dict[str, Any]]:
