@@ -103,7 +103,17 @@ def test_a_replayed_offer_makes_one_request_and_accepting_answers_and_follows(
     _drain(app)
     [row] = _incoming(app)
     assert row.status == "waiting" and "a fine sailor" in row.content
+    with app.app_context():  # Ada is told once
+        from maillon.notifications.models import Notification
+
+        told = db.session.scalars(select(Notification).where(
+            Notification.member_id == ada.id,
+            Notification.kind == "introduction_from_other_server")).all()
+        assert [(n.data["requester"], n.data["carrier"]) for n in told] == [
+            ("Dan Requester", "Bob Peer")]
     client = login(ada)
+    assert "Dan Requester (acme.localhost" in client.get("/notifications").get_data(
+        as_text=True)
     page = client.get("/introductions/from-other-servers").get_data(as_text=True)
     assert "From Dan Requester on acme.localhost" in page
     assert "introduced by Bob Peer" in page and "a fine sailor" in page

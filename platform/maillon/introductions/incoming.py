@@ -129,8 +129,31 @@ def receive_introduction(session: Session, instance: Instance, row: InboxActivit
                                     offer_id=offer_id, content=content)
     INCOMING.apply(incoming, INCOMING_WAITING)
     session.add(incoming)
-    flush_or_find(session, lambda: _find(session, instance, offer_id))
+    if flush_or_find(session, lambda: _find(session, instance, offer_id)) is None:
+        _tell(session, instance, incoming)
     return PROCESSED
+
+
+def _tell(session: Session, instance: Instance, incoming: IncomingIntroduction) -> None:
+    """The member learns that a request waits (in-app, and by e-mail as they chose for
+    introductions that reach them); no local actor: the names are in the data."""
+    from maillon.notifications.services import notify
+
+    member = session.scalar(select(Member).where(Member.instance_id == instance.id,
+                                                 Member.id == incoming.member_id))
+    requester = _remote_actor(session, instance, incoming.requester_id)
+    carrier = _remote_actor(session, instance, incoming.carrier_id)
+    if member is None or requester is None or carrier is None:
+        return
+    notify(session, instance, member, "introduction_from_other_server", subject=incoming,
+           data={"requester": requester.name, "server": requester.server,
+                 "carrier": carrier.name, "content": incoming.content})
+
+
+def _remote_actor(session: Session, instance: Instance, actor_id: int
+                            ) -> RemoteActor | None:
+    return session.scalar(select(RemoteActor).where(RemoteActor.instance_id == instance.id,
+                                                    RemoteActor.id == actor_id))
 
 
 HANDLERS.update({"IntroductionRequest": receive_introduction})

@@ -162,6 +162,21 @@ _kind("introduction_released", _l("Requests stopped while you held them"), _rele
       email=False)
 
 
+
+def _from_other_servers(n: Notification) -> Link:
+    return "introductions.from_other_servers", {}
+
+
+# Someone on another server asks, through the member's connection there (decision 56a): told
+# as the member chose for introductions that reach them.
+register_kind(NotificationKind(
+    "introduction_from_other_server", _l("Introduction requests addressed to you"),
+    lambda actor, data: _("%(requester)s (%(server)s) asks to be introduced to you, through "
+                          "%(carrier)s", requester=data.get("requester", ""),
+                          server=data.get("server", ""), carrier=data.get("carrier", "")),
+    _from_other_servers, channels_of="introduction_delivered"))
+
+
 # --- Receivers ---------------------------------------------------------------------------------
 
 
