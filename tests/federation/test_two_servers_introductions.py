@@ -1,16 +1,24 @@
 """Two Maillon servers relay an introduction across the border (decisions 56, 56a), each its
 own processes (gunicorn and a jobs worker) and database, on loopback with real Host names:
 Claire (academia, server A) asks to meet Bruno (the association, server B) through her
-connection Marc, who is connected with Bruno; Marc forwards, B receives the Offer as a request
-for Bruno, Bruno accepts in his own community, and A shows the introduction accepted and
-Claire and Bruno connected on both sides."""
+connection Marc, who is connected with Bruno; Marc forwards while B is down (a crash): A keeps
+the Offer and delivers it when B is back; B receives it as a request for Bruno, Bruno accepts
+in his own community, and A shows the introduction accepted and Claire and Bruno connected on
+both sides."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from tests.federation.test_two_servers import ASSOC, _prepare, _settings, _status_with
+from tests.federation.test_two_servers import (
+    ASSOC,
+    _last_error,
+    _prepare,
+    _queued,
+    _settings,
+    _status_with,
+)
 from tests.processes import Processes, free_port, request, wait_for
 
 
@@ -73,10 +81,19 @@ def test_an_introduction_crosses_from_one_server_to_the_other(processes: Process
         "message": "Our lab would like to work with the association on the harbour."},
         host=host_a, token=claire["token"])
     assert status == 201 and made["current_hop"] == 1, made
+    # Server B is down (a crash) when Marc forwards: A keeps the Offer and tries again.
+    processes.kill("b")
+    processes.kill("b-worker")
     status, forwarded = request(port_a, "POST", f"/api/v1/introductions/{made['id']}/forward",
                                 {"vouch": "Claire is a careful and generous researcher."},
                                 host=host_a, token=marc["token"])
     assert status == 200 and forwarded["status"] == "delivered", forwarded
+    wait_for(lambda: _last_error(port_a, host_a, claire), "a failed try to deliver to B")
+    assert _queued(port_a, host_a, claire) == 1
+    processes.server("b", port=port_b, **b)
+    processes.worker("b-worker", **b)
+    wait_for(lambda: _queued(port_a, host_a, claire) == 0, "the Offer kept while B was down",
+             timeout=120)
 
     # Server B: a request for Bruno, from Claire, introduced by Marc, in his community.
     wait_for(lambda: len(_incoming(port_b, host_b, bruno["token"])) == 1,
