@@ -138,6 +138,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--only", default="")
     parser.add_argument("--profile", default="", help="cProfile this route instead")
+    parser.add_argument("--callees", default="",
+                        help="with --profile: also what this function (a name) calls")
     parser.add_argument("--seed", type=int, default=3)
     args = parser.parse_args()
     os.environ["MAILLON_VAR_DIR"] = args.var_dir
@@ -171,6 +173,11 @@ def main() -> None:
         pstats.Stats(profiler, stream=out2).sort_stats("tottime").print_stats(30)
         print(out.getvalue()[:14000])
         print(out2.getvalue()[:9000])
+        if args.callees:
+            out3 = io.StringIO()
+            pstats.Stats(profiler, stream=out3).sort_stats("cumulative").print_callees(
+                args.callees)
+            print(out3.getvalue()[:9000])
         return
     selected = [r for r in (args.only.split(",") if args.only else made)]
     bare = measure(bare_app, lambda: _environ("/"), args.n, args.warmup)
