@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from maillon.db import once_per_transaction
+from maillon.db import once_per_transaction, run_built
 from maillon.errors import Forbidden, ValidationFailed
 from maillon.introductions.chains import (
     Chain,
@@ -109,14 +109,22 @@ def check_target_policy(target: Member, purpose: str) -> None:
             "This member does not accept requests for this purpose."))
 
 
+# Built once, run without the ORM layer (``run_built``; each names the instance itself).
+_UNAVAILABLE = select(Member.id).where(
+    Member.instance_id == bindparam("instance_id"),
+    or_(Member.relaying != "open", Member.status != "active"))
+_RELAY_COUNTS = select(
+    func.count(IntroductionHop.id).filter(IntroductionHop.status.in_(PASSED_HOP_STATUSES)),
+    func.count(IntroductionHop.id).filter(IntroductionHop.status.in_(ACTED_HOP_STATUSES))).where(
+    IntroductionHop.instance_id == bindparam("instance_id"))
+
+
 def unavailable_ids(session: Session, instance: Instance) -> set[int]:
     """Members no chain may pass through: not relaying (busy/off) or not active.
 
     A small set in practice (most members relay), fetched with one indexed query.
     """
-    return set(session.scalars(select(Member.id).where(
-        Member.instance_id == instance.id,
-        or_(Member.relaying != "open", Member.status != "active"))))
+    return set(run_built(session, _UNAVAILABLE, {"instance_id": instance.id}).scalars())
 
 
 def relay_factor(session: Session, instance: Instance) -> float:
@@ -124,10 +132,7 @@ def relay_factor(session: Session, instance: Instance) -> float:
     actually did, ``(forwards + k * prior) / (acted + k)``."""
     prior = float(instance.setting("introductions.relay_factor"))
     forwards, acted = once_per_transaction(session, ("relay_factor", instance.id), lambda: tuple(
-        session.execute(select(
-            func.count(IntroductionHop.id).filter(IntroductionHop.status.in_(PASSED_HOP_STATUSES)),
-            func.count(IntroductionHop.id).filter(IntroductionHop.status.in_(ACTED_HOP_STATUSES))).where(
-            IntroductionHop.instance_id == instance.id)).one()))
+        run_built(session, _RELAY_COUNTS, {"instance_id": instance.id}).one()))
     factor = (int(forwards or 0) + RELAY_PRIOR_WEIGHT * prior) / (int(acted or 0)
                                                                   + RELAY_PRIOR_WEIGHT)
     return min(1.0, max(0.05, factor))
