@@ -137,3 +137,15 @@ def test_the_exchange_leaves_the_callers_request_alone(app, sisters, client_for,
     assert "Réseau Entraide" not in text.split("</title>")[0]
     with app.app_context():
         assert db.session.scalar(select(RemoteConnection)) is None
+
+
+def test_the_exchange_gives_the_answers_headers(app, sisters):
+    """A redirect's Location reaches the caller as over HTTP (the lookup follows redirects)."""
+    from maillon.federation import local
+
+    headers: dict[str, str] = {}
+    with app.app_context():
+        status, _ = local.exchange("GET", "http://reseau.localhost/actor",
+                                   {"Accept": "text/html"}, None, 1000, headers)
+    assert status == 303
+    assert headers["location"] == "http://reseau.localhost/"

@@ -117,7 +117,8 @@ def exchange(
         headers["Host"] = parts.netloc
     if local.local_slug(url) is not None:
         # Another instance of this deployment: the same request, handed to the app here.
-        status, answer = local.exchange(method, url, headers, body, MAX_DOCUMENT_BYTES)
+        status, answer = local.exchange(method, url, headers, body, MAX_DOCUMENT_BYTES,
+                                        answer_headers)
         if len(answer) > MAX_DOCUMENT_BYTES:
             raise FetchFailed("too_large", f"{url} is larger than {MAX_DOCUMENT_BYTES} bytes")
         return status, answer

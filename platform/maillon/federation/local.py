@@ -82,9 +82,13 @@ def server_label(url: str) -> str:
 
 
 def exchange(method: str, url: str, headers: dict[str, str], body: bytes | None,
-             limit: int) -> tuple[int, bytes]:
+             limit: int, answer_headers: dict[str, str] | None = None) -> tuple[int, bytes]:
     """The request handed to this process's application: its status and at most ``limit``
-    bytes of its answer (``limit + 1`` read, so the caller can tell a larger one)."""
+    bytes of its answer (``limit + 1`` read, so the caller can tell a larger one); its headers,
+    lower-case, put in ``answer_headers`` when given (a redirect's Location).
+
+    No time bound of its own: the answering views keep theirs (the search's time budget, the
+    statement timeout), as they do for any server."""
     parts = urlsplit(url)
     builder = EnvironBuilder(
         method=method, base_url=f"{parts.scheme}://{parts.netloc}", path=parts.path or "/",
@@ -99,7 +103,9 @@ def exchange(method: str, url: str, headers: dict[str, str], body: bytes | None,
     # A context of its own: Flask would otherwise run the request in the caller's application
     # context, sharing its ``g`` (the caller's instance) and its database session.
     with app.app_context():
-        app_iter, status, _headers = run_wsgi_app(app, environ, buffered=False)
+        app_iter, status, answered = run_wsgi_app(app, environ, buffered=False)
+        if answer_headers is not None:
+            answer_headers.update((k.lower(), v) for k, v in answered.items())
         size = 0
         try:
             for chunk in app_iter:
