@@ -176,3 +176,27 @@ def test_an_offer_for_a_member_out_of_the_directory_is_ignored(app, ours, peer, 
     _drain(app)
     assert _status(app, f"{peer.origin}/introductions/1") == "ignored"
     assert _incoming(app) == []
+
+
+def test_their_undo_withdraws_a_waiting_request(app, ours, peer, ada, bob, dan,  # noqa: F811
+                                                client_for):
+    from maillon.accounts.services import issue_api_token
+    from tests.api.conftest import bearer, error_of
+
+    offer = _offer(peer, ours, ada, dan)
+    peer.post(f"{ours}/inbox", offer)
+    _drain(app)
+    assert peer.post(f"{ours}/inbox", {"@context": AS, "id": f"{peer.origin}/undo/1",
+                                       "type": "Undo", "actor": peer.actor_id,
+                                       "object": {"id": offer["id"], "type": "Offer"}})[0] == 202
+    _drain(app)
+    [row] = _incoming(app)
+    assert row.status == "withdrawn"
+    with app.app_context():
+        headers = bearer(issue_api_token(db.session, member_row(ada.id)))
+    late = client_for("reseau").post(f"/api/v1/introductions/incoming/{row.id}/accept",
+                                     headers=headers)
+    assert late.status_code == 409 and error_of(late)["code"] == "already_answered"
+    assert not [r for r in peer.received if r["activity"]["type"] == "Accept"]
+    with app.app_context():  # Ada and Bob stay connected: the Undo named no Follow
+        assert db.session.scalar(select(RemoteConnection.status)) == "connected"

@@ -358,3 +358,33 @@ def test_the_chain_runs_through_local_relays_to_the_remote_persons_contact(
     [received] = _offers(peer)
     assert received["activity"]["hop"] == 3
     assert received["activity"]["object"]["subject"] == f"{ours}/ap/members/{eve.id}"
+
+
+def test_withdrawing_a_waiting_request_takes_it_back_on_their_server(
+        app, ours, peer, ada, claire, bob, login):
+    intro_id = _ask(app, claire, bob)
+    login(ada).post(f"/introductions/{intro_id}/forward", data={"note": "", "vouch": ""})
+    _drain(app)
+    [received] = _offers(peer)
+    for _ in range(2):  # a double click withdraws once
+        assert login(claire).post(f"/introductions/{intro_id}/withdraw").status_code == 303
+    _drain(app)
+    assert _intro(app).status == "withdrawn"
+    [undo] = [r for r in peer.received if r["activity"]["type"] == "Undo"]
+    assert undo["signer"] == f"{ours}/ap/members/{ada.id}"  # who sent it takes it back
+    assert undo["activity"]["object"]["id"] == received["activity"]["id"]
+    assert undo["activity"]["to"] == [peer.actor_id]
+
+
+def test_withdrawing_a_direct_message_deletes_it(app, ours, peer, ada, claire, mastodon_bob,
+                                                 login):
+    intro_id = _ask(app, claire, mastodon_bob)
+    login(ada).post(f"/introductions/{intro_id}/forward", data={"note": "", "vouch": ""})
+    _drain(app)
+    [created] = [r for r in peer.received if r["activity"]["type"] == "Create"]
+    login(claire).post(f"/introductions/{intro_id}/withdraw")
+    _drain(app)
+    [deleted] = [r for r in peer.received if r["activity"]["type"] == "Delete"]
+    assert deleted["signer"] == f"{ours}/ap/members/{ada.id}"
+    assert deleted["activity"]["object"] == {"id": created["activity"]["object"]["id"],
+                                             "type": "Tombstone"}

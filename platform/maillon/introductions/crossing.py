@@ -39,7 +39,7 @@ from maillon.federation.membership import find_published_member
 from maillon.federation.models import InboxActivity, RemoteActor, RemoteConnection
 from maillon.federation.policy import federates
 from maillon.introductions.lifecycle import ACCEPTED, DELIVERED, INTRODUCTION, REJECTED
-from maillon.introductions.models import Introduction
+from maillon.introductions.models import Introduction, IntroductionEvent
 from maillon.introductions.records import hop_deadline, hops_of, record_event
 from maillon.members.models import Member
 from maillon.network.services import are_connected
@@ -190,7 +190,8 @@ def hand_across(session: Session, instance: Instance, intro: Introduction, carri
         offer = note_activity(session, instance, intro, carrier, remote, vouch)
     queue_delivery(session, instance, carrier, offer, [remote.inbox])
     now = utcnow()
-    intro.offer_id = offer["id"]
+    # What their answer, or our withdrawal, names: the Offer, or the Note (not its Create).
+    intro.offer_id = offer["id"] if remote.accepts_introductions else offer["object"]["id"]
     intro.current_hop = intro.hops
     intro.holder_id = None
     INTRODUCTION.apply(intro, DELIVERED)
@@ -236,6 +237,34 @@ def note_activity(session: Session, instance: Instance, intro: Introduction, car
             "tag": [{"type": "Mention", "href": remote.uri, "name": mention}],
         },
     }
+
+
+def withdraw_across(session: Session, instance: Instance, intro: Introduction) -> None:
+    """The requester withdraws a request waiting on the other server: ``Undo`` of the Offer
+    (their Maillon server drops the request), or ``Delete`` of the direct message, signed by
+    the relay who sent it, in the caller's transaction."""
+    from maillon.introductions.records import members_by_id
+
+    remote = intro.remote_target
+    carrier_id = intro.path[-2]
+    carrier = members_by_id(session, instance, [carrier_id]).get(carrier_id)
+    if remote is None or carrier is None or not intro.offer_id:
+        return
+    me = urls.member_actor(instance, carrier.id)
+    sent = session.scalar(select(IntroductionEvent.data).where(
+        IntroductionEvent.introduction_id == intro.id, IntroductionEvent.attempt == intro.attempt,
+        IntroductionEvent.kind == "delivered").order_by(IntroductionEvent.id.desc()).limit(1))
+    activity: dict[str, Any]
+    if (sent or {}).get("sent") == "note":
+        activity = {"@context": AS_CONTEXT, "id": f"{intro.offer_id}/delete", "type": "Delete",
+                    "actor": me, "to": [remote.uri],
+                    "object": {"id": intro.offer_id, "type": "Tombstone"}}
+    else:
+        activity = {"@context": [AS_CONTEXT, PN_CONTEXT], "id": f"{intro.offer_id}/undo",
+                    "type": "Undo", "actor": me, "to": [remote.uri],
+                    "object": {"id": intro.offer_id, "type": ["Offer", "IntroductionRequest"],
+                               "actor": me}}
+    queue_delivery(session, instance, carrier, activity, [remote.inbox])
 
 
 # ------------------------------------------------------------------------- their answer

@@ -38,6 +38,7 @@ from maillon.introductions.lifecycle import (
     INCOMING_ACCEPTED,
     INCOMING_DECLINED,
     INCOMING_WAITING,
+    INCOMING_WITHDRAWN,
 )
 from maillon.introductions.models import IncomingIntroduction
 from maillon.introductions.routing import contact_policy
@@ -156,7 +157,32 @@ def _remote_actor(session: Session, instance: Instance, actor_id: int
                                                     RemoteActor.id == actor_id))
 
 
-HANDLERS.update({"IntroductionRequest": receive_introduction})
+def receive_undo_or_withdrawal(session: Session, instance: Instance, row: InboxActivity) -> str:
+    """Their Undo: of an introduction Offer they sent (the request is withdrawn, if it still
+    waits), else of a Follow (``connections.receive_undo``)."""
+    from maillon.federation.connections import receive_undo
+
+    undone = row.payload.get("object")
+    offer_id = undone.get("id") if isinstance(undone, dict) else undone
+    incoming = session.scalar(
+        select(IncomingIntroduction).join(
+            RemoteActor, RemoteActor.id == IncomingIntroduction.carrier_id)
+        .where(IncomingIntroduction.instance_id == instance.id,
+               IncomingIntroduction.offer_id == offer_id,
+               RemoteActor.instance_id == instance.id,
+               RemoteActor.uri == row.actor)  # only who sent it takes it back
+        .with_for_update()) if isinstance(offer_id, str) else None
+    if incoming is None:
+        return str(receive_undo(session, instance, row))
+    if incoming.status != INCOMING_WAITING:
+        return IGNORED  # answered already: the answer stands
+    INCOMING.apply(incoming, INCOMING_WITHDRAWN)
+    incoming.answered_at = utcnow()
+    return PROCESSED
+
+
+HANDLERS.update({"IntroductionRequest": receive_introduction,
+                 "Undo": receive_undo_or_withdrawal})
 
 
 # ---------------------------------------------------------------------- the member's side

@@ -77,12 +77,15 @@ STOPPED_STATUSES = RETRYABLE_STATUSES
 ANSWERED_STATUSES = (ACCEPTED, REJECTED, ADVISED, *STOPPED_STATUSES)
 
 #: An introduction a person on another server asks a member for (decision 56a): waiting for
-#: the member's answer, then accepted or declined (an Accept or a Reject goes back).
+#: the member's answer, then accepted or declined (an Accept or a Reject goes back), or
+#: withdrawn by the requester's side first (their Undo of the Offer).
 INCOMING = Lifecycle.of("incoming introduction", initial={"waiting"}, allowed={
-    "waiting": {"accepted", "declined"},
+    "waiting": {"accepted", "declined", "withdrawn"},
     "accepted": set(),
     "declined": set(),
+    "withdrawn": set(),
 })
 INCOMING_WAITING = INCOMING.state("waiting")
 INCOMING_ACCEPTED = INCOMING.state("accepted")
 INCOMING_DECLINED = INCOMING.state("declined")
+INCOMING_WITHDRAWN = INCOMING.state("withdrawn")

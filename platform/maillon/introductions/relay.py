@@ -19,7 +19,12 @@ from sqlalchemy.orm import Session
 from maillon.db import utcnow
 from maillon.errors import Conflict, Forbidden, ServiceError
 from maillon.introductions.chains import best_chains
-from maillon.introductions.crossing import check_requester, hand_across, plan_crossing
+from maillon.introductions.crossing import (
+    check_requester,
+    hand_across,
+    plan_crossing,
+    withdraw_across,
+)
 from maillon.introductions.lifecycle import (
     ACCEPTED,
     ADVISED,
@@ -364,6 +369,8 @@ def withdraw_introduction(session: Session, instance: Instance, member: Member, 
     position = intro.current_hop
     holder_id = intro.holder_id if intro.status == IN_PROGRESS else (
         intro.target_id if intro.status == DELIVERED else None)
+    if intro.status == DELIVERED and intro.crosses:
+        withdraw_across(session, instance, intro)  # their server forgets the request too
     _close(intro, WITHDRAWN)
     record_event(session, intro, "withdrawn", member, position=position)
     if holder_id is not None:  # whoever was asked to act need not any more
