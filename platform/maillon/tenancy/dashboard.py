@@ -19,6 +19,7 @@ from maillon.network.lifecycle import PENDING
 from maillon.network.recommendation_models import AWAITING_APPROVAL
 from maillon.network.services import list_connections
 from maillon.network.suggestions import suggest_people
+from maillon.opportunities.waiting import WaitingOpportunities, waiting_opportunities
 from maillon.tenancy.models import Instance
 
 #: Items of each kind shown on the home page (the full lists are one link away).
@@ -34,13 +35,14 @@ class Dashboard:
     invitations_total: int
     to_approve: list[Any]  # recommendations about the member waiting for their approval
     asked: list[Any]  # open requests asking the member for a recommendation
+    opportunities: WaitingOpportunities  # passed on to them, referrals asked of them
     suggestions: list[MemberCard]
     today: date  # UTC: "since yesterday", "since Monday"
 
     @property
     def waiting_total(self) -> int:
         return (self.introductions.waiting_total + self.invitations_total
-                + len(self.to_approve) + len(self.asked))
+                + len(self.to_approve) + len(self.asked) + self.opportunities.total)
 
 
 def member_dashboard(session: Session, instance: Instance, member: Member) -> Dashboard:
@@ -54,6 +56,7 @@ def member_dashboard(session: Session, instance: Instance, member: Member) -> Da
         invitations=invitations, invitations_total=invitations_total,
         to_approve=[r for r in about_me if r.status == AWAITING_APPROVAL],
         asked=recommendations.list_recommendation_requests(session, instance, member),
+        opportunities=waiting_opportunities(session, instance, member, limit=SHOWN),
         suggestions=suggest_people(session, instance, member),
         today=utcnow().date(),
     )
