@@ -9,7 +9,7 @@ PO := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 
 .PHONY: run test install lint typecheck translations extract bench-search bench-paths bench-organisations bench-load \
-	bench-faults bench-opportunities mutate clean
+	bench-faults bench-opportunities bench-federation-inbox bench-federation-outage mutate clean
 
 install: $(STAMP) $(MO)
 
@@ -66,6 +66,14 @@ bench-load: install
 # Fault drill under load (kill -9 workers, delete a search index): make bench-faults ARGS=...
 bench-faults: install
 	$(PY) bench/load/faults.py $(ARGS)
+
+# Inbox throughput, verified activities per CPU-second beside signature verification alone
+bench-federation-inbox: install
+	$(PY) bench/federation/inbox.py $(ARGS)
+
+# 1,000 deliveries queued while a peer is down: make bench-federation-outage ARGS="--outage-seconds 60"
+bench-federation-outage: install
+	$(PY) bench/federation/outage.py $(ARGS)
 
 # Mutation check (tools/mutate.py): make mutate ARGS="--list" | ARGS="--only bm25"
 mutate: install
