@@ -119,6 +119,7 @@ def test_an_introduction_crosses_to_a_sister_community(app, create_member, live_
     _wait(arrived, "the introduction in Réseau")
     item = page.locator(".incoming-introduction")
     assert "Sofia Requester" in item.inner_text() and "Claire Carrier" in item.inner_text()
+    assert "sur Academia" in item.inner_text()  # her community, not a host name
     assert "entraide numérique" in item.inner_text()
     assert page.locator("html").get_attribute("lang") == "fr"
     assert problems(page) == []

@@ -112,10 +112,11 @@ def test_a_replayed_offer_makes_one_request_and_accepting_answers_and_follows(
         assert [(n.data["requester"], n.data["carrier"]) for n in told] == [
             ("Dan Requester", "Bob Peer")]
     client = login(ada)
-    assert "Dan Requester (acme.localhost" in client.get("/notifications").get_data(
+    # Dan's community is on this deployment: named by its name, not its host (decision 58).
+    assert "Dan Requester (Acme Network" in client.get("/notifications").get_data(
         as_text=True)
     page = client.get("/introductions/from-other-servers").get_data(as_text=True)
-    assert "From Dan Requester on acme.localhost" in page
+    assert "From Dan Requester on Acme Network" in page
     assert "introduced by Bob Peer" in page and "a fine sailor" in page
     for _ in range(2):  # a double click answers once
         answered = client.post(f"/introductions/from-other-servers/{row.id}/accept")

@@ -146,8 +146,10 @@ def _tell(session: Session, instance: Instance, incoming: IncomingIntroduction) 
     carrier = _remote_actor(session, instance, incoming.carrier_id)
     if member is None or requester is None or carrier is None:
         return
+    from maillon.federation.local import server_label
+
     notify(session, instance, member, "introduction_from_other_server", subject=incoming,
-           data={"requester": requester.name, "server": requester.server,
+           data={"requester": requester.name, "server": server_label(requester.uri),
                  "carrier": carrier.name, "content": incoming.content})
 
 
