@@ -229,9 +229,9 @@ def prepare() -> None:
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", "5000")))
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
-              help="Web worker processes (default: one per core).")
-@click.option("--threads", type=click.IntRange(1, 64), default=4,
-              help="Threads per web worker process.")
+              help="Web worker processes (default: one per core, and one more).")
+@click.option("--threads", type=click.IntRange(1, 64), default=1,
+              help="Threads per web worker process (default 1: see decision 60).")
 @click.option("--prepare/--no-prepare", "do_prepare", default=True,
               help="Migrate, sync instances and load demo data first.")
 @click.option("--reload", "reload_", is_flag=True,

@@ -2,8 +2,8 @@
 
 A small supervisor in the foreground process keeps three things running:
 
-- the web server: gunicorn, ``workers`` processes (one per core by default) of ``threads``
-  threads each, serving ``maillon:create_app()``;
+- the web server: gunicorn, ``workers`` processes (one per core and one more by default) of
+  ``threads`` threads each (one by default: the sync worker), serving ``maillon:create_app()``;
 - one jobs worker process (``python -m maillon worker``), restarted if it dies;
 - the local SMTP sink (a thread of the supervisor, so mail never leaves the machine).
 
@@ -29,7 +29,10 @@ REQUEST_TIMEOUT = 30
 
 
 def default_workers() -> int:
-    return max(1, os.cpu_count() or 1)
+    """One process per core, and one more: a request waiting on another server (a lookup, a
+    key fetch, bounded to seconds) leaves a process for the others. Measured (decision 60):
+    more processes than that cost CPU per request in switches."""
+    return max(1, os.cpu_count() or 1) + 1
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,10 @@ class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 5000
     workers: int = field(default_factory=default_workers)
-    threads: int = 4
+    # One thread per process (gunicorn's sync worker): with several, the threads of a process
+    # take turns on the GIL at every SQLite call, and a request cost up to twice the CPU
+    # (decision 60: 990 against 345 profiles a second on this project's 2-core bench).
+    threads: int = 1
     timeout: int = REQUEST_TIMEOUT
 
 
