@@ -9,7 +9,7 @@ PO := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 
 .PHONY: run test install lint typecheck translations extract bench-search bench-paths bench-organisations bench-load \
-	bench-faults bench-opportunities bench-federation-inbox bench-federation-outage mutate clean
+	bench-faults bench-opportunities bench-federation-inbox bench-federation-outage bench-federation-local mutate clean
 
 install: $(STAMP) $(MO)
 
@@ -74,6 +74,10 @@ bench-federation-inbox: install
 # 1,000 deliveries queued while a peer is down: make bench-federation-outage ARGS="--outage-seconds 60"
 bench-federation-outage: install
 	$(PY) bench/federation/outage.py $(ARGS)
+
+# A sister community's signed fetch in process against the same over loopback HTTP (decision 58)
+bench-federation-local: install
+	$(PY) bench/federation/local.py $(ARGS)
 
 # Mutation check (tools/mutate.py): make mutate ARGS="--list" | ARGS="--only bm25"
 mutate: install
