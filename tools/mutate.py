@@ -113,7 +113,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "member-count-instance-filter", "platform/maillon/members/services.py",
-        "return (Member.instance_id == instance.id, Member.status.in_(VISIBLE_STATUSES),",
+        "return (Member.instance_id == instance_id, Member.status.in_(VISIBLE_STATUSES),",
         "return (Member.status.in_(VISIBLE_STATUSES),",
         ("tests/tenancy/test_net.py", "-k", "counts_only"),
         "a page's count query reaches every instance (the net alone would hide it: the "
