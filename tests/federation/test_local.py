@@ -149,3 +149,18 @@ def test_the_exchange_gives_the_answers_headers(app, sisters):
                                    {"Accept": "text/html"}, None, 1000, headers)
     assert status == 303
     assert headers["location"] == "http://reseau.localhost/"
+
+
+def test_the_deployments_origins_are_its_instances_own(app):
+    """In production (no local links) an instance is ours at its canonical origin and at each
+    of its hosts over the deployment's scheme; another server, or another port, is not."""
+    from maillon.federation import local
+
+    app.config.update(LOCAL_LINKS=False, SERVER_NAME_SCHEME="https")
+    with app.app_context():
+        assert local.local_slug("https://reseau-entraide.example.org/inbox") == "reseau"
+        assert local.local_slug("https://reseau.localhost/ap/members/1") == "reseau"
+        assert local.local_slug("https://reseau-entraide.example.org:8443/inbox") is None
+        assert local.local_slug("https://mastodon.example/inbox") is None
+        app.config["FEDERATION_LOCAL_EXCHANGE"] = False
+        assert local.local_slug("https://reseau-entraide.example.org/inbox") is None

@@ -337,12 +337,18 @@ def connect_remote_person(
             return raced_connection, actor, False
     else:
         REMOTE_CONNECTION.apply(connection, PENDING)
+    send_follow(session, instance, member, connection, actor, now)
+    session.commit()
+    return connection, actor, True
+
+
+def send_follow(session: Session, instance: Instance, member: Member,
+                connection: RemoteConnection, actor: RemoteActor, now: datetime) -> None:
+    """The member's pending request, asked (again) from now: a new Follow to them."""
     connection.follow_id = ""
     connection.requested_at = now
     connection.ended_at = None
     queue_follow(session, instance, member, connection, actor, now)
-    session.commit()
-    return connection, actor, True
 
 
 def remove_remote_connection(

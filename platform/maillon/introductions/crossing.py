@@ -334,6 +334,7 @@ def connect_after_introduction(session: Session, instance: Instance, member: Mem
     Follow, in the caller's transaction (the other side's Follow, or their Accept, makes it
     mutual, as for any remote connection); their waiting Follow is accepted instead."""
     from maillon.federation.connections import queue_answer
+    from maillon.federation.outgoing import send_follow
 
     requester = member
     connection = session.scalar(select(RemoteConnection).where(
@@ -357,10 +358,7 @@ def connect_after_introduction(session: Session, instance: Instance, member: Mem
         session.flush()
     else:
         REMOTE_CONNECTION.apply(connection, PENDING)
-    connection.follow_id = ""
-    connection.requested_at = now
-    connection.ended_at = None
-    queue_follow(session, instance, requester, connection, remote, now)
+    send_follow(session, instance, requester, connection, remote, now)
 
 
 def receive_follow_or_acceptance(session: Session, instance: Instance, row: InboxActivity

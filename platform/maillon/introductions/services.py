@@ -138,15 +138,22 @@ def request_introduction(session: Session, instance: Instance, requester: Member
         return existing
     check_quota(session, instance, requester)
     path = plan_path(session, instance, requester, target, path_index=path_index)
+    return _open(session, instance, requester, path, {}, target_id=target.id, purpose=purpose,
+                 message=message)
+
+
+def _open(session: Session, instance: Instance, requester: Member, path: list[int],
+          event: dict[str, Any], **fields: Any) -> Introduction:
+    """The new request along ``path`` (its target in ``fields``), held for review or on its
+    way to the first relay; committed. ``event``: more data for its "requested" event."""
     held = held_for_review(session, instance, requester)
-    intro = Introduction(instance_id=instance.id, requester_id=requester.id,
-                         target_id=target.id, purpose=purpose, message=message, path=path,
-                         hops=len(path) - 1, attempt=1, avoid=[])
+    intro = Introduction(instance_id=instance.id, requester_id=requester.id, path=path,
+                         hops=len(path) - 1, attempt=1, avoid=[], **fields)
     if held:
         INTRODUCTION.apply(intro, HELD)  # a new row: ``held`` is one of the initial states
     session.add(intro)
     session.flush()
-    record_event(session, intro, "requested", requester, position=0, hops=intro.hops)
+    record_event(session, intro, "requested", requester, position=0, hops=intro.hops, **event)
     if held:
         record_event(session, intro, "held", None, position=0)
     else:
@@ -175,22 +182,8 @@ def _request_across(session: Session, instance: Instance, requester: Member,
     check_quota(session, instance, requester)
     path = crossing.plan_crossing(session, instance, requester, remote,
                                   via_member_id=via_member_id)
-    held = held_for_review(session, instance, requester)
-    intro = Introduction(instance_id=instance.id, requester_id=requester.id, target_id=None,
-                         remote_target_id=remote.id, purpose=purpose, message=message,
-                         path=path, hops=len(path) - 1, attempt=1, avoid=[])
-    if held:
-        INTRODUCTION.apply(intro, HELD)
-    session.add(intro)
-    session.flush()
-    record_event(session, intro, "requested", requester, position=0, hops=intro.hops,
-                 remote=remote.handle)
-    if held:
-        record_event(session, intro, "held", None, position=0)
-    else:
-        start_attempt(session, instance, intro, requester, path)
-    session.commit()
-    return intro
+    return _open(session, instance, requester, path, {"remote": remote.handle},
+                 target_id=None, remote_target_id=remote.id, purpose=purpose, message=message)
 
 
 def _takes_part(session: Session, intro: Introduction, member: Member) -> bool:

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from maillon.db import db
 from maillon.errors import ServiceError
-from maillon.forms import refusal_text, show_problems
+from maillon.forms import refusal_text, show_problems, submit
 from maillon.introductions import crossing, incoming, services
 from maillon.introductions.forms import (
     AdviseForm,
@@ -141,21 +141,13 @@ def introduce_remote(remote_id: int) -> Any:
     via = request.args.get("via", type=int)
     carrier = access_member(db.session, g.instance, current_user, via) if via else None
     form = RequestForm()
-    status = 200
-    if request.method == "POST" and form.validate_on_submit():
-        try:
-            intro = services.request_introduction(
-                db.session, g.instance, current_user, None, remote_target_id=remote.id,
-                via_member_id=carrier.id if carrier else None, message=form.message.data,
-                purpose=form.purpose.data)
-        except ServiceError as exc:
-            _refusal(exc, form)
-            status = exc.status if exc.status in (403, 409, 422) else 422
-        else:
-            flash(_("Your request is on its way."), "success")
-            return redirect(url_for("introductions.detail", intro_id=intro.id), 303)
-    elif request.method == "POST":
-        status = 422
+    done, intro, status = submit(form, lambda: services.request_introduction(
+        db.session, g.instance, current_user, None, remote_target_id=remote.id,
+        via_member_id=carrier.id if carrier else None, message=form.message.data,
+        purpose=form.purpose.data))
+    if done and intro is not None:
+        flash(_("Your request is on its way."), "success")
+        return redirect(url_for("introductions.detail", intro_id=intro.id), 303)
     return render("introductions/introduce_remote.html", remote=remote, carrier=carrier,
                   form=form, message_max=MAX_TEXT), status
 
