@@ -259,6 +259,10 @@ def test_the_contacts_page_offers_an_introduction_to_a_remote_contact(
     form = client.get(f"/introductions/remote/{bob}?via={ada.id}")
     assert form.status_code == 200 and "Get introduced to Bob Peer" in form.get_data(
         as_text=True)
+    short = client.post(f"/introductions/remote/{bob}?via={ada.id}", data={
+        "message": "Hi Bob", "purpose": "business"})
+    assert short.status_code == 422  # the form again, its problem next to the message
+    assert 'class="field-error"' in short.get_data(as_text=True)
     sent = client.post(f"/introductions/remote/{bob}?via={ada.id}", data={
         "message": "I build ferries and would like to meet Bob.", "purpose": "business"})
     assert sent.status_code == 303
