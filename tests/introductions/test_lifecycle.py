@@ -27,6 +27,8 @@ INTRODUCTION_CHANGES = {
     ("delivered", "blocked"),
     # An Offer to a person on another server left unanswered (decision 56).
     ("delivered", "expired"),
+    # ... or stopped by someone on their side, when the chain continues there (decision 61).
+    ("delivered", "declined"),
     ("declined", "in_progress"), ("declined", "delivered"), ("declined", "withdrawn"),
     ("expired", "in_progress"), ("expired", "delivered"), ("expired", "withdrawn"),
     # Held for review: approved (travels), blocked by a moderator, or withdrawn.

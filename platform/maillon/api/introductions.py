@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from flask import g, request
 from pydantic import BaseModel, Field, model_validator
-from werkzeug.exceptions import NotFound
 
 from maillon.api.errors import validate_query
 from maillon.api.idempotency import Reply
@@ -15,6 +14,7 @@ from maillon.api.registry import MAX_ID, operation
 from maillon.api.schemas import Profile
 from maillon.db import db
 from maillon.federation.connections import find_remote_actor
+from maillon.federation.outgoing import remember_remote_person
 from maillon.introductions import incoming, services
 from maillon.introductions.models import DirectMessage, IncomingIntroduction, Introduction
 from maillon.introductions.validation import (
@@ -207,15 +207,18 @@ def _intro(intro_id: int, member: Member) -> Introduction:
            description="A first-degree connection receives it at once (status delivered).",
            responses={201: ("The request", IntroductionState),
                       403: "target_not_reachable, purpose_not_accepted, quota_exceeded, "
-                      "federation_off, not_federated",
-                      404: "not_found", 422: "validation_failed, cannot_introduce_self, "
-                      "already_connected"})
+                      "federation_off, not_federated, server_refused",
+                      404: "not_found, remote_not_found", 422: "validation_failed, "
+                      "cannot_introduce_self, already_connected",
+                      502: "remote_unreachable"})
 def create_introduction(member: Member, body: IntroductionIn) -> Reply:
     remote_target_id = None
     if body.remote_target is not None:
         remote = find_remote_actor(db.session, g.instance, body.remote_target)
-        if remote is None:
-            raise NotFound()
+        if remote is None:  # someone not met yet: looked up on their server, and kept
+            remote = remember_remote_person(db.session, g.instance, member,
+                                            body.remote_target)
+            db.session.commit()
         remote_target_id = remote.id
     intro = services.request_introduction(db.session, g.instance, member, body.target_id,
                                           message=body.message, purpose=body.purpose,

@@ -232,6 +232,27 @@ def remote_person() -> Any:
     ), status
 
 
+@bp.post("/network/remote/introduction")
+@login_required
+@remote_lookup_limit
+def introduce_remote_person() -> Any:
+    """"Get introduced" from the lookup: the person is kept here, then the request page."""
+    member = get_member(db.session, g.instance, current_user.id)
+    address = request.form.get("address", "").strip()
+    if not FlaskForm().validate_on_submit():
+        flash(_("The form has expired: please try again."), "error")
+        return redirect(url_for("federation_admin.remote_person", address=address), 303)
+    try:
+        actor = outgoing.remember_remote_person(db.session, g.instance, member, address)
+        actor_id = actor.id
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(refusal_text(exc), "error")
+        return redirect(url_for("federation_admin.remote_person", address=address), 303)
+    return redirect(url_for("introductions.introduce_remote", remote_id=actor_id), 303)
+
+
 @bp.post("/network/remote")
 @login_required
 @remote_lookup_limit

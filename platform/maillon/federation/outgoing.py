@@ -281,11 +281,11 @@ def _connection_with(
     )
 
 
-def connect_remote_person(
+def remember_remote_person(
     session: Session, instance: Instance, member: Member, address: str
-) -> tuple[RemoteConnection, RemoteActor, bool]:
-    """Ask the person behind ``address`` to connect: (the connection, the person, whether a
-    request was sent now). Asking again changes nothing."""
+) -> RemoteActor:
+    """The person behind ``address``, looked up and kept as a ``RemoteActor`` (refreshed if
+    known), in a write transaction the caller commits; a double click finds the same row."""
     profile = look_up_remote_person(session, instance, member, address)
     now = utcnow()
     begin_write(session)
@@ -294,6 +294,16 @@ def connect_remote_person(
     if raced is not None:  # a double click stored them first: refresh theirs
         actor = store_actor(session, instance, profile.document, now)
         session.flush()
+    return actor
+
+
+def connect_remote_person(
+    session: Session, instance: Instance, member: Member, address: str
+) -> tuple[RemoteConnection, RemoteActor, bool]:
+    """Ask the person behind ``address`` to connect: (the connection, the person, whether a
+    request was sent now). Asking again changes nothing."""
+    actor = remember_remote_person(session, instance, member, address)
+    now = utcnow()
     connection = _connection_with(session, instance, member, actor)
     if connection is not None and connection.status in (PENDING, CONNECTED):
         session.commit()

@@ -107,21 +107,48 @@ def member_outbox(member_id: int) -> Response:
         return _error(404, "not_found", "No such actor here.")
 
 
-@bp.get("/ap/search")
-def search() -> Response:
-    """Members another server may find here (decision 59): signed requests only."""
+def _signed_server() -> str:
+    """The verified server behind a signed GET (``discovery.verified_server``)."""
     headers = {name.lower(): value for name, value in request.headers.items()}
     # The target as it was sent and signed: request.url gives the query decoded.
     query = request.query_string.decode("ascii", "replace")
     url = request.base_url + (f"?{query}" if query else "")
+    return discovery.verified_server(db.session, g.instance, request.method, url, headers)
+
+
+@bp.get("/ap/search")
+def search() -> Response:
+    """Members another server may find here (decision 59): signed requests only."""
     try:
-        host = discovery.verified_server(db.session, g.instance, request.method, url, headers)
+        host = _signed_server()
         results = discovery.search_for_server(db.session, g.instance, host,
                                               request.args.get("q", ""))
     except ServiceError as exc:
         db.session.rollback()
         return _error(exc.status, exc.code, exc.message)
     return _json({"results": results}, "application/json")
+
+
+@bp.get("/ap/reach")
+def reach() -> Response:
+    """How far our members are from one of ours, for a chain that continues here (decision
+    61): signed requests of servers the policy allows only."""
+    from maillon.introductions.reach import answer_reach
+
+    try:
+        _signed_server()
+        answer = answer_reach(db.session, g.instance, request.args.get("to", ""),
+                              request.args.getlist("from"),
+                              request.args.get("max", 3, type=int) or 3,
+                              request.args.get("purpose") or None)
+    except NotFound:
+        db.session.rollback()
+        return _error(404, "not_found", "No such actor here.")
+    except ServiceError as exc:
+        db.session.rollback()
+        return _error(exc.status, exc.code, exc.message)
+    db.session.rollback()  # read only
+    return _json(answer, "application/json")
 
 
 #: What an inbox accepts (ActivityPub §7, and what Mastodon sends).

@@ -38,7 +38,13 @@ from maillon.federation.lifecycle import (
 from maillon.federation.membership import find_published_member
 from maillon.federation.models import InboxActivity, RemoteActor, RemoteConnection
 from maillon.federation.policy import federates
-from maillon.introductions.lifecycle import ACCEPTED, DELIVERED, INTRODUCTION, REJECTED
+from maillon.introductions.lifecycle import (
+    ACCEPTED,
+    DECLINED,
+    DELIVERED,
+    INTRODUCTION,
+    REJECTED,
+)
 from maillon.introductions.models import Introduction, IntroductionEvent
 from maillon.introductions.records import hop_deadline, hops_of, record_event
 from maillon.members.models import Member
@@ -155,8 +161,14 @@ def offer_activity(session: Session, instance: Instance, intro: Introduction, ca
     remote person, never public; its id is stable per attempt (a repeat queues nothing)."""
     me = urls.member_actor(instance, carrier.id)
     requester = urls.member_actor(instance, intro.requester_id)
-    said = _("%(requester)s would like to be introduced to you, through %(carrier)s.",
-             requester=intro.requester.name, carrier=carrier.name)
+    entry = intro.remote_entry
+    if entry is None:
+        said = _("%(requester)s would like to be introduced to you, through %(carrier)s.",
+                 requester=intro.requester.name, carrier=carrier.name)
+    else:  # the chain continues on their server (decision 61): to the entry, for the target
+        said = _("%(requester)s would like to be introduced to %(target)s, through "
+                 "%(carrier)s.", requester=intro.requester.name, target=remote.name,
+                 carrier=carrier.name)
     vouched = _("%(carrier)s vouches: %(vouch)s", carrier=carrier.name, vouch=vouch) \
         if vouch else ""
     return {
@@ -164,11 +176,12 @@ def offer_activity(session: Session, instance: Instance, intro: Introduction, ca
         "id": f"{me}/introductions/{intro.id}/{intro.attempt}",
         "type": ["Offer", "IntroductionRequest"],
         "actor": me,
-        "to": [remote.uri],
+        "to": [(entry or remote).uri],
         "target": remote.uri,
         "object": {"type": "Relationship", "subject": requester,
                    "relationship": ACQUAINTANCE, "object": remote.uri},
         "content": _paragraphs(said, intro.message, vouched),
+        # Links made so far, the one across included (the entry's, or the target's).
         "hop": intro.hops,
         "maxHops": int(instance.setting("introductions.max_hops")),
         "introducedVia": me,
@@ -184,21 +197,26 @@ def hand_across(session: Session, instance: Instance, intro: Introduction, carri
     if find_published_member(session, instance, member_id=carrier.id) is None:
         raise Forbidden("not_federated", _(
             "First let people on other servers reach your profile (Settings, Other servers)."))
-    if remote.accepts_introductions:
+    entry = intro.remote_entry
+    offers = entry is not None or remote.accepts_introductions
+    if offers:
         offer = offer_activity(session, instance, intro, carrier, remote, vouch)
     else:  # not a server that knows introductions (Mastodon): a direct message
         offer = note_activity(session, instance, intro, carrier, remote, vouch)
-    queue_delivery(session, instance, carrier, offer, [remote.inbox])
+    queue_delivery(session, instance, carrier, offer, [(entry or remote).inbox])
     now = utcnow()
     # What their answer, or our withdrawal, names: the Offer, or the Note (not its Create).
-    intro.offer_id = offer["id"] if remote.accepts_introductions else offer["object"]["id"]
+    intro.offer_id = offer["id"] if offers else offer["object"]["id"]
     intro.current_hop = intro.hops
     intro.holder_id = None
     INTRODUCTION.apply(intro, DELIVERED)
     intro.delivered_at = now
-    intro.hop_deadline = hop_deadline(instance, now)
+    # Each person over there has a relay's time, the target too.
+    turns = len(intro.remote_beyond or ()) + 2 if entry is not None else 1
+    intro.hop_deadline = now + (hop_deadline(instance, now) - now) * turns
     record_event(session, intro, "delivered", None, position=intro.hops,
-                 remote=remote.handle, sent="offer" if remote.accepts_introductions else "note")
+                 remote=remote.handle, sent="offer" if offers else "note",
+                 **({"entry": entry.handle} if entry is not None else {}))
 
 
 def note_activity(session: Session, instance: Instance, intro: Introduction, carrier: Member,
@@ -245,7 +263,7 @@ def withdraw_across(session: Session, instance: Instance, intro: Introduction) -
     the relay who sent it, in the caller's transaction."""
     from maillon.introductions.records import members_by_id
 
-    remote = intro.remote_target
+    remote = intro.remote_entry or intro.remote_target
     carrier_id = intro.path[-2]
     carrier = members_by_id(session, instance, [carrier_id]).get(carrier_id)
     if remote is None or carrier is None or not intro.offer_id:
@@ -289,14 +307,16 @@ def receive_offer_answer(session: Session, instance: Instance, row: InboxActivit
     if offer_id is None or not offer_id.startswith(prefix) or "/introductions/" not in offer_id:
         return str(receive_answer(session, instance, row))
     intro = session.scalar(
-        select(Introduction).join(RemoteActor, RemoteActor.id == Introduction.remote_target_id)
-        .where(Introduction.instance_id == instance.id, Introduction.offer_id == offer_id,
-               RemoteActor.instance_id == instance.id, RemoteActor.uri == row.actor)
-        .with_for_update())
-    if intro is None:
+        select(Introduction).where(Introduction.instance_id == instance.id,
+                                   Introduction.offer_id == offer_id).with_for_update())
+    target, entry = (intro.remote_target, intro.remote_entry) if intro else (None, None)
+    by_target = target is not None and target.uri == row.actor
+    # On a chain that continues there, its entry answers when it stopped on their side.
+    by_entry = entry is not None and entry.uri == row.actor and row.type == "Reject"
+    if intro is None or not (by_target or by_entry):
         log.info("answer %s names no Offer of ours sent to %s", row.activity_id, row.actor)
         return IGNORED
-    outcome = ACCEPTED if row.type == "Accept" else REJECTED
+    outcome = ACCEPTED if row.type == "Accept" else REJECTED if by_target else DECLINED
     if intro.status != DELIVERED or not INTRODUCTION.allows(intro.status, outcome):
         log.info("answer %s to introduction %s, already %s", row.activity_id, intro.id,
                  intro.status)
@@ -313,6 +333,9 @@ def conclude(session: Session, instance: Instance, intro: Introduction, outcome:
     chain is told, and on acceptance the requester and they connect."""
     from maillon.introductions.signals import introduction_accepted, introduction_rejected
 
+    if outcome == DECLINED:
+        stopped_over_there(session, intro)
+        return
     intro.outcome_message = message
     INTRODUCTION.apply(intro, outcome)
     intro.holder_id = None
@@ -326,6 +349,23 @@ def conclude(session: Session, instance: Instance, intro: Introduction, outcome:
     if outcome == ACCEPTED:
         assert intro.remote_target is not None
         connect_after_introduction(session, instance, intro.requester, intro.remote_target)
+
+
+def stopped_over_there(session: Session, intro: Introduction) -> None:
+    """Someone on the other server's part of the chain declined, or let it lapse (their
+    entry's Reject says which of them never): the request stopped on the way, and the
+    requester may try again around that entry, as after a decline here."""
+    from maillon.introductions.signals import introduction_declined
+
+    assert intro.remote_entry_id is not None
+    INTRODUCTION.apply(intro, DECLINED)
+    intro.avoid = [*intro.avoid, -intro.remote_entry_id]
+    intro.holder_id = None
+    intro.hop_deadline = None
+    intro.closed_at = utcnow()
+    record_event(session, intro, "declined", None, position=intro.hops)
+    introduction_declined.send(session, introduction=intro, actor=None,
+                               recipients=[intro.requester])
 
 
 def connect_after_introduction(session: Session, instance: Instance, member: Member,

@@ -14,8 +14,9 @@ INTRODUCTION = Lifecycle.of("introduction", initial={"in_progress", "delivered",
     "in_progress": {"in_progress", "delivered", "declined", "advised", "expired", "withdrawn",
                     "blocked"},
     # Waiting for the target's answer. A target on another server may never answer: their
-    # Offer has a deadline like a relay's turn (decision 56).
-    "delivered": {"accepted", "rejected", "withdrawn", "blocked", "expired"},
+    # Offer has a deadline like a relay's turn (decision 56); when the chain continues over
+    # there, someone on that side may stop it (decision 61).
+    "delivered": {"accepted", "rejected", "withdrawn", "blocked", "expired", "declined"},
     # Stopped on the way: the requester may try another chain (a new attempt) or call it off.
     "declined": {"in_progress", "delivered", "withdrawn"},
     "expired": {"in_progress", "delivered", "withdrawn"},

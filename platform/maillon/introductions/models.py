@@ -58,6 +58,12 @@ class Introduction(TenantScoped, Base):
     target_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     remote_target_id: Mapped[int | None] = mapped_column(
         ForeignKey("remote_actors.id", ondelete="CASCADE"), index=True)
+    # When the chain continues on the target's server (decision 61): the person there the
+    # Offer goes to (a contact of the last local relay), and the people after them as that
+    # server showed them (``[{"name": ..., "uri": ...}]``, None where it names nobody).
+    remote_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("remote_actors.id", ondelete="CASCADE"))
+    remote_beyond: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     # The id of the Offer the last local relay sent across (its Accept or Reject names it).
     offer_id: Mapped[str | None] = mapped_column(String(500))
     purpose: Mapped[str] = mapped_column(String(12))
@@ -84,6 +90,7 @@ class Introduction(TenantScoped, Base):
     requester: Mapped[Member] = relationship(foreign_keys=[requester_id])
     target: Mapped[Member | None] = relationship(foreign_keys=[target_id])
     remote_target: Mapped[RemoteActor | None] = relationship(foreign_keys=[remote_target_id])
+    remote_entry: Mapped[RemoteActor | None] = relationship(foreign_keys=[remote_entry_id])
 
     @property
     def target_name(self) -> str:

@@ -22,7 +22,6 @@ from maillon.introductions.chains import best_chains
 from maillon.introductions.crossing import (
     check_requester,
     hand_across,
-    plan_crossing,
     withdraw_across,
 )
 from maillon.introductions.lifecycle import (
@@ -44,6 +43,7 @@ from maillon.introductions.lifecycle import (
     WITHDRAWN,
 )
 from maillon.introductions.models import Introduction, IntroductionEvent, IntroductionHop
+from maillon.introductions.reach import CrossingPlan, plan_to_remote, replan_here
 from maillon.introductions.records import (
     access_introduction,
     chain_members,
@@ -384,6 +384,7 @@ def withdraw_introduction(session: Session, instance: Instance, member: Member, 
 def retry_introduction(session: Session, instance: Instance, member: Member, intro_id: int
                        ) -> Introduction:
     """After a decline or an expiry: the next-best chain, around everyone who stopped it."""
+    planned = _plan_across_first(session, instance, member, intro_id)
     intro = _begin_requester(session, instance, member, intro_id)
     if intro.status in OPEN_STATUSES and intro.attempt > 1:
         return _replayed(session, intro)  # a repeated retry
@@ -392,7 +393,7 @@ def retry_introduction(session: Session, instance: Instance, member: Member, int
         raise Conflict("not_retryable", _("Only a declined or expired request can be tried "
                                           "again."))
     check_quota(session, instance, member)
-    path = plan_again(session, instance, intro, member)
+    path = plan_again(session, instance, intro, member, planned)
     intro.attempt += 1
     record_event(session, intro, "retried", member, position=0, hops=len(path) - 1)
     start_attempt(session, instance, intro, member, path)
@@ -400,17 +401,34 @@ def retry_introduction(session: Session, instance: Instance, member: Member, int
     return intro
 
 
-def plan_again(session: Session, instance: Instance, intro: Introduction, requester: Member
-               ) -> list[int]:
+def _plan_across_first(session: Session, instance: Instance, member: Member, intro_id: int
+                       ) -> CrossingPlan | None:
+    """The new chain of a request to a person on another server, planned before anything is
+    locked: it may ask their server (``reach.plan_to_remote``)."""
+    intro = access_introduction(session, instance, member, intro_id)
+    if intro.remote_target is None or intro.requester_id != member.id \
+            or intro.status not in RETRYABLE_STATUSES or intro.purged_at is not None:
+        return None  # nothing to plan across; the checks under the lock answer
+    check_requester(session, instance, member)
+    return plan_to_remote(session, instance, member, intro.remote_target,
+                          purpose=intro.purpose, avoid=list(intro.avoid))
+
+
+def plan_again(session: Session, instance: Instance, intro: Introduction, requester: Member,
+               planned: CrossingPlan | None = None) -> list[int]:
     """A new chain for the request around ``intro.avoid`` (a retry, or a held request whose
-    relays stopped relaying): to a member, or to a person on another server."""
+    relays stopped relaying): to a member, or to a person on another server (``planned``
+    before the lock, else the local part again: ``reach.replan_here``)."""
     if intro.target is not None:
         check_target_policy(intro.target, intro.purpose)
         return plan_path(session, instance, requester, intro.target, avoid=intro.avoid)
     remote = intro.remote_target
     assert remote is not None
     check_requester(session, instance, requester)
-    return plan_crossing(session, instance, requester, remote, avoid=intro.avoid)
+    planned = planned or replan_here(session, instance, intro, requester)
+    intro.remote_entry_id = planned.entry.id if planned.entry is not None else None
+    intro.remote_beyond = planned.beyond or None
+    return planned.path
 
 
 def thank_chain(session: Session, instance: Instance, member: Member, intro_id: int, *,

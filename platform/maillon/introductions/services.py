@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from maillon.db import begin_read, begin_write, utcnow
 from maillon.errors import Forbidden, ServiceError, ValidationFailed
+from maillon.federation.models import RemoteActor
 from maillon.introductions import crossing, incoming  # noqa: F401 (their inbox handlers)
 from maillon.introductions.lifecycle import (
     ANSWERED_STATUSES,
@@ -32,6 +33,7 @@ from maillon.introductions.models import (
     IntroductionHop,
     IntroductionStaffView,
 )
+from maillon.introductions.reach import plan_to_remote
 from maillon.introductions.records import (
     access_introduction,
     check_quota,
@@ -173,17 +175,28 @@ def _request_across(session: Session, instance: Instance, requester: Member,
     check_not_limited(session, instance, requester)
     message = check(IntroductionRequest, {"message": message, "purpose": purpose}).message
     crossing.check_requester(session, instance, requester)
-    _lock_requester(session, instance, requester)
-    existing = session.scalar(select(Introduction).where(
-        Introduction.instance_id == instance.id, Introduction.requester_id == requester.id,
-        Introduction.remote_target_id == remote.id, Introduction.status.in_(OPEN_STATUSES)))
-    if existing is not None:
+    if (existing := _open_to_remote(session, instance, requester, remote)) is not None:
         return existing
     check_quota(session, instance, requester)
-    path = crossing.plan_crossing(session, instance, requester, remote,
-                                  via_member_id=via_member_id)
-    return _open(session, instance, requester, path, {"remote": remote.handle},
-                 target_id=None, remote_target_id=remote.id, purpose=purpose, message=message)
+    # Planned before anything is locked: it may ask their server (``reach.plan_to_remote``).
+    plan = plan_to_remote(session, instance, requester, remote, purpose=purpose,
+                          via_member_id=via_member_id)
+    _lock_requester(session, instance, requester)
+    if (existing := _open_to_remote(session, instance, requester, remote)) is not None:
+        return existing  # a second tab opened it meanwhile
+    check_quota(session, instance, requester)
+    event = {"remote": remote.handle, **({"entry": plan.entry.handle} if plan.entry else {})}
+    return _open(session, instance, requester, plan.path, event, target_id=None,
+                 remote_target_id=remote.id, purpose=purpose, message=message,
+                 remote_entry_id=plan.entry.id if plan.entry else None,
+                 remote_beyond=plan.beyond or None)
+
+
+def _open_to_remote(session: Session, instance: Instance, requester: Member,
+                    remote: RemoteActor) -> Introduction | None:
+    return session.scalar(select(Introduction).where(
+        Introduction.instance_id == instance.id, Introduction.requester_id == requester.id,
+        Introduction.remote_target_id == remote.id, Introduction.status.in_(OPEN_STATUSES)))
 
 
 def _takes_part(session: Session, intro: Introduction, member: Member) -> bool:

@@ -25,11 +25,31 @@ from maillon.introductions.lifecycle import (
     WITHDRAWN,
 )
 from maillon.introductions.models import Introduction, IntroductionEvent, IntroductionHop
+from maillon.introductions.reach import shown_beyond
 from maillon.introductions.records import members_by_id
 from maillon.introductions.review import under_review
 from maillon.members.models import Member
 from maillon.network.visibility import nameable_next_to
 from maillon.tenancy.models import Instance
+
+
+def _across(instance: Instance, intro: Introduction, role: str, shown: set[int]
+            ) -> dict[str, Any] | None:
+    """A chain that continues on the target's server (decision 61): its entry there, shown
+    to whoever may see the last relay here (who knows them), and the people after the entry
+    as their server named them, to the requester as this instance's chain visibility allows
+    (``reach.shown_beyond``), to the others only counted."""
+    entry = intro.remote_entry
+    if entry is None:
+        return None
+    last = intro.path[-2] if len(intro.path) > 1 else None
+    known = role == "moderator" or last in shown
+    beyond = list(intro.remote_beyond or [])
+    people = shown_beyond(instance, beyond) if role in ("requester", "moderator") \
+        else [{"uri": None, "name": None} for _p in beyond]
+    return {"entry": {"id": entry.uri, "name": entry.name, "handle": entry.handle,
+                      "server": entry.server} if known else None,
+            "beyond": people}
 
 
 def _role(intro: Introduction, viewer: Member, held: bool) -> str:
@@ -226,6 +246,7 @@ def _view(session: Session, instance: Instance, intro: Introduction, viewer: Mem
         "target": people.get(intro.target_id) if intro.target_id is not None else None,
         "remote_target": {"id": remote.uri, "name": remote.name, "handle": remote.handle,
                           "server": remote.server, "url": remote.url} if remote else None,
+        "across": _across(instance, intro, role, shown),
         "chain": [people.get(m) if m in shown and not blind else None
                   for m in intro.path[1:-1]],
         "holder": people.get(intro.holder_id) if intro.holder_id in shown else None,
