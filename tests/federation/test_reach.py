@@ -331,3 +331,28 @@ def test_without_a_way_in_on_their_side_nothing_is_asked(app, border, client_for
     assert asked.get_json()["error"]["code"] == "target_not_reachable"
     with app.app_context():
         assert db.session.scalar(select(Introduction)) is None
+
+
+def test_the_pages_take_a_member_from_the_lookup_to_the_border_and_across(
+        app, border, client_for, login):
+    ana = login(border["ana"]["member"], "academia")
+    address = border["bruno"]["address"]
+    found = ana.get("/network/remote", query_string={"address": address})
+    assert found.status_code == 200
+    assert "Get introduced" in found.get_data(as_text=True)
+    kept = ana.post("/network/remote/introduction", data={"address": address})
+    assert kept.status_code == 303, kept.get_data(as_text=True)
+    form_url = kept.headers["Location"]
+    assert "/introductions/remote/" in form_url
+    again = ana.post("/network/remote/introduction", data={"address": address})
+    assert again.headers["Location"] == form_url  # a second click: the same person, once
+    sent = ana.post(form_url, data={"purpose": "advice", "message":
+                                    "I would like to talk about harbour logistics."})
+    assert sent.status_code == 303, sent.get_data(as_text=True)
+    page = ana.get(sent.headers["Location"]).get_data(as_text=True)
+    assert "On their server, the request goes to Xavier Roux first, who knows them." in page
+    intro = _intro(app)
+    claire = login(border["claire"]["member"], "academia")
+    page = claire.get(f"/introductions/{intro.id}").get_data(as_text=True)
+    assert "Next: Xavier Roux on Réseau Entraide, who will pass it on to Bruno Marin there" \
+        in page
