@@ -356,3 +356,27 @@ def test_the_pages_take_a_member_from_the_lookup_to_the_border_and_across(
     page = claire.get(f"/introductions/{intro.id}").get_data(as_text=True)
     assert "Next: Xavier Roux on Réseau Entraide, who will pass it on to Bruno Marin there" \
         in page
+
+
+def test_a_requester_who_knows_someone_there_sends_it_across_at_once(
+        app, border, client_for, create_member, opt_in):
+    """Dora (academia) is herself connected with Xavier: her request crosses at once, an
+    Offer signed by her, to Xavier, for Bruno (no relay here, nothing waits on anyone here)."""
+    dora = create_member("academia", name="Dora Silva", locale="en")
+    handle = opt_in(dora)
+    person = {"member": dora, "slug": "academia", "auth": _token(app, dora),
+              "address": f"@{handle}@academia.localhost"}
+    _connect_across(app, client_for, person, border["xavier"])
+    asked = client_for("academia").post(
+        "/api/v1/introductions", headers=person["auth"],
+        json={"remote_target": border["uris"]["bruno"], "purpose": "advice",
+              "message": "I would like to talk about harbour logistics."})
+    assert asked.status_code == 201, asked.get_json()
+    assert asked.get_json()["status"] == "delivered"
+    intro = _intro(app)
+    assert intro.path[0] == dora.id and len(intro.path) == 2 and intro.holder_id is None
+    with app.app_context():
+        [offer] = [d.payload for d in db.session.scalars(select(Delivery))
+                   if "Offer" in (d.payload.get("type") or [])]
+        assert offer["actor"] == urls.member_actor(instance_row("academia"), dora.id)
+    assert offer["to"] == [border["uris"]["xavier"]] and offer["hop"] == 1

@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
@@ -178,7 +178,8 @@ def _server_origin(uri: str) -> str:
 def _border(session: Session, instance: Instance, requester: Member, origin: str,
             avoid: set[int]) -> list[tuple[int, RemoteActor]]:
     """(local member, their contact on ``origin``'s server who takes introductions): members
-    here who relay and are reachable from other servers (the Offer carries their key)."""
+    here who relay and are reachable from other servers (the Offer carries their key), and
+    the requester themself (their own contact there carries it on)."""
     rows = session.execute(
         select(Member, FederatedMember, RemoteActor)
         .join(RemoteConnection, (RemoteConnection.member_id == Member.id)
@@ -188,7 +189,7 @@ def _border(session: Session, instance: Instance, requester: Member, origin: str
         .join(FederatedMember, (FederatedMember.member_id == Member.id)
               & (FederatedMember.instance_id == instance.id))
         .where(Member.instance_id == instance.id, RemoteConnection.status == CONNECTED,
-               Member.relaying == "open", Member.id != requester.id,
+               or_(Member.relaying == "open", Member.id == requester.id),
                RemoteActor.accepts_introductions.is_(True),
                RemoteActor.uri.startswith(origin + "/", autoescape=True))
         .order_by(RemoteActor.id, Member.id).limit(MAX_BORDER)).all()
@@ -236,6 +237,7 @@ def plan_across(session: Session, instance: Instance, requester: Member, remote:
     local_max = min(3, cap - 2)
     degree = graph.degree_of(requester.id, sorted({m for m, _x in border}),
                              max_degree=local_max)
+    degree[requester.id] = 0  # their own contact there: the request crosses at once
     # Each entry there at the distance of its nearest contact here.
     nearest: dict[int, tuple[int, RemoteActor]] = {}
     for member_id, entry in border:
@@ -280,7 +282,9 @@ def plan_across(session: Session, instance: Instance, requester: Member, remote:
     for total, _neg, member_id, entry, beyond, chance in options[:MAX_EXACT]:
         if best is not None and total > best[0][0]:
             break
-        if degree.get(member_id) == 1:
+        if member_id == requester.id:
+            nodes, here = [requester.id], 1.0
+        elif degree.get(member_id) == 1:
             nodes = [requester.id, member_id]
             here = shown_chance(graph, nodes, relay_factor(session, instance))
         else:

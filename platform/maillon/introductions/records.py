@@ -157,6 +157,11 @@ def start_attempt(session: Session, instance: Instance, intro: Introduction, act
 
     intro.path, intro.hops = path, len(path) - 1
     intro.closed_at = None
+    if path[1] < 0:  # the requester's own contact over there carries it on (decision 61)
+        from maillon.introductions.crossing import hand_across
+
+        hand_across(session, instance, intro, intro.requester, "")
+        return
     hop = hand_to(session, instance, intro, 1)
     session.flush()
     people = members_by_id(session, instance, [m for m in (intro.path[1], intro.target_id)
