@@ -8,14 +8,14 @@ from typing import Annotated, Any
 from flask import g, request
 from pydantic import BaseModel, Field, model_validator
 
-from maillon.api.errors import validate_query
+from maillon.api.errors import read_json_object, validate_body, validate_query
 from maillon.api.idempotency import Reply
 from maillon.api.registry import MAX_ID, operation
 from maillon.api.schemas import Profile
 from maillon.db import db
 from maillon.federation.connections import find_remote_actor
 from maillon.federation.outgoing import remember_remote_person
-from maillon.introductions import incoming, services
+from maillon.introductions import incoming, incoming_relay, services
 from maillon.introductions.models import DirectMessage, IncomingIntroduction, Introduction
 from maillon.introductions.validation import (
     Advice,
@@ -24,6 +24,7 @@ from maillon.introductions.validation import (
     DeclineNote,
     DirectMessageText,
     IntroductionRequest,
+    PassOn,
     RelayNote,
     Thanks,
 )
@@ -334,12 +335,44 @@ class IncomingPerson(BaseModel):
     server: str
 
 
+class IncomingMember(BaseModel):
+    id: int
+    name: str
+
+
+class IncomingVouch(BaseModel):
+    by: IncomingMember | None
+    text: str
+
+
+class IncomingTurn(BaseModel):
+    status: str = Field(description="waiting, forwarded, declined, expired or withdrawn.")
+    position: int = Field(description="0: the member the Offer was addressed to.")
+    deadline: str | None
+    acted_at: str | None
+
+
 class IncomingIntroductionOut(BaseModel):
     id: int
-    status: str = Field(description="waiting, accepted or declined.")
+    status: str = Field(description="relaying (a relay here holds it), waiting (for the "
+                        "target's answer), accepted, declined, withdrawn, or stopped (on the "
+                        "way here).")
+    role: str = Field(description="target (the caller answers) or relay (the chain continues "
+                      "here and the caller passes it on or declines: decision 62).")
+    can_act: bool = Field(description="Whether the caller's action is awaited now.")
     requester: IncomingPerson
-    carrier: IncomingPerson = Field(description="Who introduced them: one of the caller's "
-                                    "connections on their server.")
+    carrier: IncomingPerson = Field(description="Who introduced them: a connection, on their "
+                                    "server, of the member it was addressed to.")
+    target: IncomingMember | None = Field(description="The member they want to meet, when the "
+                                          "chain continues here; null: the caller.")
+    passed_by: IncomingMember | None = Field(description="The member here who passed it to "
+                                             "the caller (null: the carrier).")
+    passed_to: IncomingMember | None = Field(description="Whom the caller passed it to.")
+    chain: list[IncomingMember] = Field(description="For the target: the members here who "
+                                        "passed it on, in order.")
+    vouches: list[IncomingVouch] = Field(description="The vouches meant for the caller: the "
+                                         "one passed to a relay, every one for the target.")
+    turn: IncomingTurn | None = Field(description="The caller's turn as a relay here.")
     content: str = Field(description="Their message and the carrier's vouch, as plain text.")
     created_at: str
     answered_at: str | None
@@ -349,48 +382,95 @@ class IncomingIntroductionList(BaseModel):
     results: list[IncomingIntroductionOut]
 
 
-def _incoming(row: IncomingIntroduction) -> dict[str, Any]:
+class PassOnIn(PassOn):
+    """``vouch``: read by the next person on the chain and by the target."""
+
+
+def _incoming_views(rows: list[IncomingIntroduction], viewer: Member) -> list[dict[str, Any]]:
     def person(actor: Any) -> dict[str, Any]:
         return {"id": actor.uri, "name": actor.name, "handle": actor.handle,
                 "server": actor.server}
 
-    return {"id": row.id, "status": row.status, "requester": person(row.requester),
-            "carrier": person(row.carrier), "content": row.content,
-            "created_at": _when(row.created_at), "answered_at": _when(row.answered_at)}
+    def ref(member: Member | None) -> dict[str, Any] | None:
+        return None if member is None else {"id": member.id, "name": member.name}
+
+    out = []
+    for view in incoming_relay.incoming_views(db.session, g.instance, rows, viewer):
+        row, turn = view["row"], view["turn"]
+        out.append({
+            "id": row.id, "status": row.status, "role": view["role"],
+            "can_act": view["can_act"], "requester": person(row.requester),
+            "carrier": person(row.carrier), "target": ref(view["target"]),
+            "passed_by": ref(view["passed_by"]), "passed_to": ref(view["passed_to"]),
+            "chain": [ref(m) for m in view["chain"] if m is not None],
+            "vouches": [{"by": ref(who), "text": text} for who, text in view["vouches"]],
+            "turn": None if turn is None else {
+                "status": turn.status, "position": turn.position,
+                "deadline": _when(turn.deadline), "acted_at": _when(turn.acted_at)},
+            "content": row.content, "created_at": _when(row.created_at),
+            "answered_at": _when(row.answered_at)})
+    return out
+
+
+def _incoming(row: IncomingIntroduction, viewer: Member) -> dict[str, Any]:
+    return _incoming_views([row], viewer)[0]
 
 
 @operation("GET", "/introductions/incoming", summary="Introductions from other servers",
            tag=TAG, description="Requests people on other servers sent the caller through "
-           "one of the caller's connections there (decision 56a), waiting first, at most 200.",
-           responses={200: ("Waiting first, then newest", IncomingIntroductionList)})
+           "one of the caller's connections there (decision 56a), and those the caller holds "
+           "or held as a relay when the chain continues here (decision 62); open ones first, "
+           "at most 200.",
+           responses={200: ("Open first, then newest", IncomingIntroductionList)})
 def list_incoming(member: Member) -> Reply:
     rows = incoming.list_incoming_introductions(db.session, g.instance, member)
-    return {"results": [_incoming(r) for r in rows]}, 200
+    return {"results": _incoming_views(rows, member)}, 200
 
 
 _ANSWER_ERRORS: dict[int, Any] = {200: ("The request", IncomingIntroductionOut),
+                                  403: "not_target, not_current_hop",
                                   404: "not_found", 409: "already_answered"}
 
 
 @operation("POST", "/introductions/incoming/<int:incoming_id>/accept",
            summary="Accept an introduction from another server", tag=TAG, idempotent=True,
-           description="An Accept of their Offer goes to the carrier's server and the "
-           "caller's Follow to the requester (connected once they accept or follow back). "
-           "Accepting again changes nothing.", responses=_ANSWER_ERRORS)
+           description="By the member it is for: an Accept of their Offer, signed by the "
+           "caller, goes to the carrier's server and the caller's Follow to the requester "
+           "(connected once they accept or follow back). Accepting again changes nothing.",
+           responses=_ANSWER_ERRORS)
 def accept_incoming(member: Member, incoming_id: int) -> Reply:
     row = incoming.answer_incoming_introduction(db.session, g.instance, member, incoming_id,
                                                 accept=True)
-    return _incoming(row), 200
+    return _incoming(row, member), 200
 
 
 @operation("POST", "/introductions/incoming/<int:incoming_id>/decline",
            summary="Decline an introduction from another server", tag=TAG, idempotent=True,
-           description="A Reject of their Offer goes to the carrier's server. Declining again "
-           "changes nothing.", responses=_ANSWER_ERRORS)
+           description="By the member it is for: a Reject of their Offer, signed by the "
+           "caller. By a relay here who holds it (decision 62): the request ends here and a "
+           "Reject signed by the member it was addressed to goes back; an optional JSON body "
+           "``{\"reason\": ...}`` stays here (read by nobody else). Declining again changes "
+           "nothing.", responses={**_ANSWER_ERRORS, 422: "validation_failed"})
 def decline_incoming(member: Member, incoming_id: int) -> Reply:
-    row = incoming.answer_incoming_introduction(db.session, g.instance, member, incoming_id,
-                                                accept=False)
-    return _incoming(row), 200
+    reason = ""
+    if request.get_data(cache=True).strip():
+        reason = validate_body(DeclineIn, read_json_object()).reason
+    row = incoming_relay.decline_incoming(db.session, g.instance, member, incoming_id,
+                                          reason=reason)
+    return _incoming(row, member), 200
+
+
+@operation("POST", "/introductions/incoming/<int:incoming_id>/pass",
+           summary="Pass on an introduction from another server", tag=TAG, body=PassOnIn,
+           idempotent=True,
+           description="By the relay here who holds it (decision 62): to the next member of "
+           "the chain here, or to the member it is for, with an optional vouch. If no chain "
+           "remains it ends here (status stopped; their server gets a Reject). Passing it on "
+           "again changes nothing.",
+           responses={**_ANSWER_ERRORS, 403: "not_current_hop", 422: "validation_failed"})
+def pass_incoming(member: Member, incoming_id: int, body: PassOnIn) -> Reply:
+    row = incoming_relay.pass_on(db.session, g.instance, member, incoming_id, vouch=body.vouch)
+    return _incoming(row, member), 200
 
 
 @operation("POST", "/introductions/<int:intro_id>/retry", summary="Try another chain",

@@ -33,6 +33,14 @@ class ForwardForm(RulesForm):
     vouch = TextAreaField(_l("Vouch (optional: the person they want to meet will read it)"))
 
 
+class PassOnForm(RulesForm):
+    """A relay here passing on a request from another server: a vouch only (decision 62)."""
+
+    rules = validation.PassOn
+    vouch = TextAreaField(_l("Vouch (optional: the next person and the person they want to "
+                             "meet will read it)"))
+
+
 class RerouteForm(RulesForm):
     rules = validation.RelayNote
     # Which contact: without one, the service would forward along the planned chain.

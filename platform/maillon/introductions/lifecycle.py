@@ -80,13 +80,40 @@ ANSWERED_STATUSES = (ACCEPTED, REJECTED, ADVISED, *STOPPED_STATUSES)
 #: An introduction a person on another server asks a member for (decision 56a): waiting for
 #: the member's answer, then accepted or declined (an Accept or a Reject goes back), or
 #: withdrawn by the requester's side first (their Undo of the Offer).
-INCOMING = Lifecycle.of("incoming introduction", initial={"waiting"}, allowed={
-    "waiting": {"accepted", "declined", "withdrawn"},
+#: When the chain continues here (decision 62) the request first travels between our members
+#: (``relaying``: a relay here holds it, passed from one to the next) before it waits for the
+#: person it is for; it may stop on the way (``stopped``: a relay declined, let their turn
+#: expire, or no chain remains; also a request no chain here could carry, kept as one row).
+INCOMING = Lifecycle.of("incoming introduction", initial={"waiting", "relaying", "stopped"},
+                        allowed={
+    "relaying": {"relaying", "waiting", "stopped", "withdrawn"},
+    # ``stopped`` from here only when the person it is for deletes their account.
+    "waiting": {"accepted", "declined", "withdrawn", "stopped"},
     "accepted": set(),
     "declined": set(),
     "withdrawn": set(),
+    "stopped": set(),
 })
 INCOMING_WAITING = INCOMING.state("waiting")
 INCOMING_ACCEPTED = INCOMING.state("accepted")
 INCOMING_DECLINED = INCOMING.state("declined")
 INCOMING_WITHDRAWN = INCOMING.state("withdrawn")
+INCOMING_RELAYING = INCOMING.state("relaying")
+INCOMING_STOPPED = INCOMING.state("stopped")
+#: Someone here still has to act on it (the flood guard counts these).
+INCOMING_OPEN = (INCOMING_WAITING, INCOMING_RELAYING)
+
+#: One relay's turn on this side of a request from another server (decision 62): they pass it
+#: on, decline, let it expire, or the sender's Undo ends it while they hold it.
+INCOMING_TURN = Lifecycle.of("incoming introduction turn", initial={"waiting"}, allowed={
+    "waiting": {"forwarded", "declined", "expired", "withdrawn"},
+    "forwarded": set(),
+    "declined": set(),
+    "expired": set(),
+    "withdrawn": set(),
+})
+TURN_WAITING = INCOMING_TURN.state("waiting")
+TURN_FORWARDED = INCOMING_TURN.state("forwarded")
+TURN_DECLINED = INCOMING_TURN.state("declined")
+TURN_EXPIRED = INCOMING_TURN.state("expired")
+TURN_WITHDRAWN = INCOMING_TURN.state("withdrawn")

@@ -23,6 +23,7 @@ from maillon.introductions.lifecycle import (
     HOP_STATUSES,
     IN_PROGRESS,
     INCOMING,
+    INCOMING_TURN,
     INTRODUCTION,
     OPEN_STATUSES,
     RETRYABLE_STATUSES,
@@ -32,7 +33,7 @@ from maillon.members.models import Member
 
 __all__ = ["HOP_STATUSES", "OPEN_STATUSES", "RETRYABLE_STATUSES", "STATUSES", "EVENT_KINDS",
            "Introduction", "IntroductionHop", "IntroductionEvent", "DirectMessage",
-           "IntroductionStaffView"]
+           "IntroductionStaffView", "IncomingIntroduction", "IncomingIntroductionTurn"]
 EVENT_KINDS = ("requested", "forwarded", "rerouted", "declined", "advised", "expired",
                "delivered", "accepted", "rejected", "withdrawn", "blocked", "retried", "thanked",
                "held", "approved")
@@ -217,6 +218,61 @@ class IncomingIntroduction(TenantScoped, Base):
     status: Mapped[str] = mapped_column(String(10), default="waiting")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     answered_at: Mapped[datetime | None]
+    # When the chain continues here (decision 62): ``member_id`` is the entry relay X (the
+    # Offer was addressed to them, and a Reject goes out in their name), ``target_id`` the
+    # member the requester wants to meet. NULL: the member is the target (decision 56a).
+    target_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    # Member ids of the chain on this side, X first, the target last (re-planned from a
+    # holder around members who stopped relaying); empty for the member-is-target rows.
+    path: Mapped[list[int]] = mapped_column(JSON, default=list)
+    # The most links the chain may take on this side (the Offer's maxHops - hop, lowered by
+    # the target's and the instance's cap).
+    max_links: Mapped[int | None]
+    # When it reached the target (who may see it only from then on).
+    delivered_at: Mapped[datetime | None]
 
     carrier: Mapped[RemoteActor] = relationship(foreign_keys=[carrier_id])
     requester: Mapped[RemoteActor] = relationship(foreign_keys=[requester_id])
+    member: Mapped[Member] = relationship(foreign_keys=[member_id])
+    target: Mapped[Member | None] = relationship(foreign_keys=[target_id])
+
+    @property
+    def relayed(self) -> bool:
+        """Whether the chain continues here (the member it was addressed to is a relay)."""
+        return self.target_id is not None
+
+    @property
+    def answerer_id(self) -> int:
+        """The member who accepts or declines: the target."""
+        return self.target_id if self.target_id is not None else self.member_id
+
+
+class IncomingIntroductionTurn(TenantScoped, Base):
+    """One relay's turn on this side of a request from another server (decision 62): the
+    relay at ``position`` of the chain here (1 = the entry relay X), what they did and when;
+    each relay lists the requests they held from these rows."""
+
+    __tablename__ = "incoming_introduction_turns"
+    __table_args__ = (
+        UniqueConstraint("incoming_id", "position"),
+        Index("ix_incoming_introduction_turns_member", "instance_id", "member_id", "status"),
+        Index("ix_incoming_introduction_turns_deadline", "status", "deadline"),
+        INCOMING_TURN.check_constraint(),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incoming_id: Mapped[int] = mapped_column(
+        ForeignKey("incoming_introductions.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    status: Mapped[str] = mapped_column(String(10), default="waiting")
+    # Read by the next person on the chain and by the target, never by earlier relays.
+    vouch: Mapped[str] = mapped_column(Text, default="")
+    # Why they declined: theirs alone (never sent across, shown to nobody else).
+    decline_reason: Mapped[str] = mapped_column(Text, default="")
+    deadline: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    acted_at: Mapped[datetime | None]
+
+    member: Mapped[Member] = relationship()

@@ -450,8 +450,9 @@ def thank_chain(session: Session, instance: Instance, member: Member, intro_id: 
 
 
 def expire_overdue(session: Session, now: datetime | None = None) -> int:
-    """Expire every hop past its deadline (all instances), and every Offer to a person on
-    another server left unanswered as long; the requester may retry."""
+    """Expire every hop past its deadline (all instances), every Offer to a person on
+    another server left unanswered as long (the requester may retry), and every relay's turn
+    here on a request from another server (``incoming_relay``: it stops)."""
     now = now or utcnow()
     waiting = (Introduction.status == IN_PROGRESS) | (
         (Introduction.status == DELIVERED) & Introduction.remote_target_id.is_not(None))
@@ -462,6 +463,10 @@ def expire_overdue(session: Session, now: datetime | None = None) -> int:
     for intro in session.scalars(query.execution_options(populate_existing=True)).all():
         _expire(session, intro, now)
         expired += 1
+    # Relays' turns on requests from other servers whose chain continues here (decision 62).
+    from maillon.introductions.incoming_relay import expire_overdue_turns
+
+    expired += expire_overdue_turns(session, now)
     session.commit()
     return expired
 
@@ -493,7 +498,9 @@ def expire_held_by(session: Session, instance: Instance, member: Member, *,
         Introduction.holder_id == member.id).execution_options(populate_existing=True)).all()
     for intro in held:
         _expire(session, intro, now)
-    return len(held)
+    from maillon.introductions.incoming_relay import expire_turns_held_by
+
+    return len(held) + expire_turns_held_by(session, instance, member, now)
 
 
 @periodic("expire_introductions", every_seconds=60)

@@ -35,6 +35,13 @@ class RelayNote(Rules):
     vouch: Annotated[str, Text(MAX_NOTE)] = ""
 
 
+class PassOn(Rules):
+    """A relay here passing on a request from another server (decision 62): an optional
+    vouch the next person and the target read."""
+
+    vouch: Annotated[str, Text(MAX_NOTE)] = ""
+
+
 class DeclineNote(Rules):
     """Why a relay does not pass the request on (read upstream only; optional)."""
 

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from maillon.db import db
 from maillon.errors import ServiceError
 from maillon.forms import refusal_text, show_problems, submit
-from maillon.introductions import crossing, incoming, services
+from maillon.introductions import crossing, incoming, incoming_relay, services
 from maillon.introductions.forms import (
     AdviseForm,
     AnswerForm,
@@ -24,6 +24,7 @@ from maillon.introductions.forms import (
     DeclineForm,
     DirectMessageForm,
     ForwardForm,
+    PassOnForm,
     RequestForm,
     RerouteForm,
     ThankForm,
@@ -155,25 +156,51 @@ def introduce_remote(remote_id: int) -> Any:
 @bp.get("/introductions/from-other-servers")
 @login_required
 def from_other_servers() -> Any:
-    """Requests that reached the member from people on other servers."""
+    """Requests that reached the member from people on other servers: to answer, or to pass
+    on when the chain continues here (decision 62)."""
     rows = incoming.list_incoming_introductions(db.session, g.instance, current_user)
-    return render("introductions/incoming.html", rows=rows, form=ConfirmForm())
+    views = incoming_relay.incoming_views(db.session, g.instance, rows, current_user)
+    return render("introductions/incoming.html", views=views, form=ConfirmForm(),
+                  pass_form=PassOnForm(), decline_form=DeclineForm())
 
 
 @bp.post("/introductions/from-other-servers/<int:incoming_id>/<any(accept, decline):answer>")
 @login_required
 def answer_from_other_server(incoming_id: int, answer: str) -> Response:
-    form = ConfirmForm()
+    form = DeclineForm()
     if not form.validate_on_submit():
         abort(400)
     try:
-        incoming.answer_incoming_introduction(db.session, g.instance, current_user,
-                                              incoming_id, accept=answer == "accept")
+        if answer == "accept":
+            incoming.answer_incoming_introduction(db.session, g.instance, current_user,
+                                                  incoming_id, accept=True)
+        else:
+            incoming_relay.decline_incoming(db.session, g.instance, current_user, incoming_id,
+                                            reason=form.reason.data or "")
     except ServiceError as exc:
         _refusal(exc)
     else:
         flash(_("Your answer is on its way to their server.") if answer == "accept"
               else _("Declined: their server is told."), "success")
+    return redirect(url_for("introductions.from_other_servers"), 303)
+
+
+@bp.post("/introductions/from-other-servers/<int:incoming_id>/pass")
+@login_required
+def pass_from_other_server(incoming_id: int) -> Response:
+    """A relay here passes it on along the chain (decision 62)."""
+    form = PassOnForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        row = incoming_relay.pass_on(db.session, g.instance, current_user, incoming_id,
+                                     vouch=form.vouch.data or "")
+    except ServiceError as exc:
+        _refusal(exc)
+    else:
+        flash(_("You passed the request on. Thank you!") if row.status != "stopped"
+              else _("No chain reaches them from here any more: the request ends here, and "
+                     "their server is told."), "success")
     return redirect(url_for("introductions.from_other_servers"), 303)
 
 

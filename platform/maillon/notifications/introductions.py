@@ -169,12 +169,51 @@ def _from_other_servers(n: Notification) -> Link:
 
 # Someone on another server asks, through the member's connection there (decision 56a): told
 # as the member chose for introductions that reach them.
+def _from_other_server(actor: str, data: Mapping[str, Any]) -> str:
+    names = {"requester": data.get("requester", ""), "server": data.get("server", ""),
+             "carrier": data.get("carrier", "")}
+    if data.get("relayed"):  # the chain continued here: ``carrier`` is the relay here
+        return _("%(requester)s (%(server)s) asks to be introduced to you; %(carrier)s passed "
+                 "the request on to you", **names)
+    return _("%(requester)s (%(server)s) asks to be introduced to you, through %(carrier)s",
+             **names)
+
+
+def _relay_from_other_server(actor: str, data: Mapping[str, Any]) -> str:
+    return _("%(previous)s asks you to pass on a request from %(requester)s (%(server)s) to "
+             "meet %(target)s", previous=data.get("previous", ""),
+             requester=data.get("requester", ""), server=data.get("server", ""),
+             target=data.get("target", ""))
+
+
+def _from_other_server_ended(actor: str, data: Mapping[str, Any]) -> str:
+    names = {"requester": data.get("requester", ""), "server": data.get("server", ""),
+             "target": data.get("target", "")}
+    outcome = data.get("outcome")
+    if outcome == "accepted":
+        return _("%(target)s accepted the introduction from %(requester)s (%(server)s) that "
+                 "you passed on", **names)
+    if outcome == "rejected":
+        return _("%(target)s declined the introduction from %(requester)s (%(server)s) that "
+                 "you passed on", **names)
+    if outcome == "withdrawn":
+        return _("%(requester)s (%(server)s) withdrew the request to meet %(target)s: "
+                 "nothing more to do", **names)
+    return _("The request from %(requester)s (%(server)s) to meet %(target)s stopped on the "
+             "way: nothing more to do", **names)
+
+
 register_kind(NotificationKind(
     "introduction_from_other_server", _l("Introduction requests addressed to you"),
-    lambda actor, data: _("%(requester)s (%(server)s) asks to be introduced to you, through "
-                          "%(carrier)s", requester=data.get("requester", ""),
-                          server=data.get("server", ""), carrier=data.get("carrier", "")),
-    _from_other_servers, channels_of="introduction_delivered"))
+    _from_other_server, _from_other_servers, channels_of="introduction_delivered"))
+# A chain from another server that continues here (decision 62): a relay's turn is told as
+# local relays' turns are, and how it ended as the outcomes of introductions one passed on.
+register_kind(NotificationKind(
+    "introduction_relay_from_other_server", _l("Introduction requests passed on to you"),
+    _relay_from_other_server, _from_other_servers, channels_of="introduction_forwarded"))
+register_kind(NotificationKind(
+    "introduction_from_other_server_ended", _l("Outcomes of introductions you passed on"),
+    _from_other_server_ended, _from_other_servers, channels_of="introduction_concluded"))
 
 
 # --- Receivers ---------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from maillon.introductions.lifecycle import (
 )
 from maillon.introductions.models import (
     DirectMessage,
+    IncomingIntroductionTurn,
     Introduction,
     IntroductionEvent,
     IntroductionHop,
@@ -156,8 +157,12 @@ def _erase(session: Session, instance: Instance, member: Member) -> str | None:
     scope, me, now = instance.id, member.id, utcnow()
     former_name = member.stored_name
 
-    # Requests: those waiting on them move on; theirs are withdrawn; those to them end.
+    # Requests: those waiting on them move on; theirs are withdrawn; those to them end (from
+    # other servers too, when the chain continued here: a Reject goes back, decision 62).
     expire_held_by(session, instance, member, now=now)
+    from maillon.introductions.incoming_relay import stop_those_for
+
+    stop_those_for(session, instance, member, now)
     for intro in session.scalars(select(Introduction).where(
             Introduction.instance_id == scope,
             or_(Introduction.requester_id == me, Introduction.target_id == me),
@@ -314,6 +319,10 @@ def _erase_introduction_texts(session: Session, scope: int, me: int) -> None:
             IntroductionHop.introduction_id == hop.introduction_id,
             IntroductionHop.attempt == hop.attempt,
             IntroductionHop.position == hop.position + 1).values(note_from_previous=""))
+    # Their vouches and reasons as a relay here on requests from other servers (decision 62).
+    session.execute(update(IncomingIntroductionTurn).where(
+        IncomingIntroductionTurn.instance_id == scope, IncomingIntroductionTurn.member_id == me)
+        .values(vouch="", decline_reason=""))
 
 
 def _forget_in_notifications(session: Session, scope: int, me: int, former_name: str) -> None:

@@ -27,6 +27,7 @@ from maillon.introductions.lifecycle import ACCEPTED, REJECTED
 from maillon.introductions.models import (
     DirectMessage,
     IncomingIntroduction,
+    IncomingIntroductionTurn,
     Introduction,
     IntroductionEvent,
     IntroductionHop,
@@ -347,17 +348,39 @@ def _introductions(session: Session, capped: _Capped, scope: int, member: Member
     def remote(actor: RemoteActor) -> dict[str, Any]:
         return {"id": actor.uri, "name": actor.name, "handle": actor.handle}
 
-    # Requests from other servers (decision 56a): what the member received and answered.
+    # Requests from other servers (decision 56a): what the member received and answered, as
+    # the person they were for (when the chain continued here, once it reached them).
     from_other_servers = [
         {"id": row.id, "status": row.status, "requester": remote(row.requester),
          "carrier": remote(row.carrier), "content": row.content,
          "created_at": _when(row.created_at), "answered_at": _when(row.answered_at)}
         for (row,) in capped.rows("introductions.from_other_servers", select(
-            IncomingIntroduction).where(IncomingIntroduction.instance_id == scope,
-                                        IncomingIntroduction.member_id == me)
+            IncomingIntroduction).where(
+                IncomingIntroduction.instance_id == scope,
+                or_((IncomingIntroduction.target_id.is_(None))
+                    & (IncomingIntroduction.member_id == me),
+                    (IncomingIntroduction.target_id == me)
+                    & IncomingIntroduction.delivered_at.is_not(None)))
             .order_by(IncomingIntroduction.id.desc()))]
+    # Their turns as a relay here on requests from other servers (decision 62), with what
+    # they wrote (their vouch, their reason).
+    relayed_from_other_servers = [
+        {"id": row.id, "status": row.status, "requester": remote(row.requester),
+         "target": _person(t.id, t.name) if t is not None else None,
+         "position": turn.position, "my_turn": turn.status, "vouch": turn.vouch,
+         "decline_reason": turn.decline_reason, "turn_started_at": _when(turn.created_at),
+         "deadline": _when(turn.deadline), "acted_at": _when(turn.acted_at)}
+        for turn, row, t in capped.rows("introductions.relayed_from_other_servers", select(
+            IncomingIntroductionTurn, IncomingIntroduction, other)
+            .join(IncomingIntroduction,
+                  IncomingIntroduction.id == IncomingIntroductionTurn.incoming_id)
+            .outerjoin(other, other.id == IncomingIntroduction.target_id)
+            .where(IncomingIntroductionTurn.instance_id == scope,
+                   IncomingIntroductionTurn.member_id == me)
+            .order_by(IncomingIntroductionTurn.id.desc()))]
     return {"started": started, "relayed": relayed, "received": received,
-            "from_other_servers": from_other_servers}
+            "from_other_servers": from_other_servers,
+            "relayed_from_other_servers": relayed_from_other_servers}
 
 
 def _notifications(capped: _Capped, scope: int, me: int) -> list[dict[str, Any]]:
