@@ -385,3 +385,15 @@ def test_a_relay_who_stopped_relaying_is_routed_around(app, ours, peer, people, 
     client.post(f"/api/v1/introductions/incoming/{row.id}/pass", headers=ada, json={})
     assert _rows(app)[0].path == [people["x"], other, people["t"]]
     assert _turns(app)[-1] == (other, 1, "waiting")
+
+
+def test_the_relay_s_page_is_in_french(app, ours, peer, people, dan, login):  # noqa: F811
+    _deliver(app, peer, ours, _offer(peer, ours, people["x"], people["t"], dan))
+    with app.app_context():
+        member_row(people["x"]).locale = "fr"
+        db.session.commit()
+    page = login(member_row_of(app, people["x"])).get(
+        "/introductions/from-other-servers").get_data(as_text=True)
+    assert "Dan Requester, sur Acme Network, aimerait rencontrer Tess Target" in page
+    assert "présentée par Bob Peer, votre relation sur ce serveur" in page
+    assert "Transmettre" in page and "personne d’autre ne le lit" in page
