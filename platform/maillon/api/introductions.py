@@ -428,7 +428,6 @@ def list_incoming(member: Member) -> Reply:
 
 
 _ANSWER_ERRORS: dict[int, Any] = {200: ("The request", IncomingIntroductionOut),
-                                  403: "not_target, not_current_hop",
                                   404: "not_found", 409: "already_answered"}
 
 
@@ -437,7 +436,7 @@ _ANSWER_ERRORS: dict[int, Any] = {200: ("The request", IncomingIntroductionOut),
            description="By the member it is for: an Accept of their Offer, signed by the "
            "caller, goes to the carrier's server and the caller's Follow to the requester "
            "(connected once they accept or follow back). Accepting again changes nothing.",
-           responses=_ANSWER_ERRORS)
+           responses={**_ANSWER_ERRORS, 403: "not_target"})
 def accept_incoming(member: Member, incoming_id: int) -> Reply:
     row = incoming.answer_incoming_introduction(db.session, g.instance, member, incoming_id,
                                                 accept=True)
@@ -450,7 +449,8 @@ def accept_incoming(member: Member, incoming_id: int) -> Reply:
            "caller. By a relay here who holds it (decision 62): the request ends here and a "
            "Reject signed by the member it was addressed to goes back; an optional JSON body "
            "``{\"reason\": ...}`` stays here (read by nobody else). Declining again changes "
-           "nothing.", responses={**_ANSWER_ERRORS, 422: "validation_failed"})
+           "nothing.", responses={**_ANSWER_ERRORS, 403: "not_current_hop",
+                                  422: "validation_failed"})
 def decline_incoming(member: Member, incoming_id: int) -> Reply:
     reason = ""
     if request.get_data(cache=True).strip():
