@@ -2,7 +2,7 @@
 and each relay's turn (decision 62)
 
 Revision ID: 7c3a9e2d4b61
-Revises: 2e8b5f4c9d10
+Revises: 6c1f0a9e3b27
 Create Date: 2026-12-07 19:30:00.000000
 """
 
@@ -12,7 +12,7 @@ import maillon.db
 
 
 revision = '7c3a9e2d4b61'
-down_revision = '2e8b5f4c9d10'
+down_revision = '6c1f0a9e3b27'
 branch_labels = None
 depends_on = None
 
