@@ -179,6 +179,18 @@ def test_an_offer_whose_requester_is_the_entry_relay_is_ignored(app, ours, peer,
     assert _rows(app) == []
 
 
+def test_the_sender_may_be_the_requester_connected_with_x(app, ours, peer, people,
+                                                          dan):  # noqa: F811
+    # Bob asks for himself (decision 61: a requester connected with X is on the border).
+    offer = _offer(peer, ours, people["x"], people["t"], dan)
+    offer["object"]["subject"] = peer.actor_id
+    _deliver(app, peer, ours, offer)
+    [row] = _rows(app)
+    assert row.status == "relaying" and row.requester_id == row.carrier_id
+    [told] = _told(app, people["x"], "introduction_relay_from_other_server")
+    assert (told["requester"], told["previous"]) == ("Bob Peer", "Bob Peer")
+
+
 def test_a_repeated_offer_makes_one_request_and_tells_x_once(app, ours, peer, people,
                                                              dan):  # noqa: F811
     offer = _offer(peer, ours, people["x"], people["t"], dan)

@@ -120,7 +120,8 @@ def receive_relayed(session: Session, instance: Instance, row: InboxActivity,
         return _ignored(row, "not a member reachable from other servers")
     if not contact_policy(target).get("introductions", True):
         return _ignored(row, "the member takes no introductions")
-    if target.id == entry.id or requester_uri in (row.actor, recipients[0], target_uri):
+    # The sender may be the requester (connected with X themself, decision 61), never X or T.
+    if target.id == entry.id or requester_uri in (recipients[0], target_uri):
         return _ignored(row, "it introduces someone to themselves")
     offer = row.payload
     hop, max_hops = _count(offer.get("hop")), _count(offer.get("maxHops"))
