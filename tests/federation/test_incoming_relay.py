@@ -409,3 +409,64 @@ def test_the_relay_s_page_is_in_french(app, ours, peer, people, dan, login):  # 
     assert "Dan Requester, sur Acme Network, aimerait rencontrer Tess Target" in page
     assert "présentée par Bob Peer, votre relation sur ce serveur" in page
     assert "Transmettre" in page and "personne d’autre ne le lit" in page
+
+
+def test_no_chain_left_at_a_pass_ends_it_with_a_reject_signed_by_x(
+        app, ours, peer, people, dan, create_member, client_for):  # noqa: F811
+    _deliver(app, peer, ours, _offer(peer, ours, people["x"], people["t"], dan))
+    [row] = _rows(app)
+    World(app, create_member).update(people["y"], relaying="busy")  # nobody else between
+    client, ada = _api(app, client_for, people["x"])
+    passed = client.post(f"/api/v1/introductions/incoming/{row.id}/pass", headers=ada,
+                         json={"vouch": "fine"})
+    assert passed.status_code == 200 and passed.get_json()["status"] == "stopped"
+    assert _turns(app) == [(people["x"], 0, "forwarded")]
+    _drain(app)
+    [reject] = _sent(peer, "Reject")
+    assert reject["signer"] == _actor(ours, people["x"])
+    assert not _told(app, people["y"], "introduction_relay_from_other_server")
+    assert not _told(app, people["x"], "introduction_from_other_server_ended")  # she saw it
+
+
+def test_a_suspended_relay_s_turn_ends_at_once(app, ours, peer, people, dan,  # noqa: F811
+                                               client_for):
+    from maillon.introductions.relay import expire_held_by
+
+    _deliver(app, peer, ours, _offer(peer, ours, people["x"], people["t"], dan))
+    [row] = _rows(app)
+    client, ada = _api(app, client_for, people["x"])
+    client.post(f"/api/v1/introductions/incoming/{row.id}/pass", headers=ada, json={})
+    with app.app_context():  # what a suspension does (moderation.sanctions)
+        assert expire_held_by(db.session, instance_row("reseau"), member_row(people["y"])) == 1
+        db.session.commit()
+    assert _turns(app)[-1] == (people["y"], 1, "expired") and _rows(app)[0].status == "stopped"
+    _drain(app)
+    assert [r["signer"] for r in _sent(peer, "Reject")] == [_actor(ours, people["x"])]
+
+
+def test_deleting_accounts_erases_vouches_and_stops_requests_to_them(
+        app, ours, peer, people, dan, client_for):  # noqa: F811
+    from maillon.rights.deletion import delete_own_account
+    from tests.conftest import PASSWORD
+
+    _deliver(app, peer, ours, _offer(peer, ours, people["x"], people["t"], dan))
+    [row] = _rows(app)
+    client, ada = _api(app, client_for, people["x"])
+    _client, yves = _api(app, client_for, people["y"])
+    client.post(f"/api/v1/introductions/incoming/{row.id}/pass", headers=ada,
+                json={"vouch": "Ada's words"})
+    client.post(f"/api/v1/introductions/incoming/{row.id}/pass", headers=yves,
+                json={"vouch": "Yves' words"})
+    assert _rows(app)[0].status == "waiting"
+    with app.app_context():  # Yves leaves: his vouch goes
+        delete_own_account(db.session, instance_row("reseau"), member_row(people["y"]),
+                           password=PASSWORD)
+        assert db.session.scalar(select(IncomingIntroductionTurn.vouch).where(
+            IncomingIntroductionTurn.member_id == people["y"])) == ""
+    assert _rows(app)[0].status == "waiting"  # it waits for Tess still
+    with app.app_context():  # Tess leaves: the request stops, in Ada's name
+        delete_own_account(db.session, instance_row("reseau"), member_row(people["t"]),
+                           password=PASSWORD)
+    assert _rows(app)[0].status == "stopped"
+    _drain(app)
+    assert [r["signer"] for r in _sent(peer, "Reject")] == [_actor(ours, people["x"])]

@@ -201,17 +201,20 @@ def _notify_relay(session: Session, instance: Instance, incoming: IncomingIntrod
 
 
 def tell_passers(session: Session, instance: Instance, incoming: IncomingIntroduction,
-                 outcome: str, also: Member | None = None) -> None:
+                 outcome: str, also: Member | None = None, actor: Member | None = None
+                 ) -> None:
     """Everyone here who passed the request on (and ``also``: whoever held it when it was
     withdrawn) learns how it ended: accepted, rejected (by the person it was for), stopped
-    (on the way: never where or by whom) or withdrawn."""
+    (on the way: never where or by whom) or withdrawn. ``actor``, who ended it by their own
+    action, sees it on their page and is not told again."""
     from maillon.notifications.services import notify
 
     turns = session.scalars(select(Turn).where(
         Turn.instance_id == instance.id, Turn.incoming_id == incoming.id,
         Turn.status == TURN_FORWARDED).order_by(Turn.position)).all()
     people = members_by_id(session, instance, [t.member_id for t in turns])
-    told = [people[t.member_id] for t in turns if t.member_id in people]
+    told = [people[t.member_id] for t in turns
+            if t.member_id in people and (actor is None or t.member_id != actor.id)]
     if also is not None:
         told.append(also)
     data = {**_names(session, instance, incoming), "outcome": outcome}
@@ -221,13 +224,13 @@ def tell_passers(session: Session, instance: Instance, incoming: IncomingIntrodu
 
 
 def _stop(session: Session, instance: Instance, incoming: IncomingIntroduction,
-          now: datetime) -> None:
+          now: datetime, actor: Member | None = None) -> None:
     """The request ends here: ``Reject`` of the Offer signed by the entry relay X (the
     member it was addressed to), and everyone who passed it on is told."""
     INCOMING.apply(incoming, INCOMING_STOPPED)
     incoming.answered_at = now
     send_answer(session, instance, incoming, incoming.member, accept=False)
-    tell_passers(session, instance, incoming, "stopped")
+    tell_passers(session, instance, incoming, "stopped", actor=actor)
 
 
 def _lock(session: Session, instance: Instance, incoming_id: int) -> IncomingIntroduction:
@@ -288,7 +291,7 @@ def pass_on(session: Session, instance: Instance, member: Member, incoming_id: i
     if (following is None or target is None
             or published_member_at(session, instance, _actor_of(instance, target_id)) is None
             or not contact_policy(target).get("introductions", True)):
-        _stop(session, instance, incoming, now)
+        _stop(session, instance, incoming, now, actor=member)
         session.commit()
         return incoming
     incoming.path = path[:position] + following
