@@ -9,7 +9,8 @@ PO := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 
 .PHONY: run test install lint typecheck translations extract bench-search bench-paths bench-organisations bench-load \
-	bench-faults bench-opportunities bench-federation-inbox bench-federation-outage bench-federation-local mutate clean
+	bench-faults bench-opportunities bench-federation-inbox bench-federation-outage bench-federation-local \
+	bench-federation-chains mutate clean
 
 install: $(STAMP) $(MO)
 
@@ -78,6 +79,11 @@ bench-federation-outage: install
 # A sister community's signed fetch in process against the same over loopback HTTP (decision 58)
 bench-federation-local: install
 	$(PY) bench/federation/local.py $(ARGS)
+
+# A best chain across two servers of 100k members each beside one that stays on one server
+# (issue 13: p95 <= 150 ms): make bench-federation-chains ARGS="--members 20000"
+bench-federation-chains: install
+	$(PY) bench/federation/chains.py $(ARGS)
 
 # Mutation check (tools/mutate.py): make mutate ARGS="--list" | ARGS="--only bm25"
 mutate: install
