@@ -6,8 +6,9 @@
     make bench-federation-chains ARGS="--members 20000"
 
 Issue 13: "a cross-server best chain (two servers on loopback, 100k members each) found in
-p95 <= 150 ms". Two Maillon servers, each its own SQLite database (a fresh one under a
-temporary folder): academia on server A, an association (``assoc``) on server B, as
+p95 <= 150 ms". Two Maillon servers, each its own database (fresh SQLite files under a
+temporary folder, or with ``--database postgres`` two new PostgreSQL databases on
+127.0.0.1:5432, dropped at the end): academia on server A, an association (``assoc``) on server B, as
 ``tests/federation/test_two_servers.py`` sets them up. Each gets ``--members`` members and
 the clustered synthetic community of ``bench/paths/community.py`` (``--degree`` links each on
 average), written with bulk inserts (no ORM per row): members, their connections (already
@@ -39,14 +40,16 @@ it; T is connected to nobody on A), fixed ``--seed``:
 Each call is its own transaction (rolled back after), as a request's would be. It prints
 median, p95 and max (wall ms) and how many were found, side by side, then the goal check.
 Timings are wall-clock on whatever else the machine runs: compare the rows of one run, not
-runs. Not measured: PostgreSQL, several requests at once, B's first (cold) answer after a
+runs. Not measured: several requests at once, B's first (cold) answer after a
 restart, the search of B's directory that finds T.
 """
 
 from __future__ import annotations
 
 import argparse
+import secrets
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -63,6 +66,7 @@ sys.path[:0] = [str(ROOT / "platform"), str(ROOT), str(ROOT / "bench" / "paths")
 
 from community import Community, generate  # noqa: E402
 
+from bench.load.common import PG_ADMIN  # noqa: E402
 from tests.processes import Processes, free_port  # noqa: E402
 
 ASSOC = """name = "Entraide du Port"
@@ -73,9 +77,9 @@ locale = "fr"
 CHUNK = 50_000
 
 
-def settings(tmp: Path, name: str, port: int, **more: str) -> dict[str, str]:
+def settings(tmp: Path, name: str, port: int, database: str, **more: str) -> dict[str, str]:
     """A served server's settings (MAILLON_* without the prefix), as the two-server test."""
-    return {"DATABASE_URL": f"sqlite:///{tmp / f'{name}.db'}", "SERVER_PORT": str(port),
+    return {"DATABASE_URL": database, "SERVER_PORT": str(port),
             "FEDERATION_DEV_NETWORK": "1", "FEDERATION_KEY_SECRET": f"secret-{name}",
             "RATELIMIT_ENABLED": "0", "VAR_DIR": str(tmp / f"var-{name}"), **more}
 
@@ -109,7 +113,7 @@ def unique_pairs(community: Community) -> tuple[np.ndarray, ...]:
 def populate(app: Any, slug: str, community: Community) -> int:
     """Members, connections, federation choices and the graph snapshot of one instance; the
     instance's id."""
-    from sqlalchemy import func, insert, select
+    from sqlalchemy import func, insert, select, text
 
     from maillon.db import db, utcnow
     from maillon.federation.keys import ensure_key
@@ -153,6 +157,9 @@ def populate(app: Any, slug: str, community: Community) -> int:
                 "connected_at": when} for x, y, tx, ty in zip(
                     a[start:start + CHUNK], b[start:start + CHUNK], tab[start:start + CHUNK],
                     tba[start:start + CHUNK], strict=True)])
+        if session.get_bind().dialect.name == "postgresql":  # ids given: move the sequence on
+            session.execute(text("SELECT setval(pg_get_serial_sequence('members', 'id'), "
+                                 "(SELECT max(id) FROM members))"))
         session.commit()
         admin = Member(instance_id=instance.id, email=f"admin@{slug}.example", name="Admin",
                        role="admin", status="active")
@@ -291,16 +298,39 @@ def main() -> int:
                         help="(A member, B member) pairs connected across")
     parser.add_argument("-n", type=int, default=200, help="chains planned, each way")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite",
+                        help="postgres: two new databases on 127.0.0.1:5432 (user postgres), "
+                        "dropped at the end")
     args = parser.parse_args()
 
-    from maillon.members.models import Member
-
     tmp = Path(tempfile.mkdtemp(prefix="maillon-chains-bench-"))
-    port_a, port_b = free_port(), free_port()
     (tmp / "instances-b" / "assoc").mkdir(parents=True)
     (tmp / "instances-b" / "assoc" / "instance.toml").write_text(ASSOC, encoding="utf-8")
-    served_a = settings(tmp, "a", port_a)
-    served_b = settings(tmp, "b", port_b, INSTANCES_DIR=str(tmp / "instances-b"))
+    databases = {side: f"sqlite:///{tmp / f'{side}.db'}" for side in "ab"}
+    if args.database == "postgres":
+        databases = {side: postgres(f"maillon_bench_chains_{secrets.token_hex(3)}_{side}")
+                     for side in "ab"}
+    try:
+        return run(args, tmp, databases)
+    finally:
+        for url in databases.values():
+            if url.startswith("postgresql"):
+                subprocess.run([*PG_ADMIN, "-c", "DROP DATABASE IF EXISTS "
+                                f"{url.rsplit('/', 1)[1]} WITH (FORCE)"], check=False)
+
+
+def postgres(name: str) -> str:
+    subprocess.run([*PG_ADMIN, "-c", f"CREATE DATABASE {name}"], check=True)
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+
+def run(args: argparse.Namespace, tmp: Path, databases: dict[str, str]) -> int:
+    from maillon.members.models import Member
+
+    port_a, port_b = free_port(), free_port()
+    served_a = settings(tmp, "a", port_a, databases["a"])
+    served_b = settings(tmp, "b", port_b, databases["b"],
+                        INSTANCES_DIR=str(tmp / "instances-b"))
     app_a, app_b = make_app(served_a), make_app(served_b)
 
     started = time.monotonic()
