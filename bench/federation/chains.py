@@ -5,24 +5,24 @@
     .venv/bin/python bench/federation/chains.py --members 5000     # a quick look
     make bench-federation-chains ARGS="--members 20000"
 
-Issue 13: "a cross-server best chain (two servers on loopback, 100k members each) found in
-p95 <= 150 ms". Two Maillon servers, each its own database (fresh SQLite files under a
-temporary folder, or with ``--database postgres`` two new PostgreSQL databases on
-127.0.0.1:5432, dropped at the end): academia on server A, an association (``assoc``) on server B, as
-``tests/federation/test_two_servers.py`` sets them up. Each gets ``--members`` members and
-the clustered synthetic community of ``bench/paths/community.py`` (``--degree`` links each on
-average), written with bulk inserts (no ORM per row): members, their connections (already
-``connected``, as accepted invitations leave them), every member opted in to federation (a
-``federated_members`` row, handle ``member.<id>``), both instances federating (blocklist, as
-their admin would set it) and each graph saved as the snapshot the jobs worker would have
-saved. Then ``--border`` pairs (an academia member, an assoc member) are connected across
-the two servers with the rows a Follow/Accept both ways leaves on each side: a
-``remote_actors`` row made by ``store_actor`` from the other server's own actor document and
-a ``remote_connections`` row, connected, each side's Follow id and the other's, the answer
+Issue 13: "a cross-server best chain (two servers on loopback, 100k members each) found in p95
+<= 150 ms". Two Maillon servers, each its own database (fresh SQLite files under a temporary
+folder, or with ``--database postgres`` two new PostgreSQL databases on 127.0.0.1:5432, dropped
+at the end): academia on server A, an association (``assoc``) on server B, as
+``tests/federation/test_two_servers.py`` sets them up. Each gets ``--members`` members (a name,
+no profile text) and the clustered synthetic community of ``bench/paths/community.py``
+(``--degree`` links each on average), written with bulk inserts (no ORM per row): members,
+their connections (already ``connected``, as accepted invitations leave them), every member
+opted in to federation (a ``federated_members`` row, handle ``member.<id>``), both instances
+federating (blocklist, as their admin would set it) and each graph saved as the snapshot the
+jobs worker would have saved. Then ``--border`` pairs (an academia member, an assoc member) are
+connected across the two servers with the rows a Follow/Accept both ways leaves on each side: a
+``remote_actors`` row made by ``store_actor`` from the other server's own actor document and a
+``remote_connections`` row, connected, each side's Follow id and the other's, the answer
 ``accepted`` (see ``tests/federation/test_two_servers.py``; the deliveries and inbox rows of
-that exchange are not written, nothing measured reads them). The border members' keys share
-one RSA pair (sealed per owner), made once: 2,000 key generations would cost minutes and are
-never used here (the crossing is asked by the instance actor).
+that exchange are not written, nothing measured reads them). The border members' keys share one
+RSA pair (sealed per owner), made once: a thousand key generations would cost minutes and the
+keys are never used here (the crossing is asked by the instance actor).
 
 Both servers are served by gunicorn (``tests/processes.py``) on loopback ports with their
 real host names (``FEDERATION_DEV_NETWORK``): B answers ``GET /ap/reach``, A serves its
@@ -40,8 +40,8 @@ it; T is connected to nobody on A), fixed ``--seed``:
 Each call is its own transaction (rolled back after), as a request's would be. It prints
 median, p95 and max (wall ms) and how many were found, side by side, then the goal check.
 Timings are wall-clock on whatever else the machine runs: compare the rows of one run, not
-runs. Not measured: several requests at once, B's first (cold) answer after a
-restart, the search of B's directory that finds T.
+runs. Not measured: several requests at once, B's first (cold) answer after a restart, the
+search of B's directory that finds T.
 """
 
 from __future__ import annotations
