@@ -55,6 +55,13 @@ class DeclineForm(RulesForm):
     reason = TextAreaField(_l("Reason (only the people before you in the chain read it)"))
 
 
+class RelayDeclineForm(RulesForm):
+    """A relay here declining a request from another server (decision 62)."""
+
+    rules = validation.DeclineNote
+    reason = TextAreaField(_l("Reason (optional: nobody else reads it)"))
+
+
 class AdviseForm(RulesForm):
     rules = validation.Advice
     advice = TextAreaField(_l("Your advice to the requester"))

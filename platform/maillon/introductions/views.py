@@ -25,6 +25,7 @@ from maillon.introductions.forms import (
     DirectMessageForm,
     ForwardForm,
     PassOnForm,
+    RelayDeclineForm,
     RequestForm,
     RerouteForm,
     ThankForm,
@@ -161,7 +162,7 @@ def from_other_servers() -> Any:
     rows = incoming.list_incoming_introductions(db.session, g.instance, current_user)
     views = incoming_relay.incoming_views(db.session, g.instance, rows, current_user)
     return render("introductions/incoming.html", views=views, form=ConfirmForm(),
-                  pass_form=PassOnForm(), decline_form=DeclineForm())
+                  pass_form=PassOnForm(), decline_form=RelayDeclineForm())
 
 
 @bp.post("/introductions/from-other-servers/<int:incoming_id>/<any(accept, decline):answer>")
