@@ -80,10 +80,13 @@ class Processes:
             argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True))
 
-    def server(self, name: str, port: int | None = None, **settings: str) -> int:
-        """A gunicorn web server (one worker); returns its port once it answers."""
+    def server(self, name: str, port: int | None = None, *, workers: int = 1,
+               **settings: str) -> int:
+        """A gunicorn web server (one worker by default); returns its port once it answers.
+        Two where a request waits on another server that calls back (a reach query: the other
+        server fetches the asking server's key once)."""
         port = port or free_port()
-        self._spawn(name, [sys.executable, "-m", "gunicorn", "-w", "1", "-b",
+        self._spawn(name, [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b",
                            f"127.0.0.1:{port}", "wsgi:app"], self.environment(name, **settings))
         self._wait_until_serving(port, name)
         return port

@@ -278,7 +278,7 @@ def test_a_request_to_someone_nobody_here_knows_runs_to_the_border_and_across(
     view = client_for("academia").get(f"/api/v1/introductions/{intro.id}",
                                       headers=border["ana"]["auth"]).get_json()
     assert view["across"]["entry"]["name"] == "Xavier Roux"
-    assert view["hops"] == 2  # counted here: Ana - Claire - across
+    assert view["hops"] == 2 and view["links"] == 3  # Ana - Claire - across, then Bruno
 
     _forward(client_for, border, intro.id)
     with app.app_context():

@@ -103,6 +103,14 @@ class Introduction(TenantScoped, Base):
         return f"{remote.name} ({remote.handle})" if remote is not None else "…"
 
     @property
+    def links(self) -> int:
+        """Links of the whole chain: ``hops`` here (the one across included), and when the
+        chain continues on their server, those after the entry there (decision 61)."""
+        if self.remote_entry_id is None:
+            return self.hops
+        return self.hops + len(self.remote_beyond or ()) + 1
+
+    @property
     def crosses(self) -> bool:
         """Whether the target is a person on another server (the last hop crosses)."""
         return self.remote_target_id is not None

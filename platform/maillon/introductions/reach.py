@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote, urlsplit
 
 from flask_babel import gettext as _
@@ -38,7 +38,7 @@ from maillon.federation.keys import ensure_key, private_key
 from maillon.federation.lifecycle import CONNECTED
 from maillon.federation.membership import find_published_member, published
 from maillon.federation.models import FederatedMember, RemoteActor, RemoteConnection
-from maillon.introductions.chains import best_chains
+from maillon.introductions.chains import Chain, best_chains
 from maillon.introductions.routing import (
     chains_between,
     check_target_policy,
@@ -109,17 +109,21 @@ def answer_reach(session: Session, instance: Instance, to: str, sources: list[st
     if max_links > 3:  # beyond three links: an exact search for those not found nearer
         order += [(max_links, m) for m, d in sorted(near.items()) if d is None]
     factor = relay_factor(session, instance)
-    reach: list[dict[str, Any]] = []
+    chained: list[tuple[int, Chain]] = []
     for _degree, member_id in order[:MAX_EXACT]:
         # Every link at its level, the entry's own too: nobody's private rating shapes this.
         chains = best_chains(graph, member_id, target.id, max_links, factor, k=1,
                              avoid=blocked, link_prob=level_link_prob)
-        if not chains:
-            continue
-        chain = chains[0]
-        reach.append({"from": wanted[member_id], "hops": chain.hops,
-                      "chance": round(chain.probability, 4),
-                      "via": _shown(session, instance, list(chain.intermediaries))})
+        if chains:
+            chained.append((member_id, chains[0]))
+    named = _nameable(session, instance, {m for _e, chain in chained
+                                          for m in chain.intermediaries[:-1]})
+    reach: list[dict[str, Any]] = [
+        {"from": wanted[member_id], "hops": chain.hops, "chance": round(chain.probability, 4),
+         "via": [{"id": urls.member_actor(instance, m), "name": named[m]} if m in named
+                 and m != chain.intermediaries[-1] else {"id": None, "name": None}
+                 for m in chain.intermediaries]}
+        for member_id, chain in chained]
     reach.sort(key=lambda r: (int(r["hops"]), -float(r["chance"]), str(r["from"])))
     answer["reach"] = reach
     return answer
@@ -137,16 +141,16 @@ def _reachable_members(session: Session, instance: Instance, ids: list[int]) -> 
     return {m.id for m, row in rows if published(m, row)}
 
 
-def _shown(session: Session, instance: Instance, between: list[int]) -> list[dict[str, Any]]:
-    """The people between the entry and the target as another server may see them: named
-    when the chain visibility is ``full`` and they are reachable from outside, never the one
-    next to the target; otherwise only counted."""
-    full = instance.setting("introductions.chain_visibility") == "full"
-    named = _reachable_members(session, instance, between[:-1]) if full else set()
-    people = {m.id: m for m in session.scalars(select(Member).where(
-        Member.instance_id == instance.id, Member.id.in_(named)))} if named else {}
-    return [{"id": urls.member_actor(instance, m), "name": people[m].name} if m in people
-            else {"id": None, "name": None} for m in between]
+def _nameable(session: Session, instance: Instance, between: set[int]) -> dict[int, str]:
+    """The names of those of ``between`` another server may read: when the chain visibility
+    is ``full``, the ones reachable from outside (the caller leaves out the one next to the
+    target); otherwise nobody, only counted."""
+    if instance.setting("introductions.chain_visibility") != "full" or not between:
+        return {}
+    named = _reachable_members(session, instance, sorted(between))
+    rows = session.execute(select(Member.id, Member.name).where(
+        Member.instance_id == instance.id, Member.id.in_(named))).all() if named else []
+    return {int(member_id): str(name) for member_id, name in rows}
 
 
 # ---------------------------------------------------------------------- the asking server
@@ -175,13 +179,25 @@ def _server_origin(uri: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+class _Entry(NamedTuple):
+    """Someone on the target's server, connected with a member here (a border row)."""
+
+    id: int
+    uri: str
+
+
+#: A whole chain chosen: the nodes here, the entry there, the people after them, its chance.
+_Choice = tuple[list[int], _Entry, list[dict[str, Any]], float]
+
+
 def _border(session: Session, instance: Instance, requester: Member, origin: str,
-            avoid: set[int]) -> list[tuple[int, RemoteActor]]:
+            avoid: set[int]) -> list[tuple[int, _Entry]]:
     """(local member, their contact on ``origin``'s server who takes introductions): members
     here who relay and are reachable from other servers (the Offer carries their key), and
-    the requester themself (their own contact there carries it on)."""
+    the requester themself (their own contact there carries it on). Plain columns: at a
+    border of hundreds, loading objects cost more than the search."""
     rows = session.execute(
-        select(Member, FederatedMember, RemoteActor)
+        select(Member.id, Member.visibility, RemoteActor.id, RemoteActor.uri)
         .join(RemoteConnection, (RemoteConnection.member_id == Member.id)
               & (RemoteConnection.instance_id == instance.id))
         .join(RemoteActor, (RemoteActor.id == RemoteConnection.remote_actor_id)
@@ -189,12 +205,15 @@ def _border(session: Session, instance: Instance, requester: Member, origin: str
         .join(FederatedMember, (FederatedMember.member_id == Member.id)
               & (FederatedMember.instance_id == instance.id))
         .where(Member.instance_id == instance.id, RemoteConnection.status == CONNECTED,
+               Member.status == "active", FederatedMember.enabled.is_(True),
                or_(Member.relaying == "open", Member.id == requester.id),
                RemoteActor.accepts_introductions.is_(True),
                RemoteActor.uri.startswith(origin + "/", autoescape=True))
         .order_by(RemoteActor.id, Member.id).limit(MAX_BORDER)).all()
-    return [(m.id, remote) for m, row, remote in rows
-            if published(m, row) and m.id not in avoid and -remote.id not in avoid]
+    # Listed in the directory, as ``membership.published`` says (its other terms are above).
+    return [(member_id, _Entry(actor_id, uri)) for member_id, visibility, actor_id, uri in rows
+            if (visibility or {}).get("in_directory", True)
+            and member_id not in avoid and -actor_id not in avoid]
 
 
 def ask_reach(session: Session, instance: Instance, to: str, sources: list[str],
@@ -239,7 +258,7 @@ def plan_across(session: Session, instance: Instance, requester: Member, remote:
                              max_degree=local_max)
     degree[requester.id] = 0  # their own contact there: the request crosses at once
     # Each entry there at the distance of its nearest contact here.
-    nearest: dict[int, tuple[int, RemoteActor]] = {}
+    nearest: dict[int, tuple[int, _Entry]] = {}
     for member_id, entry in border:
         d = degree.get(member_id)
         if d is not None and (entry.id not in nearest or d < nearest[entry.id][0]):
@@ -278,7 +297,7 @@ def plan_across(session: Session, instance: Instance, requester: Member, remote:
             if x.id == entry.id and d is not None and d + 1 + hops <= cap:
                 options.append((d + 1 + hops, -chance, member_id, entry, beyond, chance))
     options.sort(key=lambda o: (o[0], o[1], o[2], o[3].id))
-    best: tuple[tuple[int, float, int, int], CrossingPlan] | None = None
+    best: tuple[tuple[int, float, int, int], _Choice] | None = None
     for total, _neg, member_id, entry, beyond, chance in options[:MAX_EXACT]:
         if best is not None and total > best[0][0]:
             break
@@ -296,11 +315,14 @@ def plan_across(session: Session, instance: Instance, requester: Member, remote:
             nodes, here = list(found[0].nodes), found[0].probability
         score = (len(nodes) - 1 + 1 + len(beyond) + 1, -here * chance, member_id, entry.id)
         if best is None or score < best[0]:
-            best = (score, CrossingPlan(path=[*nodes, -remote.id], entry=entry,
-                                        beyond=beyond, chance=here * chance))
+            best = (score, (nodes, entry, beyond, here * chance))
     if best is None:
         raise _not_reachable()
-    return best[1]
+    nodes, entry, beyond, chance = best[1]
+    return CrossingPlan(path=[*nodes, -remote.id], beyond=beyond, chance=chance,
+                        entry=session.scalar(select(RemoteActor).where(
+                            RemoteActor.instance_id == instance.id,
+                            RemoteActor.id == entry.id)))
 
 
 def _int(value: Any, default: int) -> int:

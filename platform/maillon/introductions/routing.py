@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import bindparam, func, select, union
 from sqlalchemy.orm import Session
 
 from maillon.db import once_per_transaction, run_built
@@ -35,7 +35,13 @@ from maillon.introductions.chains import (
 )
 from maillon.introductions.lifecycle import ACTED_HOP_STATUSES, PASSED_HOP_STATUSES
 from maillon.introductions.models import IntroductionHop
-from maillon.members.models import PURPOSES, Member, default_contact_policy
+from maillon.members.models import (
+    PURPOSES,
+    RELAYING_CHOICES,
+    STATUSES,
+    Member,
+    default_contact_policy,
+)
 from maillon.members.services import access_member
 from maillon.network.graph import graph_for
 from maillon.network.graphcore import TrustGraph
@@ -110,9 +116,13 @@ def check_target_policy(target: Member, purpose: str) -> None:
 
 
 # Built once, run without the ORM layer (``run_built``; each names the instance itself).
-_UNAVAILABLE = select(Member.id).where(
-    Member.instance_id == bindparam("instance_id"),
-    or_(Member.relaying != "open", Member.status != "active"))
+# Two index ranges (not relaying, not active), so that the few are found without reading
+# every member: ``relaying != 'open' OR status != 'active'`` scanned them all (40 ms at 100k).
+_UNAVAILABLE = union(
+    select(Member.id).where(Member.instance_id == bindparam("instance_id"),
+                            Member.relaying.in_([c for c in RELAYING_CHOICES if c != "open"])),
+    select(Member.id).where(Member.instance_id == bindparam("instance_id"),
+                            Member.status.in_([s for s in STATUSES if s != "active"])))
 _RELAY_COUNTS = select(
     func.count(IntroductionHop.id).filter(IntroductionHop.status.in_(PASSED_HOP_STATUSES)),
     func.count(IntroductionHop.id).filter(IntroductionHop.status.in_(ACTED_HOP_STATUSES))).where(
@@ -122,9 +132,11 @@ _RELAY_COUNTS = select(
 def unavailable_ids(session: Session, instance: Instance) -> set[int]:
     """Members no chain may pass through: not relaying (busy/off) or not active.
 
-    A small set in practice (most members relay), fetched with one indexed query.
+    A small set in practice (most members relay), fetched with two index ranges, once per
+    transaction (a plan across the border searches several chains).
     """
-    return set(run_built(session, _UNAVAILABLE, {"instance_id": instance.id}).scalars())
+    return set(once_per_transaction(session, ("unavailable", instance.id), lambda: frozenset(
+        run_built(session, _UNAVAILABLE, {"instance_id": instance.id}).scalars())))
 
 
 def relay_factor(session: Session, instance: Instance) -> float:

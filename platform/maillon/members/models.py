@@ -37,7 +37,12 @@ def default_visibility() -> dict[str, Any]:
 
 class Member(TenantScoped, Base):
     __tablename__ = "members"
-    __table_args__ = (UniqueConstraint("instance_id", "email"),)
+    __table_args__ = (
+        UniqueConstraint("instance_id", "email"),
+        # Who cannot relay, found without reading every member (``routing.unavailable_ids``).
+        Index("ix_members_instance_relaying", "instance_id", "relaying"),
+        Index("ix_members_instance_status", "instance_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
