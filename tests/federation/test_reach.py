@@ -380,3 +380,36 @@ def test_a_requester_who_knows_someone_there_sends_it_across_at_once(
                    if "Offer" in (d.payload.get("type") or [])]
         assert offer["actor"] == urls.member_actor(instance_row("academia"), dora.id)
     assert offer["to"] == [border["uris"]["xavier"]] and offer["hop"] == 1
+
+
+def test_between_sister_communities_each_acts_in_their_own_pages_to_the_end(
+        app, border, client_for):
+    """The whole chain between academia and reseau, through the app itself: Claire forwards
+    in academia, Xavier passes it on in reseau, Bruno accepts there; academia shows it
+    accepted, and Ana and Bruno connected."""
+    assert _ask(client_for, border).status_code == 201
+    intro = _intro(app)
+    _forward(client_for, border, intro.id)
+    _drain(app)
+    _drain(app)
+    reseau = client_for("reseau")
+    xavier, bruno = border["xavier"], border["bruno"]
+    [turn] = reseau.get("/api/v1/introductions/incoming",
+                        headers=xavier["auth"]).get_json()["results"]
+    assert turn["can_act"] and turn["target"]["name"] == "Bruno Marin", turn
+    assert turn["requester"]["name"] == "Ana Costa"
+    passed = reseau.post(f"/api/v1/introductions/incoming/{turn['id']}/pass",
+                         json={"vouch": "Claire's word is good."}, headers=xavier["auth"])
+    assert passed.status_code == 200, passed.get_json()
+    [waiting] = reseau.get("/api/v1/introductions/incoming",
+                           headers=bruno["auth"]).get_json()["results"]
+    accepted = reseau.post(f"/api/v1/introductions/incoming/{waiting['id']}/accept",
+                           headers=bruno["auth"])
+    assert accepted.status_code == 200, accepted.get_json()
+    for _ in range(3):
+        _drain(app)
+    assert _intro(app).status == "accepted"
+    connections = client_for("academia").get("/api/v1/remote-connections",
+                                             headers=border["ana"]["auth"]).get_json()
+    assert [(c["person"]["name"], c["status"]) for c in connections["results"]] == [
+        ("Bruno Marin", "connected")]
