@@ -289,6 +289,8 @@ def test_a_request_to_someone_nobody_here_knows_runs_to_the_border_and_across(
     assert offer["target"] == border["uris"]["bruno"]
     assert offer["object"]["object"] == border["uris"]["bruno"]
     assert offer["hop"] == 2
+    said = offer["content"].split("</p>")[0]  # who asks, for whom, through whom
+    assert all(name in said for name in ("Ana Costa", "Bruno Marin", "Claire Martin")), said
 
     # An Accept from the entry is no answer of the target's: nothing changes.
     _answer_from(app, border["xavier"]["member"], "Accept", _intro(app))
@@ -380,6 +382,9 @@ def test_a_requester_who_knows_someone_there_sends_it_across_at_once(
                    if "Offer" in (d.payload.get("type") or [])]
         assert offer["actor"] == urls.member_actor(instance_row("academia"), dora.id)
     assert offer["to"] == [border["uris"]["xavier"]] and offer["hop"] == 1
+    # She asks in her own name (not "through" herself).
+    said = offer["content"].split("</p>")[0]
+    assert said.count("Dora Silva") == 1 and "Bruno Marin" in said, said
 
 
 def test_between_sister_communities_each_acts_in_their_own_pages_to_the_end(

@@ -165,6 +165,9 @@ def offer_activity(session: Session, instance: Instance, intro: Introduction, ca
     if entry is None:
         said = _("%(requester)s would like to be introduced to you, through %(carrier)s.",
                  requester=intro.requester.name, carrier=carrier.name)
+    elif carrier.id == intro.requester_id:  # their own contact there carries it on
+        said = _("%(requester)s would like to be introduced to %(target)s.",
+                 requester=intro.requester.name, target=remote.name)
     else:  # the chain continues on their server (decision 61): to the entry, for the target
         said = _("%(requester)s would like to be introduced to %(target)s, through "
                  "%(carrier)s.", requester=intro.requester.name, target=remote.name,
