@@ -21,8 +21,8 @@ import pytest
 
 from tests.browser.a11y import problems
 from tests.browser.conftest import ARTIFACTS, _log_in
-from tests.federation.test_two_servers import ASSOC, _prepare, _settings, _status_with
-from tests.processes import Processes, free_port, request, wait_for
+from tests.federation.test_two_servers import _status_with, chain_world
+from tests.processes import Processes, wait_for
 
 pytestmark = pytest.mark.browser
 PASSWORD = "not-used"  # what tests/federation/server_setup.py gives its members
@@ -42,39 +42,10 @@ def _until(check: Callable[[], bool], what: str, seconds: float = 60) -> None:
 
 def test_a_chain_crosses_two_servers_and_each_acts_in_their_own_pages(
         processes: Processes, tmp_path: Path, browser: Any, axe: None) -> None:
-    assoc_dir = tmp_path / "instances-b" / "assoc"
-    assoc_dir.mkdir(parents=True)
-    (assoc_dir / "instance.toml").write_text(ASSOC, encoding="utf-8")
-    port_a, port_b = free_port(), free_port()
-    a = _settings(tmp_path, "a", port_a)
-    b = _settings(tmp_path, "b", port_b, INSTANCES_DIR=str(tmp_path / "instances-b"))
-    claire = _prepare(processes, "a", a, "academia", "Claire Dubois", "claire@univ.example",
-                      "Marc Lefort", "marc@univ.example")
-    marc = claire["contact"]
-    xavier = _prepare(processes, "b", b, "assoc", "Xavier Roux", "xavier@port.example",
-                      "Bruno Marin", "bruno@port.example")
-    bruno = xavier["contact"]
-    host_a, host_b = "academia.localhost", "assoc.localhost"
-    for who, host, port in ((claire, host_a, port_a), (marc, host_a, port_a),
-                            (xavier, host_b, port_b), (bruno, host_b, port_b)):
-        who["address"] = f"@{who['handle']}@{host}:{port}"
-    processes.server("a", port=port_a, workers=2, **a)
-    processes.worker("a-worker", **a)
-    processes.server("b", port=port_b, **b)
-    processes.worker("b-worker", **b)
+    world = chain_world(processes, tmp_path)  # Marc (A) and Xavier (B) already connected
+    claire, bruno = world["claire"], world["bruno"]
+    (port_a, port_b), (host_a, host_b) = world["ports"], world["hosts"]
     academia, assoc = f"http://{host_a}:{port_a}", f"http://{host_b}:{port_b}"
-
-    # Marc (A) and Xavier (B) are connected (what each clicks on "My network").
-    status, _ = request(port_a, "POST", "/api/v1/remote-connections",
-                        {"address": xavier["address"]}, host=host_a, token=marc["token"])
-    assert status == 201
-    wait_for(lambda: _status_with(port_b, host_b, xavier["token"], marc["address"]) ==
-             "requested", "Marc's request on server B")
-    status, _ = request(port_b, "POST", "/api/v1/remote-connections",
-                        {"address": marc["address"]}, host=host_b, token=xavier["token"])
-    assert status == 200
-    wait_for(lambda: _status_with(port_a, host_a, marc["token"], xavier["address"]) ==
-             "connected", "Marc and Xavier connected on server A")
 
     # Claire, in Academia's pages, finds Bruno by his address and asks to be introduced.
     page = _log_in(browser, academia, "claire@univ.example", password=PASSWORD,

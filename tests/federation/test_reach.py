@@ -418,3 +418,13 @@ def test_between_sister_communities_each_acts_in_their_own_pages_to_the_end(
                                              headers=border["ana"]["auth"]).get_json()
     assert [(c["person"]["name"], c["status"]) for c in connections["results"]] == [
         ("Bruno Marin", "connected")]
+
+
+def test_get_introduced_to_nobody_goes_back_to_the_lookup_saying_why(border, login):
+    ana = login(border["ana"]["member"], "academia")
+    address = "@nobody.here@reseau.localhost"
+    answer = ana.post("/network/remote/introduction", data={"address": address})
+    assert answer.status_code == 303
+    assert "/network/remote?address=" in answer.headers["Location"]
+    page = ana.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "nobody.here@reseau.localhost" in page and "flash-error" in page

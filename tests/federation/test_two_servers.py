@@ -56,6 +56,53 @@ def _status_with(port: int, host: str, token: str, address: str) -> str | None:
     return None
 
 
+def connect_across(a: tuple[int, str, dict[str, Any]], b: tuple[int, str, dict[str, Any]]
+                   ) -> None:
+    """Person ``a`` (port, host, who) on server A asks ``b`` on server B to connect, and ``b``
+    accepts: both see them connected (what each clicks on "My network")."""
+    (port_a, host_a, one), (port_b, host_b, other) = a, b
+    status, asked = request(port_a, "POST", "/api/v1/remote-connections",
+                            {"address": other["address"]}, host=host_a, token=one["token"])
+    assert status == 201, asked
+    wait_for(lambda: _status_with(port_b, host_b, other["token"], one["address"]) ==
+             "requested", "the request on server B")
+    status, _ = request(port_b, "POST", "/api/v1/remote-connections",
+                        {"address": one["address"]}, host=host_b, token=other["token"])
+    assert status == 200
+    wait_for(lambda: _status_with(port_a, host_a, one["token"], other["address"]) ==
+             "connected", "the connection on server A")
+
+
+def chain_world(processes: Processes, tmp_path: Path) -> dict[str, Any]:
+    """Two servers for a chain that continues on the other side: academia on A with Claire
+    and her connection Marc, the association on B with Xavier and his connection Bruno; Marc
+    and Xavier connected across; A runs two web workers (B fetches A's key back while A
+    waits for B's answer to the reach query). Everyone's ``address``, ``token``, ``member_id``,
+    and ``ports``, ``hosts``, ``settings`` (A's, B's) to restart a server."""
+    assoc_dir = tmp_path / "instances-b" / "assoc"
+    assoc_dir.mkdir(parents=True)
+    (assoc_dir / "instance.toml").write_text(ASSOC, encoding="utf-8")
+    port_a, port_b = free_port(), free_port()
+    a = _settings(tmp_path, "a", port_a)
+    b = _settings(tmp_path, "b", port_b, INSTANCES_DIR=str(tmp_path / "instances-b"))
+    claire = _prepare(processes, "a", a, "academia", "Claire Dubois", "claire@univ.example",
+                      "Marc Lefort", "marc@univ.example")
+    xavier = _prepare(processes, "b", b, "assoc", "Xavier Roux", "xavier@port.example",
+                      "Bruno Marin", "bruno@port.example")
+    marc, bruno = claire["contact"], xavier["contact"]
+    host_a, host_b = "academia.localhost", "assoc.localhost"
+    for who, host, port in ((claire, host_a, port_a), (marc, host_a, port_a),
+                            (xavier, host_b, port_b), (bruno, host_b, port_b)):
+        who["address"] = f"@{who['handle']}@{host}:{port}"
+    processes.server("a", port=port_a, workers=2, **a)
+    processes.worker("a-worker", **a)
+    processes.server("b", port=port_b, **b)
+    processes.worker("b-worker", **b)
+    connect_across((port_a, host_a, marc), (port_b, host_b, xavier))
+    return {"claire": claire, "marc": marc, "xavier": xavier, "bruno": bruno,
+            "ports": (port_a, port_b), "hosts": (host_a, host_b), "settings": (a, b)}
+
+
 def test_two_servers_connect_and_lose_nothing_while_one_is_down(processes: Processes,
                                                                   tmp_path: Path) -> None:
     assoc_dir = tmp_path / "instances-b" / "assoc"

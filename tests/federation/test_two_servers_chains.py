@@ -15,15 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from tests.federation.test_two_servers import (
-    ASSOC,
     _deliveries,
-    _prepare,
     _queued,
-    _settings,
     _status_with,
+    chain_world,
 )
 from tests.federation.test_two_servers_introductions import _incoming, _introduction
-from tests.processes import Processes, free_port, request, wait_for
+from tests.processes import Processes, request, wait_for
 
 
 def _failed_towards_a(port: int, host: str, admin: dict[str, Any]) -> str:
@@ -34,38 +32,10 @@ def _failed_towards_a(port: int, host: str, admin: dict[str, Any]) -> str:
 
 def test_a_chain_crosses_and_continues_on_the_other_server(processes: Processes,
                                                            tmp_path: Path) -> None:
-    assoc_dir = tmp_path / "instances-b" / "assoc"
-    assoc_dir.mkdir(parents=True)
-    (assoc_dir / "instance.toml").write_text(ASSOC, encoding="utf-8")
-    port_a, port_b = free_port(), free_port()
-    a = _settings(tmp_path, "a", port_a)
-    b = _settings(tmp_path, "b", port_b, INSTANCES_DIR=str(tmp_path / "instances-b"))
-    claire = _prepare(processes, "a", a, "academia", "Claire Dubois", "claire@univ.example",
-                      "Marc Lefort", "marc@univ.example")
-    marc = claire["contact"]
-    xavier = _prepare(processes, "b", b, "assoc", "Xavier Roux", "xavier@port.example",
-                      "Bruno Marin", "bruno@port.example")
-    bruno = xavier["contact"]
-    host_a, host_b = "academia.localhost", "assoc.localhost"
-    for who, host, port in ((claire, host_a, port_a), (marc, host_a, port_a),
-                            (xavier, host_b, port_b), (bruno, host_b, port_b)):
-        who["address"] = f"@{who['handle']}@{host}:{port}"
-    processes.server("a", port=port_a, workers=2, **a)
-    processes.worker("a-worker", **a)
-    processes.server("b", port=port_b, **b)
-    processes.worker("b-worker", **b)
-
-    # Marc (A) and Xavier (B) are connected; nobody on A knows Bruno.
-    status, asked = request(port_a, "POST", "/api/v1/remote-connections",
-                            {"address": xavier["address"]}, host=host_a, token=marc["token"])
-    assert status == 201, asked
-    wait_for(lambda: _status_with(port_b, host_b, xavier["token"], marc["address"]) ==
-             "requested", "Marc's request on server B")
-    status, _ = request(port_b, "POST", "/api/v1/remote-connections",
-                        {"address": marc["address"]}, host=host_b, token=xavier["token"])
-    assert status == 200
-    wait_for(lambda: _status_with(port_a, host_a, marc["token"], xavier["address"]) ==
-             "connected", "Marc and Xavier connected on server A")
+    world = chain_world(processes, tmp_path)  # Marc (A) and Xavier (B) already connected
+    claire, marc, xavier, bruno = (world[k] for k in ("claire", "marc", "xavier", "bruno"))
+    (port_a, port_b), (host_a, host_b) = world["ports"], world["hosts"]
+    a = world["settings"][0]
 
     # Claire asks to meet Bruno by his address: A looks him up, asks B how far Xavier is.
     status, made = request(port_a, "POST", "/api/v1/introductions", {

@@ -18,6 +18,7 @@ from tests.federation.test_two_servers import (
     _queued,
     _settings,
     _status_with,
+    connect_across,
 )
 from tests.processes import Processes, free_port, request, wait_for
 
@@ -58,16 +59,7 @@ def test_an_introduction_crosses_from_one_server_to_the_other(processes: Process
     processes.worker("b-worker", **b)
 
     # Marc (A) and Bruno (B) are connected.
-    status, asked = request(port_a, "POST", "/api/v1/remote-connections",
-                            {"address": bruno["address"]}, host=host_a, token=marc["token"])
-    assert status == 201, asked
-    wait_for(lambda: _status_with(port_b, host_b, bruno["token"], marc["address"]) ==
-             "requested", "Marc's request on server B")
-    status, _ = request(port_b, "POST", "/api/v1/remote-connections",
-                        {"address": marc["address"]}, host=host_b, token=bruno["token"])
-    assert status == 200
-    wait_for(lambda: _status_with(port_a, host_a, marc["token"], bruno["address"]) ==
-             "connected", "Marc and Bruno connected on server A")
+    connect_across((port_a, host_a, marc), (port_b, host_b, bruno))
 
     # Claire finds Bruno among Marc's contacts and asks Marc to introduce her.
     status, contacts = request(port_a, "GET", f"/api/v1/members/{marc['member_id']}/"

@@ -4,7 +4,8 @@ choices (``/settings/federation``) and their connections with people on other se
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
@@ -18,8 +19,11 @@ from maillon.federation import connections, delivery, local, membership, outgoin
 from maillon.federation.lifecycle import CONNECTED, DECLINED, WITHDRAWN
 from maillon.federation.models import MODES, SEVERITIES
 from maillon.forms import refusal_text
+from maillon.members.models import Member
 from maillon.members.services import get_member
 from maillon.tenancy.rendering import render
+
+T = TypeVar("T")
 
 bp = Blueprint("federation_admin", __name__, template_folder="templates")
 # "from Réseau Entraide" for a sister community of this deployment, "from host" otherwise.
@@ -232,24 +236,37 @@ def remote_person() -> Any:
     ), status
 
 
+def _on_address(act: Callable[[Member, str], T]) -> tuple[T | None, Any]:
+    """A POST about the address on the lookup page: ``act(member, address)``, or None and the
+    redirect back to the lookup with why (an expired form, a refusal)."""
+    member = get_member(db.session, g.instance, current_user.id)
+    address = request.form.get("address", "").strip()
+    back = redirect(url_for("federation_admin.remote_person", address=address), 303)
+    if not FlaskForm().validate_on_submit():
+        flash(_("The form has expired: please try again."), "error")
+        return None, back
+    try:
+        return act(member, address), back
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(refusal_text(exc), "error")
+        return None, back
+
+
 @bp.post("/network/remote/introduction")
 @login_required
 @remote_lookup_limit
 def introduce_remote_person() -> Any:
     """"Get introduced" from the lookup: the person is kept here, then the request page."""
-    member = get_member(db.session, g.instance, current_user.id)
-    address = request.form.get("address", "").strip()
-    if not FlaskForm().validate_on_submit():
-        flash(_("The form has expired: please try again."), "error")
-        return redirect(url_for("federation_admin.remote_person", address=address), 303)
-    try:
-        actor = outgoing.remember_remote_person(db.session, g.instance, member, address)
-        actor_id = actor.id
+
+    def remember(member: Member, address: str) -> int:
+        actor_id = outgoing.remember_remote_person(db.session, g.instance, member, address).id
         db.session.commit()
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(refusal_text(exc), "error")
-        return redirect(url_for("federation_admin.remote_person", address=address), 303)
+        return actor_id
+
+    actor_id, back = _on_address(remember)
+    if actor_id is None:
+        return back
     return redirect(url_for("introductions.introduce_remote", remote_id=actor_id), 303)
 
 
@@ -257,19 +274,11 @@ def introduce_remote_person() -> Any:
 @login_required
 @remote_lookup_limit
 def connect_remote() -> Any:
-    member = get_member(db.session, g.instance, current_user.id)
-    address = request.form.get("address", "").strip()
-    if not FlaskForm().validate_on_submit():
-        flash(_("The form has expired: please try again."), "error")
-        return redirect(url_for("federation_admin.remote_person", address=address), 303)
-    try:
-        connection, actor, _sent = outgoing.connect_remote_person(
-            db.session, g.instance, member, address
-        )
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(refusal_text(exc), "error")
-        return redirect(url_for("federation_admin.remote_person", address=address), 303)
+    done, back = _on_address(lambda member, address: outgoing.connect_remote_person(
+        db.session, g.instance, member, address))
+    if done is None:
+        return back
+    connection, actor, _sent = done
     if connection.status == CONNECTED:
         flash(_("You are connected with %(name)s.", name=actor.name), "success")
     else:
