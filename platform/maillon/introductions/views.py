@@ -30,6 +30,7 @@ from maillon.introductions.forms import (
     RerouteForm,
     ThankForm,
 )
+from maillon.introductions.lifecycle import INCOMING_STOPPED
 from maillon.introductions.records import members_by_id
 from maillon.introductions.review import DECLINES, FAN_OUT_TARGETS, RELAY_LOAD
 from maillon.introductions.validation import MAX_TEXT
@@ -199,7 +200,7 @@ def pass_from_other_server(incoming_id: int) -> Response:
     except ServiceError as exc:
         _refusal(exc)
     else:
-        flash(_("You passed the request on. Thank you!") if row.status != "stopped"
+        flash(_("You passed the request on. Thank you!") if row.status != INCOMING_STOPPED
               else _("No chain reaches them from here any more: the request ends here, and "
                      "their server is told."), "success")
     return redirect(url_for("introductions.from_other_servers"), 303)
