@@ -111,7 +111,7 @@ def measure(app: Any, make: Call, n: int, warmup: int) -> dict[str, Any]:
             "wall_median": statistics.median(wall), "errors": bad}
 
 
-def statements(app: Any, make: Call) -> int:
+def statements(app: Any, make: Call, show: bool = False) -> int:
     from sqlalchemy import event
 
     seen: list[str] = []
@@ -128,6 +128,9 @@ def statements(app: Any, make: Call) -> int:
         call(app, environ)
     finally:
         event.remove(engine, "before_cursor_execute", record)
+    if show:
+        for statement in seen:
+            print(" ".join(statement.split())[:400], end="\n\n")
     return len(seen)
 
 
@@ -140,6 +143,7 @@ def main() -> None:
     parser.add_argument("--profile", default="", help="cProfile this route instead")
     parser.add_argument("--callees", default="",
                         help="with --profile: also what this function (a name) calls")
+    parser.add_argument("--sql", default="", help="print the SQL of one request of this route")
     parser.add_argument("--seed", type=int, default=3)
     args = parser.parse_args()
     os.environ["MAILLON_VAR_DIR"] = args.var_dir
@@ -164,6 +168,9 @@ def main() -> None:
             print(f"ran {drained} indexing jobs first, as the jobs worker would have")
     rng = random.Random(args.seed)
     made = routes(data, rng)
+    if args.sql:
+        statements(app, made[args.sql], show=True)
+        return
     if args.profile:
         make = made[args.profile]
         environs = [make() for _ in range(args.n + args.warmup)]

@@ -32,10 +32,26 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LOCALES) or "en"
 
 
+def _translations() -> Any:
+    """``get_translations()``, remembered for the request's locale: a page asks for a dozen
+    strings or more, and each full lookup walks Flask-Babel's context and locale anew. Keyed on
+    the locale object, so ``force_locale`` (mail written during a request) still switches."""
+    ctx = g.get("_flask_babel")
+    locale = getattr(ctx, "babel_locale", None)
+    cached = getattr(ctx, "maillon_translations", None)
+    if locale is not None and cached is not None and cached[0] is locale:
+        return cached[1]
+    translations = get_translations()
+    ctx = g.get("_flask_babel")
+    if ctx is not None and getattr(ctx, "babel_locale", None) is not None:
+        ctx.maillon_translations = (ctx.babel_locale, translations)
+    return translations
+
+
 @pass_context
 def _jinja_gettext(__context: Context, __string: str, **variables: Any) -> str:
     """Jinja's new-style gettext (jinja2.ext), with French elision before the values."""
-    text: str = get_translations().ugettext(__string)
+    text: str = _translations().ugettext(__string)
     return _format(__context, elide(text, variables), variables)
 
 
@@ -43,7 +59,7 @@ def _jinja_gettext(__context: Context, __string: str, **variables: Any) -> str:
 def _jinja_ngettext(__context: Context, __singular: str, __plural: str, __num: int,
                     **variables: Any) -> str:
     variables.setdefault("num", __num)
-    text: str = get_translations().ungettext(__singular, __plural, __num)
+    text: str = _translations().ungettext(__singular, __plural, __num)
     return _format(__context, elide(text, variables), variables)
 
 

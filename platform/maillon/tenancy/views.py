@@ -3,6 +3,7 @@ deployment index on loopback hosts."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from maillon.db import db
+from maillon.extensions import csrf
 from maillon.members.services import count_members
 from maillon.security import is_local_path
 from maillon.tenancy.dashboard import member_dashboard
@@ -41,7 +43,26 @@ def home() -> Any:
     if current_user.is_authenticated:
         return render("tenancy/dashboard.html",
                       board=member_dashboard(db.session, g.instance, current_user))
-    return render("tenancy/home.html", member_count=count_members(db.session, g.instance))
+    return render("tenancy/home.html", member_count=public_member_count())
+
+
+# The logged-out home page's figure, per process and instance.
+PUBLIC_COUNT_SECONDS = 30.0
+
+
+def public_member_count() -> int:
+    """``count_members`` for the logged-out home page, read at most every 30 s per process: a
+    visitor's figure may be that old (as on any network's front page), and the page costs no
+    statement the rest of the time. Kept on the app, as the instance cache is."""
+    counts: dict[int, tuple[float, int]] = current_app.extensions.setdefault(
+        "maillon.public_member_counts", {})
+    cached = counts.get(g.instance.id)
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < PUBLIC_COUNT_SECONDS:
+        return cached[1]
+    count = count_members(db.session, g.instance)
+    counts[g.instance.id] = (now, count)
+    return count
 
 
 def deployment_index() -> Any:
@@ -84,7 +105,13 @@ def theme_static(filename: str) -> Any:
 
 
 @bp.post("/language")
+@csrf.exempt
 def set_language() -> Any:
+    """A visitor's choice lives in their session cookie only: forcing it from another site
+    changes nothing that matters, so their pages carry no CSRF token (and set no cookie) for
+    it. A member's choice is saved on their profile: that one is checked."""
+    if current_user.is_authenticated and current_app.config["WTF_CSRF_ENABLED"]:
+        csrf.protect()
     locale = request.form.get("locale", "")
     if locale in LOCALES:
         session["locale"] = locale
