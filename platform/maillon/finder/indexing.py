@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import false, func, or_, select, true, update
+from sqlalchemy import bindparam, false, func, or_, select, true, update
 from sqlalchemy.orm import Session, selectinload
 
-from maillon.db import db, utcnow
+from maillon.db import db, run_built, utcnow
 from maillon.finder import backends
 from maillon.jobs.models import Job
 from maillon.jobs.services import enqueue, job_handler, periodic
@@ -95,14 +95,18 @@ def is_searchable(member: Member) -> bool:
 PENDING_LOOKUP_LIMIT = 2000
 
 
+# Built once: every search runs it, and it nearly always finds nothing (run_built: no ORM layer).
+_PENDING_PAYLOADS = select(Job.payload).where(
+    Job.kind == KIND, Job.instance_id == bindparam("instance_id"),
+    Job.status.in_(("queued", "running", "failed")))
+
+
 def excluded_ids(session: Session, instance: Instance) -> frozenset[str]:
     """Members the index may still hold though no search may count them: hidden, suspended or
     removed since their indexing job was queued (the index catches up when it runs; till
     then every answer must be as if they were already gone)."""
     pending: set[int] = set()
-    for payload in session.scalars(select(Job.payload).where(
-            Job.kind == KIND, Job.instance_id == instance.id,
-            Job.status.in_(("queued", "running", "failed")))):
+    for (payload,) in run_built(session, _PENDING_PAYLOADS, {"instance_id": instance.id}):
         pending.update(int(i) for i in (payload or {}).get("member_ids", []))
         if len(pending) > PENDING_LOOKUP_LIMIT:
             break

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from maillon.db import db, once_per_transaction
+from maillon.db import db, once_per_transaction, run_built
 from maillon.jobs.services import periodic
 from maillon.network.graphcore import Change, TrustGraph
 from maillon.network.lifecycle import CONNECTED
@@ -120,6 +120,14 @@ def _load(session: Session, store: GraphStore, instance: Instance) -> TrustGraph
     return build_graph(session, instance)
 
 
+# Built once: the catch-up runs on nearly every request (run_built: no ORM layer, half the cost).
+_CHANGES_AFTER = select(
+    ConnectionChange.id, ConnectionChange.kind, ConnectionChange.a, ConnectionChange.b,
+    ConnectionChange.trust_ab, ConnectionChange.trust_ba).where(
+    ConnectionChange.instance_id == bindparam("instance_id"),
+    ConnectionChange.id > bindparam("seen")).order_by(ConnectionChange.id)
+
+
 def graph_for(session: Session, instance: Instance) -> TrustGraph:
     """The instance's graph with every committed connection change applied."""
     store = graphs(session)
@@ -134,11 +142,8 @@ def graph_for(session: Session, instance: Instance) -> TrustGraph:
     # waiting for this lock. The lock only guards applying rows in memory.
     def catch_up() -> bool:
         seen = entry.graph.watermark
-        rows = session.execute(select(
-            ConnectionChange.id, ConnectionChange.kind, ConnectionChange.a, ConnectionChange.b,
-            ConnectionChange.trust_ab, ConnectionChange.trust_ba).where(
-            ConnectionChange.instance_id == instance.id,
-            ConnectionChange.id > seen).order_by(ConnectionChange.id)).all()
+        rows = run_built(session, _CHANGES_AFTER, {"instance_id": instance.id, "seen": seen}
+                         ).all()
         if rows:
             with entry.lock:  # rows another thread applied meanwhile are skipped by apply()
                 entry.graph.apply(Change(*row) for row in rows)  # type: ignore[arg-type]
