@@ -354,6 +354,11 @@ def test_the_pages_take_a_member_from_the_lookup_to_the_border_and_across(
     assert sent.status_code == 303, sent.get_data(as_text=True)
     page = ana.get(sent.headers["Location"]).get_data(as_text=True)
     assert "On their server, the request goes to Xavier Roux first, who knows them." in page
+    # The chain line goes on across: Claire here, Xavier on their server, then Bruno (whom
+    # she asked to meet, named; never an ellipsis where the target is).
+    line = page.split('class="chain chain-across"')[1].split("</ol>")[0]
+    assert line.index("Claire") < line.index("Xavier Roux") < line.index("Bruno Marin"), line
+    assert "on Réseau Entraide" in line
     intro = _intro(app)
     claire = login(border["claire"]["member"], "academia")
     page = claire.get(f"/introductions/{intro.id}").get_data(as_text=True)
@@ -362,7 +367,7 @@ def test_the_pages_take_a_member_from_the_lookup_to_the_border_and_across(
 
 
 def test_a_requester_who_knows_someone_there_sends_it_across_at_once(
-        app, border, client_for, create_member, opt_in):
+        app, border, client_for, create_member, opt_in, login):
     """Dora (academia) is herself connected with Xavier: her request crosses at once, an
     Offer signed by her, to Xavier, for Bruno (no relay here, nothing waits on anyone here)."""
     dora = create_member("academia", name="Dora Silva", locale="en")
@@ -386,6 +391,13 @@ def test_a_requester_who_knows_someone_there_sends_it_across_at_once(
     # She asks in her own name (not "through" herself).
     said = offer["content"].split("</p>")[0]
     assert said.count("Dora Silva") == 1 and "Bruno Marin" in said, said
+    page = login(dora, "academia").get(f"/introductions/{intro.id}").get_data(as_text=True)
+    assert "Sent to their server" in page and "Reached the person" not in page
+    _drain(app)
+    page = login(border["xavier"]["member"], "reseau").get(
+        "/introductions/from-other-servers").get_data(as_text=True)
+    assert "your connection there, who asks you directly" in page
+    assert "introduced to you by Dora Silva" not in page
 
 
 def test_between_sister_communities_each_acts_in_their_own_pages_to_the_end(
