@@ -195,3 +195,22 @@ def test_queued_changes_hide_at_once_however_many_are_queued(ctx, instances, cre
     assert excluded == {str(hidden.id), str(gone.id)}
     found = _names(search_members(db.session, instances["reseau"], None, text="vanille"))
     assert sorted(found) == ["Other Vanille", "Visible Vanille"]
+
+
+def test_a_degree_with_no_match_is_no_link(app, login, create_member, run_jobs):
+    """"1st-degree connections (0)" would lead to an empty page: it is shown, not linked."""
+    from tests.introductions.world import World
+
+    world = World(app, create_member, slug="acme")
+    viewer = create_member("acme", locale="en")
+    friend = world.member("Bob Friend", headline="Accountant")
+    cooper = world.member("Cora Cooper", headline="Cooper")
+    world.chain(viewer.id, friend, cooper)
+    run_jobs()
+    body = login(viewer, "acme").get("/search?q=cooper").get_data(as_text=True)
+    facet = body[body.index('class="degree-facet"'):]
+    facet = facet[:facet.index("</ul>")]
+    assert '<span class="facet-empty">1st-degree connections</span> <span class="count">(0)' \
+        in facet
+    assert "degree=1" not in facet
+    assert "degree=2" in facet and "Up to the 2nd degree</a> <span class=\"count\">(1)" in facet
