@@ -51,3 +51,35 @@ def test_search_filters_come_before_the_results(app, create_member, live_server,
     assert facets["y"] + facets["height"] <= PHONE["height"]  # reachable without scrolling
     assert page.locator(".facets a[href*='location=Lyon']").is_visible()
     page.close()
+
+
+def _page_width(page) -> int:
+    return int(page.evaluate("document.scrollingElement.scrollWidth"))
+
+
+def test_staff_tables_and_long_names_never_widen_the_page(app, create_member, live_server,
+                                                          browser):
+    """Tables scroll inside their own region (the audit log, sanctions); the photo field and a
+    long option never push the page past 390 px (each of these did, in French or English)."""
+    from datetime import timedelta
+
+    from maillon.db import db, utcnow
+    from maillon.moderation.sanctions import impose_sanction
+    from tests.federation.conftest import instance_row, member_row
+
+    admin = create_member("reseau", name="Adèle Admin", role="admin")
+    member = create_member("reseau", name="Maximilien-Alexandre de La Tour-Dupont-Verrier")
+    with app.app_context():
+        impose_sanction(db.session, instance_row("reseau"), member_row(admin.id), member.id,
+                        "suspend", reason="Des dizaines de demandes de connexion en une heure, "
+                        "envoyées à des inconnus avec le même message publicitaire.",
+                        until=utcnow() + timedelta(days=14))
+    base = f"http://reseau.localhost:{live_server}"
+    page = _log_in(browser, base, admin.email, viewport=PHONE)
+    for path in ("/admin/audit", "/moderation/sanctions", "/profile/edit"):
+        page.goto(f"{base}{path}")
+        assert _page_width(page) <= PHONE["width"], path
+    page.goto(f"{base}/moderation/sanctions")
+    region = page.locator(".table-scroll")
+    assert region.count() == 1 and region.get_attribute("role") == "region"
+    page.close()
