@@ -105,9 +105,9 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "member-lookup-instance-filter", "platform/maillon/members/services.py",
-        "return session.scalar(select(Member).where(Member.instance_id == instance.id,\n"
-        "                                               Member.id == member_id))",
-        "return session.scalar(select(Member).where(Member.id == member_id))",
+        "_MEMBER_BY_ID = select(Member).where(Member.instance_id == bindparam(\"instance_id\"),\n"
+        "                                     Member.id == bindparam(\"member_id\"))",
+        "_MEMBER_BY_ID = select(Member).where(Member.id == bindparam(\"member_id\"))",
         ("tests/test_tenant_isolation.py", "-k", "members"),
         "find_member returns another instance's member",
     ),
