@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -21,10 +22,43 @@ from flask import Flask
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _port_range() -> range | None:
+    """MAILLON_TEST_PORTS=LOW-HIGH: the ports this run may use (.ci/run gives each of its
+    concurrent runs its own range, below the kernel's ephemeral ports)."""
+    spec = os.environ.get("MAILLON_TEST_PORTS", "")
+    if not spec:
+        return None
+    low, high = (int(part) for part in spec.split("-"))
+    return range(low, high + 1)
+
+
+_next_port: list[int] = []
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A loopback port nothing listens on now, for a server the test starts next.
+
+    Without MAILLON_TEST_PORTS, the kernel's choice (bind to port 0). With it, the next port
+    of the range that binds, in turn from a random start: another run on the machine, given
+    another range, can never take the port between this check and the server's bind, and two
+    calls in a row never give the same port."""
+    ports = _port_range()
+    if ports is None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return int(s.getsockname()[1])
+    if not _next_port:
+        _next_port.append(random.randrange(len(ports)))  # noqa: S311 - not a secret
+    for _ in range(len(ports)):
+        port = ports[_next_port[0] % len(ports)]
+        _next_port[0] += 1
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # in use, or in TIME_WAIT
+            return port
+    raise RuntimeError(f"no free port in MAILLON_TEST_PORTS={os.environ['MAILLON_TEST_PORTS']}")
 
 
 def request(port: int, method: str, path: str, body: dict[str, Any] | None = None, *,

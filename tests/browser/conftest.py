@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +14,7 @@ from werkzeug.serving import make_server
 
 from maillon.jobs.worker import start_worker_thread
 from tests.conftest import PASSWORD, skip_or_fail
+from tests.processes import free_port
 
 CHROMIUM = os.environ.get("MAILLON_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
@@ -26,9 +26,7 @@ DESKTOP = {"width": 1280, "height": 900}
 @pytest.fixture
 def live_server(app: Any) -> Iterator[str]:
     """Serve the app on a free loopback port with a jobs worker; yields the port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     app.config["SERVER_PORT"] = port
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import socket
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -18,6 +17,7 @@ from maillon.federation import membership, policy
 from maillon.members.models import Member
 from maillon.tenancy.models import Instance
 from tests.conftest import skip_or_fail
+from tests.processes import free_port
 
 MISSING = [name for name in ("bovine", "aiohttp") if importlib.util.find_spec(name) is None]
 if not MISSING:
@@ -82,9 +82,7 @@ def peer() -> Iterator[Peer]:
 @pytest.fixture
 def ours(app: Flask, federate: Any) -> Iterator[str]:
     """The app served on loopback, reseau federating: its origin."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     app.config.update(SERVER_PORT=port, FEDERATION_DEV_NETWORK=True, FEDERATION_RETRY_SCALE=0.0)
     server = make_server("127.0.0.1", port, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()

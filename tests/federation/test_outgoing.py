@@ -7,7 +7,6 @@ reachable, an unreachable server (decision 53)."""
 
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from maillon.federation.models import Delivery, RemoteActor, RemoteConnection
 from tests.api.conftest import bearer, error_of
 from tests.federation.conftest import AS, instance_row, member_row
 from tests.federation.test_connections import _drain, _follow
+from tests.processes import free_port
 
 
 def _address(peer: Any) -> str:
@@ -429,9 +429,7 @@ def test_an_unknown_handle_is_not_found(app, ours, peer, ada, client_for, login)
 
 
 def test_an_unreachable_server_is_a_502(app, ours, ada, client_for):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        closed = s.getsockname()[1]  # nothing listens there once closed
+    closed = free_port()  # nothing listens there once closed
     answer = client_for("reseau").get(
         "/api/v1/remote-people", query_string={"address": f"@bob@nowhere.localhost:{closed}"},
         headers=_token(app, ada),

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import skip_or_fail
+from tests.processes import free_port
 
 MISSING = [
     name
@@ -95,9 +96,7 @@ def pasture(tmp_path: Any, monkeypatch: pytest.MonkeyPatch, loopback_names: None
     actors = provider.possible_actors + [provider.one_actor]
     app = Quart("pasture")
     app.register_blueprint(BlueprintForActors(actors).blueprint)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     config = Config()
     config.bind = [f"127.0.0.1:{port}"]
     config.accesslog = config.errorlog = None
