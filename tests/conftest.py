@@ -124,8 +124,8 @@ def _empty_tables(app: Flask) -> None:
 
     DELETE, children first, rather than TRUNCATE: TRUNCATE gives each of the ~60 tables and
     their indexes new files, a fixed ~0.15 s a test whatever the test wrote, where DELETE of
-    the few rows a test writes takes milliseconds (docs/operations.md, "Continuous
-    integration"). Only the sequences a test advanced are restarted."""
+    the few rows a test writes takes milliseconds (docs/operations.md, "Tests and CI"). Only
+    the sequences a test advanced are restarted."""
     global _owned_sequences
     engine = app.extensions["maillon.engine"]
     tables = list(reversed(metadata.sorted_tables))
