@@ -74,6 +74,9 @@ def test_an_introduction_crosses_from_one_server_to_the_other(processes: Process
         host=host_a, token=claire["token"])
     assert status == 201 and made["current_hop"] == 1, made
     # Server B is down (a crash) when Marc forwards: A keeps the Offer and tries again.
+    # First nothing else still queued for B (under load a delivery of connect_across can be
+    # waiting for its retry), so that the one delivery counted below is the Offer.
+    wait_for(lambda: _queued(port_a, host_a, claire) == 0, "A's earlier deliveries to B")
     processes.kill("b")
     processes.kill("b-worker")
     status, forwarded = request(port_a, "POST", f"/api/v1/introductions/{made['id']}/forward",
